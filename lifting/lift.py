@@ -1,0 +1,370 @@
+"""Lifting 2D joints to 3D with a mixture of PPCA models (paper sec. 5.3, eqs. 5 and 6).
+
+For a component with mean ``mu`` and basis ``e`` (model units), camera rotation ``E`` and ground-plane rotation
+``R(theta)`` (eq. 2), the 2D pose ``Y (17, 2)`` is explained by the weak-perspective projection
+
+    Y ~= s * Pi E R(theta) (mu + a . e) + t                                            (eq. 6)
+
+and we minimise, as in eq. (5) with the footnote's reparameterisation ``b = s a``,
+
+    cost(theta, s, b, t) = sum_l w_l |Y_l - (s Pi E R mu + Pi E R b . e)_l - t|^2 / nu  +  sum_j b_j^2 / lambda_j
+
+where ``w`` are per-joint weights (0 = missing), ``lambda`` the component's prior variances and ``nu`` the 2D noise
+variance (default: the component's noise variance, as in the authors' code). For a fixed angle this is linear
+least squares in (s, b, t); the translation is eliminated exactly by weighted centring. We solve it for every
+quantised angle, keep the best, and optionally refine the angle (with s, b, t re-solved) by a bracketed
+1D search that never increases the cost. Only solutions with s > 0 are admitted.
+
+Scale: the 2D input is first centred and divided by its weighted RMS spread, then multiplied by the RMS spread of
+the model's projected mean, so that s ~ 1 and b ~ a in model units whatever the pixel size of the input; the
+result does not depend on the translation or scale of the input.
+
+Mixtures: every component is solved; the most probable is kept, by the negative log posterior
+``cost/2 + 1/2 sum_j log lambda_j + (observed coords)/2 log nu - log pi_k``.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import skeleton
+from .model import PoseModel
+
+#: the default camera: world y up, image y down, looking along world -z... i.e. an upright camera.
+UPRIGHT_CAMERA = np.diag([1.0, -1.0, -1.0])
+
+STATUS_OK = 0
+STATUS_NONFINITE = 1
+STATUS_TOO_FEW_JOINTS = 2
+STATUS_DEGENERATE = 3
+STATUS_NO_SOLUTION = 4
+STATUS_NAMES = {
+    STATUS_OK: "ok",
+    STATUS_NONFINITE: "non-finite coordinates on a visible joint",
+    STATUS_TOO_FEW_JOINTS: "fewer visible joints than min_visible",
+    STATUS_DEGENERATE: "all visible points identical",
+    STATUS_NO_SOLUTION: "no solution with positive scale",
+}
+
+
+def ground_rotation(theta):
+    """``(...)`` angles -> ``(..., 3, 3)`` ground-plane rotations about the y axis (eq. 2)."""
+    theta = np.asarray(theta, np.float64)
+    c, s = np.cos(theta), np.sin(theta)
+    z, o = np.zeros_like(c), np.ones_like(c)
+    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
+
+
+@dataclass
+class LiftResult:
+    """Per-frame results of :meth:`Lifter.lift` (N frames, 17 joints, J basis poses).
+
+    pose3d: ``(N, 17, 3)`` model units, world frame (y up, root at origin, ground-plane rotation applied);
+    pose3d_mm: the same in millimetres; pose3d_camera_mm: ``E @ pose3d_mm`` (camera axes);
+    angle: ``(N,)`` radians; scale: ``(N,)`` (pixels per model unit); coefficients ``a``: ``(N, J)``;
+    component: ``(N,)``; residual: ``(N,)`` weighted squared 2D error in pixels^2; cost: ``(N,)`` value of the
+    objective (normalised units); reprojected: ``(N, 17, 2)`` eq. 6 in input pixels; status: ``(N,)`` codes
+    (``STATUS_NAMES``). Frames whose status is not ok hold NaN.
+    """
+
+    pose3d: np.ndarray
+    pose3d_mm: np.ndarray
+    pose3d_camera_mm: np.ndarray
+    angle: np.ndarray
+    scale: np.ndarray
+    coefficients: np.ndarray
+    component: np.ndarray
+    residual: np.ndarray
+    cost: np.ndarray
+    reprojected: np.ndarray
+    status: np.ndarray
+
+    def __len__(self):
+        return len(self.status)
+
+
+class Lifter:
+    """Vectorised lifting with a :class:`PoseModel`.
+
+    Args:
+        model: the pose model (K components, J basis poses).
+        camera: ``(3, 3)`` rotation E from world to camera axes; default :data:`UPRIGHT_CAMERA`.
+        num_angles: quantisation of the ground-plane rotation (80 in the paper; 10,000 = exhaustive reference).
+        refine: refine the best angle (and s, b, t) by a bracketed 1D search; never increases the cost.
+        noise_variance_2d: 2D noise variance in normalised units; None = each component's noise variance.
+        min_visible: frames with fewer joints of positive weight get STATUS_TOO_FEW_JOINTS.
+        chunk_elements: memory bound of the batched matmul (elements of float64 per chunk).
+    """
+
+    def __init__(self, model: PoseModel, camera=None, num_angles=80, refine=False, noise_variance_2d=None,
+                 min_visible=5, chunk_elements=1 << 22, cache_size=256):
+        if not isinstance(model, PoseModel):
+            raise TypeError(f"model must be a PoseModel, got {type(model).__name__}")
+        camera = UPRIGHT_CAMERA if camera is None else np.asarray(camera, np.float64)
+        if camera.shape != (3, 3) or not np.all(np.isfinite(camera)):
+            raise ValueError(f"camera must be a finite (3, 3) rotation matrix, got shape {camera.shape}")
+        if np.abs(camera @ camera.T - np.eye(3)).max() > 1e-6 or np.linalg.det(camera) < 0:
+            raise ValueError("camera must be a rotation matrix (orthonormal, det +1)")
+        if int(num_angles) < 3:
+            raise ValueError(f"num_angles must be >= 3, got {num_angles}")
+        self.model = model
+        self.camera = camera
+        self.num_angles = int(num_angles)
+        self.refine = bool(refine)
+        self.min_visible = int(min_visible)
+        self.chunk_elements = int(chunk_elements)
+        self.angles = 2 * np.pi * np.arange(self.num_angles) / self.num_angles
+        K, Jb = model.num_components, model.num_basis
+        L = skeleton.NUM_JOINTS
+        self.P = Jb + 1  # unknowns after eliminating translation: s, b_1..b_J
+        nu = model.noise_variance if noise_variance_2d is None else np.full(K, float(noise_variance_2d))
+        if np.any(~np.isfinite(nu)) or np.any(nu <= 0):
+            raise ValueError(f"noise_variance_2d must be > 0, got {noise_variance_2d}")
+        self.nu = nu
+        # shapes (K, P, L, 3): the mean then the basis poses
+        self.shapes = np.concatenate([model.mean[:, None], model.basis], axis=1)
+        # Decompose Pi E R(theta) X = cos * (Pi E Rc X) + sin * (Pi E Rs X) + Pi E Ry X   -> (3, K, P, L, 2)
+        Rc = np.diag([1.0, 0, 1.0])
+        Rs = np.array([[0, 0, 1.0], [0, 0, 0], [-1.0, 0, 0]])
+        Ry = np.diag([0, 1.0, 0])
+        self.trig_parts = np.stack([self.shapes @ (camera @ R).T[:, :2] for R in (Rc, Rs, Ry)])
+        # design matrices for every angle: (K, A, 2L, P) with rows joint-major (l, coord)
+        c, s = np.cos(self.angles), np.sin(self.angles)
+        proj = (c[None, :, None, None, None] * self.trig_parts[0][:, None]
+                + s[None, :, None, None, None] * self.trig_parts[1][:, None]
+                + self.trig_parts[2][:, None])  # (K, A, P, L, 2)
+        self.design = np.ascontiguousarray(proj.reshape(K, self.num_angles, self.P, 2 * L).transpose(0, 1, 3, 2))
+        # prior precision on (s, b): s is not regularised
+        self.prior = np.zeros((K, self.P))
+        self.prior[:, 1:] = 1.0 / model.variances
+        # normalisation target: RMS spread of the projected mean, averaged over angles and components
+        pm = proj[:, :, 0]  # (K, A, L, 2)
+        spread = np.sqrt(np.mean(np.sum((pm - pm.mean(2, keepdims=True)) ** 2, -1), axis=2))  # (K, A)
+        self.target_spread = float(np.sum(model.weights * spread.mean(1)))
+        self.log_prior_det = 0.5 * np.sum(np.log(model.variances), axis=1) - np.log(model.weights)  # (K,)
+        self._cache = OrderedDict()
+        self._cache_size = int(cache_size)
+
+    # ---- per weight-pattern precomputation ---------------------------------------------------------------
+    def _pattern(self, w):
+        """Precompute, for per-joint weights ``w (17,)``, the matrices of every (component, angle)."""
+        key = w.tobytes()
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        K, A, P = self.model.num_components, self.num_angles, self.P
+        w2 = np.repeat(w, 2)  # (2L,)
+        sw = np.sqrt(w2)
+        D = self.design
+        # weighted centring per coordinate (eliminates the free translation exactly)
+        Dr = D.reshape(K, A, -1, 2, P)
+        mean = np.einsum("l,kalcp->kacp", w, Dr) / w.sum()
+        Dc = (Dr - mean[:, :, None]).reshape(K, A, -1, P) * sw[None, None, :, None]  # (K, A, 2L, P)
+        N = np.einsum("kari,karj->kaij", Dc, Dc) / self.nu[:, None, None, None]
+        N += np.eye(P) * self.prior[:, None, None, :]
+        Lc = np.linalg.cholesky(N)
+        Linv = np.linalg.inv(Lc)  # (K, A, P, P) lower triangular
+        C = np.einsum("kaij,karj->kair", Linv, Dc) / self.nu[:, None, None, None]  # (K, A, P, 2L)
+        # row 0 of N^-1 D^T / nu gives s directly: s = (Linv^T z)[0]
+        g0 = np.einsum("kai,kair->kar", Linv[:, :, :, 0], C)  # (K, A, 2L)
+        M = np.concatenate([C, g0[:, :, None]], axis=2) * sw  # act on centred, unweighted y
+        entry = {"M": np.ascontiguousarray(M.reshape(K * A * (P + 1), -1)), "LinvT": Linv.transpose(0, 1, 3, 2).copy(),
+                 "w": w.copy(), "w2": w2, "wsum": w.sum()}
+        self._cache[key] = entry
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return entry
+
+    # ---- public API -----------------------------------------------------------------------------------------
+    def lift(self, points2d, weights=None, strict=False) -> LiftResult:
+        """Lift 2D poses.
+
+        Args:
+            points2d: ``(N, 17, 2)`` (or ``(17, 2)``) image coordinates, H36M joint order (x right, y down with
+                the default camera). NaN marks a missing joint.
+            weights: ``(N, 17)`` (or ``(17,)``) non-negative per-joint weights; 0 = missing. Default: 1 where
+                the coordinates are finite.
+            strict: raise ValueError on the first bad frame instead of reporting it in ``status``.
+        """
+        pts = np.asarray(points2d, dtype=np.float64)
+        single = pts.ndim == 2
+        if single:
+            pts = pts[None]
+        L = skeleton.NUM_JOINTS
+        if pts.ndim != 3 or pts.shape[1:] != (L, 2):
+            raise ValueError(f"points2d must have shape (N, {L}, 2) or ({L}, 2), got {np.shape(points2d)}")
+        n = pts.shape[0]
+        finite = np.isfinite(pts).all(-1)
+        if weights is None:
+            w = finite.astype(np.float64)
+        else:
+            w = np.asarray(weights, dtype=np.float64)
+            if single and w.ndim == 1:
+                w = w[None]
+            if w.shape != (n, L):
+                raise ValueError(f"weights must have shape ({n}, {L}), got {np.shape(weights)}")
+            if np.any(~np.isfinite(w)) or np.any(w < 0):
+                raise ValueError("weights must be finite and >= 0")
+        status = np.zeros(n, np.int64)
+        status[np.any((w > 0) & ~finite, axis=1)] = STATUS_NONFINITE
+        w = np.where(finite, w, 0.0)
+        nvis = np.count_nonzero(w > 0, axis=1)
+        status[(status == 0) & (nvis < self.min_visible)] = STATUS_TOO_FEW_JOINTS
+        y = np.where(finite[..., None], pts, 0.0)
+        wsum = np.maximum(w.sum(1), 1e-300)
+        centre = np.einsum("nl,nlc->nc", w, y) / wsum[:, None]
+        yc = (y - centre[:, None]) * (w[..., None] > 0)
+        spread = np.sqrt(np.einsum("nl,nlc->n", w, yc**2) / wsum)
+        status[(status == 0) & ~(spread > 1e-12 * (1 + np.abs(centre).max(1)))] = STATUS_DEGENERATE
+        ok = status == 0
+        factor = np.where(ok, self.target_spread / np.where(spread > 0, spread, 1.0), 0.0)
+        yn = yc * factor[:, None, None]  # normalised, centred
+        K, P, Jb = self.model.num_components, self.P, self.model.num_basis
+
+        res = dict(angle=np.full(n, np.nan), sn=np.full(n, np.nan), b=np.full((n, Jb), np.nan),
+                   comp=np.full(n, -1, np.int64), cost=np.full(n, np.nan))
+        idx_ok = np.flatnonzero(ok)
+        if idx_ok.size:
+            wk = w[idx_ok]
+            patterns, inverse = np.unique(wk, axis=0, return_inverse=True)
+            inverse = inverse.reshape(-1)
+            for p_i in range(len(patterns)):
+                sel = idx_ok[inverse == p_i] if len(patterns) > 1 else idx_ok
+                self._solve_pattern(patterns[p_i], yn[sel].reshape(len(sel), -1), sel, res)
+        status[ok & ~np.isfinite(res["cost"])] = STATUS_NO_SOLUTION
+        if strict and np.any(status != 0):
+            bad = np.flatnonzero(status != 0)
+            msgs = [f"frame {i}: {STATUS_NAMES[status[i]]}" for i in bad[:10]]
+            raise ValueError(f"{bad.size} of {n} frames cannot be lifted: " + "; ".join(msgs))
+        return self._assemble(res, status, w, y, centre, factor)
+
+    def _solve_pattern(self, w, ys, sel, res):
+        """Grid search (and refinement) for frames ``sel`` sharing weights ``w``; ``ys (n, 2L)`` centred."""
+        pat = self._pattern(w)
+        K, A, P = self.model.num_components, self.num_angles, self.P
+        rows = K * A * (P + 1)
+        chunk = max(1, self.chunk_elements // rows)
+        nu = self.nu
+        for start in range(0, len(sel), chunk):
+            y = ys[start:start + chunk]
+            m = len(y)
+            yy = np.einsum("nr,nr,r->n", y, y, pat["w2"])
+            Z = (pat["M"] @ y.T).reshape(K, A, P + 1, m)
+            s = Z[:, :, P]
+            cost = yy[None, None] / nu[:, None, None] - np.einsum("kapn,kapn->kan", Z[:, :, :P], Z[:, :, :P])
+            cost = np.where(s > 0, cost, np.inf)
+            best_a = np.argmin(cost, axis=1)  # (K, m)
+            best_cost = np.take_along_axis(cost, best_a[:, None], 1)[:, 0]  # (K, m)
+            nobs = 2 * np.count_nonzero(w > 0)
+            score = 0.5 * best_cost + self.log_prior_det[:, None] + 0.5 * nobs * np.log(nu)[:, None]
+            k = np.argmin(score, axis=0)
+            cols = np.arange(m)
+            a_i = best_a[k, cols]
+            z = Z[k, a_i, :P, cols]  # (m, P)
+            x = np.einsum("nij,nj->ni", pat["LinvT"][k, a_i], z)
+            theta = self.angles[a_i]
+            c_best = best_cost[k, cols]
+            if self.refine:
+                theta, x, c_best = self._refine(w, y, k, theta, x, c_best)
+            out = sel[start:start + chunk]
+            res["angle"][out] = np.mod(theta, 2 * np.pi)
+            res["sn"][out] = x[:, 0]
+            res["b"][out] = x[:, 1:]
+            res["comp"][out] = k
+            res["cost"][out] = c_best
+
+    # ---- refinement ------------------------------------------------------------------------------------------
+    def _profile(self, w, y, k, theta, parts):
+        """Cost and solution of the linear problem at per-frame angles ``theta (m,)``."""
+        Acos, Asin, Ay = parts  # each (K, P, 2L) weighted-centred, sqrt-weighted
+        c, s = np.cos(theta)[:, None, None], np.sin(theta)[:, None, None]
+        D = c * Acos[k] + s * Asin[k] + Ay[k]  # (m, P, 2L)
+        nu = self.nu[k]
+        N = np.einsum("nir,njr->nij", D, D) / nu[:, None, None]
+        N += np.eye(self.P)[None] * self.prior[k][:, None, :]
+        u = np.einsum("nir,nr->ni", D, y) / nu[:, None]
+        x = np.linalg.solve(N, u[..., None])[..., 0]
+        yy = np.einsum("nr,nr,r->n", y, y, np.repeat(w, 2))
+        cost = yy / nu - np.einsum("ni,ni->n", u, x)
+        cost = np.where(x[:, 0] > 0, cost, np.inf)
+        return cost, x
+
+    def _refine(self, w, y, k, theta, x, cost, iters=40, tol=1e-10):
+        """Bracketed search (golden section with parabolic steps) on [theta - step, theta + step]."""
+        sw = np.sqrt(np.repeat(w, 2))
+        parts = []
+        for part in self.trig_parts:  # (K, P, L, 2)
+            pr = part - np.einsum("l,kplc->kpc", w, part)[:, :, None] / w.sum()
+            parts.append(pr.reshape(part.shape[0], self.P, -1) * sw)
+        ysw = y * sw  # y is centred with the same weights
+        step = 2 * np.pi / self.num_angles
+        a, b = theta - step, theta + step
+        gr = (np.sqrt(5) - 1) / 2
+        best_t, best_c, best_x = theta.copy(), cost.copy(), x.copy()
+        x1 = b - gr * (b - a)
+        x2 = a + gr * (b - a)
+        f1, s1 = self._profile(w, ysw, k, x1, parts)
+        f2, s2 = self._profile(w, ysw, k, x2, parts)
+        for _ in range(iters):
+            left = f1 < f2  # minimum in [a, x2]
+            for fv, sv, tv in ((f1, s1, x1), (f2, s2, x2)):
+                better = fv < best_c
+                best_c = np.where(better, fv, best_c)
+                best_t = np.where(better, tv, best_t)
+                best_x = np.where(better[:, None], sv, best_x)
+            if np.all(b - a < tol):
+                break
+            b = np.where(left, x2, b)
+            a = np.where(left, a, x1)
+            nx1 = np.where(left, b - gr * (b - a), x2)
+            nx2 = np.where(left, x1, a + gr * (b - a))
+            nf1 = np.where(left, np.nan, f2)
+            nf2 = np.where(left, f1, np.nan)
+            # evaluate the one new point per frame
+            newt = np.where(left, nx1, nx2)
+            fn, sn = self._profile(w, ysw, k, newt, parts)
+            f1 = np.where(left, fn, nf1)
+            f2 = np.where(left, nf2, fn)
+            s1n = np.where(left[:, None], sn, s2)
+            s2n = np.where(left[:, None], s1, sn)
+            x1, x2, s1, s2 = nx1, nx2, s1n, s2n
+        return best_t, best_x, best_c
+
+    # ---- outputs ------------------------------------------------------------------------------------------------
+    def _assemble(self, res, status, w, y, centre, factor):
+        model = self.model
+        n = len(status)
+        ok = status == 0
+        k = np.where(ok, res["comp"], 0)
+        sn = res["sn"]
+        a = res["b"] / sn[:, None]
+        canon = model.mean[k] + np.einsum("nj,njlc->nlc", np.nan_to_num(a), model.basis[k])
+        R = ground_rotation(np.nan_to_num(res["angle"]))
+        pose = np.einsum("nij,nlj->nli", R, canon)
+        pose = pose - pose[:, :1]
+        proj = np.einsum("ij,nlj->nli", self.camera[:2], pose) * sn[:, None, None]
+        # translation: weighted centroids coincide at the least-squares optimum
+        pc = np.einsum("nl,nlc->nc", w, proj) / np.maximum(w.sum(1), 1e-300)[:, None]
+        scale_px = sn / np.where(factor > 0, factor, np.nan)
+        reproj = (proj - pc[:, None]) / np.where(factor > 0, factor, np.nan)[:, None, None] + centre[:, None]
+        residual = np.einsum("nl,nl->n", w, np.sum((np.nan_to_num(reproj) - y) ** 2, -1))
+        pose[~ok] = np.nan
+        reproj[~ok] = np.nan
+        a[~ok] = np.nan
+        cam = np.einsum("ij,nlj->nli", self.camera, pose)
+        out = LiftResult(
+            pose3d=pose, pose3d_mm=pose * model.mm_per_unit, pose3d_camera_mm=cam * model.mm_per_unit,
+            angle=np.where(ok, res["angle"], np.nan), scale=np.where(ok, scale_px, np.nan), coefficients=a,
+            component=np.where(ok, res["comp"], -1), residual=np.where(ok, residual, np.nan), cost=np.where(ok, res["cost"], np.nan),
+            reprojected=reproj, status=status,
+        )
+        return out
+
+
+def lift(points2d, model: PoseModel, weights=None, **kwargs) -> LiftResult:
+    """One-shot convenience wrapper: ``Lifter(model, **kwargs).lift(points2d, weights)``."""
+    strict = kwargs.pop("strict", False)
+    return Lifter(model, **kwargs).lift(points2d, weights, strict=strict)

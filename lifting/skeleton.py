@@ -1,0 +1,155 @@
+"""The one skeleton definition of the project: Human3.6M 17 joints, and keypoint-format converters.
+
+Every array of joints in this project is in this order, shape ``(..., 17, D)``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+#: Human3.6M 17-joint set in the order used by the community (VideoPose3D, Martinez et al.).
+JOINT_NAMES = (
+    "Hip", "RHip", "RKnee", "RFoot", "LHip", "LKnee", "LFoot", "Spine", "Thorax",
+    "Neck/Nose", "Head", "LShoulder", "LElbow", "LWrist", "RShoulder", "RElbow", "RWrist",
+)
+NUM_JOINTS = len(JOINT_NAMES)
+#: parent of every joint (-1 for the root).
+PARENTS = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
+#: (child, parent) pairs: the 16 limbs.
+LIMBS = tuple((j, p) for j, p in enumerate(PARENTS) if p >= 0)
+#: left/right joint pairs (left index, right index).
+LEFT_RIGHT_PAIRS = ((4, 1), (5, 2), (6, 3), (11, 14), (12, 15), (13, 16))
+#: index permutation that swaps left and right joints.
+FLIP_PERMUTATION = tuple(
+    {**{l: r for l, r in LEFT_RIGHT_PAIRS}, **{r: l for l, r in LEFT_RIGHT_PAIRS}}.get(j, j)
+    for j in range(NUM_JOINTS)
+)
+#: joints of the raw 32-joint Human3.6M layout (D3_Positions) kept, in our order.
+H36M32_TO_17 = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
+#: right-side joints (drawn in a different colour).
+RIGHT_JOINTS = (1, 2, 3, 14, 15, 16)
+
+J = {name: i for i, name in enumerate(JOINT_NAMES)}
+
+# --- keypoint formats -------------------------------------------------------------------------------------
+# For each format: its joint names in file order, and for every H36M joint either a source joint name, a tuple of
+# names whose midpoint defines it, or None (not defined by the format -> not visible).
+_SPINE = ("@Hip", "@Thorax")  # '@' refers to an already converted H36M joint
+
+KEYPOINT_FORMATS = {
+    "h36m": {
+        "names": JOINT_NAMES,
+        "map": {n: n for n in JOINT_NAMES},
+    },
+    "coco": {
+        "names": ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+                  "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",
+                  "left_knee", "right_knee", "left_ankle", "right_ankle"),
+        "map": {"Hip": ("left_hip", "right_hip"), "RHip": "right_hip", "RKnee": "right_knee",
+                "RFoot": "right_ankle", "LHip": "left_hip", "LKnee": "left_knee", "LFoot": "left_ankle",
+                "Spine": _SPINE, "Thorax": ("left_shoulder", "right_shoulder"), "Neck/Nose": "nose",
+                "Head": None, "LShoulder": "left_shoulder", "LElbow": "left_elbow", "LWrist": "left_wrist",
+                "RShoulder": "right_shoulder", "RElbow": "right_elbow", "RWrist": "right_wrist"},
+    },
+    "mpii": {
+        "names": ("r_ankle", "r_knee", "r_hip", "l_hip", "l_knee", "l_ankle", "pelvis", "thorax", "upper_neck",
+                  "head_top", "r_wrist", "r_elbow", "r_shoulder", "l_shoulder", "l_elbow", "l_wrist"),
+        "map": {"Hip": "pelvis", "RHip": "r_hip", "RKnee": "r_knee", "RFoot": "r_ankle", "LHip": "l_hip",
+                "LKnee": "l_knee", "LFoot": "l_ankle", "Spine": _SPINE, "Thorax": "thorax",
+                "Neck/Nose": "upper_neck", "Head": "head_top", "LShoulder": "l_shoulder", "LElbow": "l_elbow",
+                "LWrist": "l_wrist", "RShoulder": "r_shoulder", "RElbow": "r_elbow", "RWrist": "r_wrist"},
+    },
+    # The 14 joints of the original CPM MPI/LEEDS models (their 15th map is the background).
+    "cpm14": {
+        "names": ("head", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist",
+                  "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle"),
+        "map": {"Hip": ("l_hip", "r_hip"), "RHip": "r_hip", "RKnee": "r_knee", "RFoot": "r_ankle",
+                "LHip": "l_hip", "LKnee": "l_knee", "LFoot": "l_ankle", "Spine": _SPINE,
+                "Thorax": ("l_shoulder", "r_shoulder"), "Neck/Nose": "neck", "Head": "head",
+                "LShoulder": "l_shoulder", "LElbow": "l_elbow", "LWrist": "l_wrist", "RShoulder": "r_shoulder",
+                "RElbow": "r_elbow", "RWrist": "r_wrist"},
+    },
+    "body25": {
+        "names": ("nose", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist",
+                  "mid_hip", "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "r_eye", "l_eye",
+                  "r_ear", "l_ear", "l_big_toe", "l_small_toe", "l_heel", "r_big_toe", "r_small_toe", "r_heel"),
+        "map": {"Hip": "mid_hip", "RHip": "r_hip", "RKnee": "r_knee", "RFoot": "r_ankle", "LHip": "l_hip",
+                "LKnee": "l_knee", "LFoot": "l_ankle", "Spine": _SPINE, "Thorax": "neck", "Neck/Nose": "nose",
+                "Head": None, "LShoulder": "l_shoulder", "LElbow": "l_elbow", "LWrist": "l_wrist",
+                "RShoulder": "r_shoulder", "RElbow": "r_elbow", "RWrist": "r_wrist"},
+    },
+}
+
+
+def convert_keypoints(points, fmt, confidence=None):
+    """Convert keypoints of a named format to the H36M 17-joint order.
+
+    Args:
+        points: ``(N, F, D)`` coordinates in the format's joint order (D = 2 or 3).
+        fmt: one of ``KEYPOINT_FORMATS`` (``h36m``, ``coco``, ``mpii``, ``cpm14``, ``body25``).
+        confidence: optional ``(N, F)`` scores; 0 (or NaN coordinates) means not detected.
+
+    Returns:
+        ``(points17 (N, 17, D), weights (N, 17))``. A joint the format lacks, or whose sources are not all
+        detected, gets weight 0 and NaN coordinates. A derived (midpoint) joint gets the smallest weight of its
+        sources.
+    """
+    if fmt not in KEYPOINT_FORMATS:
+        raise ValueError(f"unknown keypoint format {fmt!r}; known: {sorted(KEYPOINT_FORMATS)}")
+    spec = KEYPOINT_FORMATS[fmt]
+    points = np.asarray(points, dtype=np.float64)
+    nf = len(spec["names"])
+    if points.ndim != 3 or points.shape[1] != nf or points.shape[2] not in (2, 3):
+        raise ValueError(f"keypoints of format {fmt!r} must have shape (N, {nf}, 2 or 3), got {points.shape}")
+    if confidence is None:
+        confidence = np.ones(points.shape[:2])
+    confidence = np.asarray(confidence, dtype=np.float64)
+    if confidence.shape != points.shape[:2]:
+        raise ValueError(f"confidence must have shape {points.shape[:2]}, got {confidence.shape}")
+    confidence = np.where(np.isfinite(points).all(-1) & np.isfinite(confidence), confidence, 0.0)
+    idx = {n: i for i, n in enumerate(spec["names"])}
+    n = points.shape[0]
+    out = np.full((n, NUM_JOINTS, points.shape[2]), np.nan)
+    w = np.zeros((n, NUM_JOINTS))
+    # Spine (which may refer to Hip and Thorax) last.
+    order = [j for j in JOINT_NAMES if j != "Spine"] + ["Spine"]
+    for name in order:
+        src = spec["map"][name]
+        j = J[name]
+        if src is None:
+            continue
+        if isinstance(src, str):
+            out[:, j] = points[:, idx[src]]
+            w[:, j] = confidence[:, idx[src]]
+        else:
+            pts, ws = [], []
+            for s in src:
+                if s.startswith("@"):
+                    pts.append(out[:, J[s[1:]]]); ws.append(w[:, J[s[1:]]])
+                else:
+                    pts.append(points[:, idx[s]]); ws.append(confidence[:, idx[s]])
+            out[:, j] = np.mean(pts, axis=0)
+            w[:, j] = np.min(ws, axis=0)
+    w = np.clip(w, 0.0, None)
+    out[w <= 0] = np.nan
+    return out, w
+
+
+def flip_lr(poses):
+    """Mirror poses ``(..., 17, 3)`` in x and swap left and right joints."""
+    poses = np.asarray(poses)
+    out = poses[..., FLIP_PERMUTATION, :].copy()
+    out[..., 0] *= -1
+    return out
+
+
+def limb_lengths(poses):
+    """``(..., 17, D)`` -> ``(..., 16)`` limb lengths."""
+    poses = np.asarray(poses)
+    child = [c for c, _ in LIMBS]
+    parent = [p for _, p in LIMBS]
+    return np.linalg.norm(poses[..., child, :] - poses[..., parent, :], axis=-1)
+
+
+def limb_scale(poses):
+    """``(..., 17, 3)`` -> ``(...)``: square root of the sum of squared limb lengths."""
+    return np.sqrt(np.sum(limb_lengths(poses) ** 2, axis=-1))
