@@ -33,8 +33,11 @@ def check_gradients(net, top, inputs=(), params=(), eps=1e-3, rtol=1e-2, atol=1e
     for p in net.params.values():
         for b in p:
             b.diff[...] = 0
+    producer = [name for name, tops in net.top_names.items() if top in tops]
+    if not producer:
+        raise ValueError(f"no layer of the net produces blob {top!r}")
     net.blobs[top].diff[...] = r
-    net.backward()
+    net.backward(start=producer[-1])  # start at the producer so later (loss) layers do not overwrite r
     targets = [(f"blob {name!r}", net.blobs[name]) for name in inputs]
     targets += [(f"param {layer!r}[{i}]", net.params[layer][i]) for layer, i in params]
     analytic = {what: blob.diff.copy() for what, blob in targets}

@@ -145,9 +145,9 @@ rm -rf "$dest.tmp" && mkdir -p "$dest.tmp/python"
 cp -rL python/caffe "$dest.tmp/python/caffe"
 rm -rf "$dest.tmp/python/caffe/test"
 [ -f "$dest.tmp/python/caffe/_caffe.so" ] || die "build produced no _caffe.so"
-if [ -d build/lib ] && ls build/lib/libcaffe.so* >/dev/null 2>&1; then
-  mkdir -p "$dest.tmp/lib" && cp -a build/lib/libcaffe.so* "$dest.tmp/lib/"
-  patchelf --set-rpath "$dest/lib" "$dest.tmp/python/caffe/_caffe.so" 2>/dev/null || true
+if [ "$cuda" = 1 ]; then
+  # the Makefile build links _caffe.so to libcaffe.so through the rpath $ORIGIN/../../build/lib
+  mkdir -p "$dest.tmp/build/lib" && cp -a build/lib/libcaffe.so* "$dest.tmp/build/lib/"
 fi
 rm -rf "$dest" && mv "$dest.tmp" "$dest"
 verify >&2 || die "the fresh build does not import (see above)"

@@ -73,7 +73,7 @@ def test_gradient_check_helper_catches_a_wrong_gradient(net_file, rng, monkeypat
 def test_sgd_solver_step_changes_parameter(net_file, tmp_path, rng):
     solver_file = tmp_path / "solver.prototxt"
     solver_file.write_text(
-        f'net: "{net_file}"\nbase_lr: 0.1\nmomentum: 0.9\nlr_policy: "fixed"\nmax_iter: 10\n'
+        f'net: "{net_file}"\nbase_lr: 0.002\nmomentum: 0.9\nlr_policy: "fixed"\nmax_iter: 10\n'
         f'display: 0\nsnapshot: 0\nsnapshot_prefix: "{tmp_path}/snap"\nsolver_mode: CPU\n'
     )
     solver = caffe.SGDSolver(str(solver_file))
@@ -87,7 +87,7 @@ def test_sgd_solver_step_changes_parameter(net_file, tmp_path, rng):
     solver.step(1)
     w1 = float(solver.net.params["scale"][0].data[0])
     assert w1 != w0
-    assert w1 == pytest.approx(w0 - 0.1 * grad, rel=1e-4)  # first SGD step: w -= lr * grad
+    assert w1 == pytest.approx(w0 - 0.002 * grad, rel=1e-4)  # first SGD step: w -= lr * grad
     for _ in range(30):
         solver.step(1)
     assert abs(float(solver.net.params["scale"][0].data[0]) - 2.0) < abs(w1 - 2.0)
