@@ -1,0 +1,32 @@
+"""The paper's Figure 2: aligned training poses in 2D PCA coloured by component, with component means drawn."""
+import numpy as np
+
+from lifting.plot import _mpl, draw_skeleton_3d, save_figure
+
+from .align import to_vectors
+
+
+def alignment_figure(aligned, labels, model, path, max_points=20000, seed=0):
+    plt = _mpl()
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(aligned), size=min(max_points, len(aligned)), replace=False)
+    X = aligned[idx]
+    mu = X.mean(0)
+    _, _, Vt = np.linalg.svd(X - mu, full_matrices=False)
+    Y = (X - mu) @ Vt[:2].T
+    K = model.num_components
+    fig = plt.figure(figsize=(6 + 2.5 * K, 6))
+    ax = fig.add_axes([0.05, 0.08, 0.55, 0.85])
+    ax.scatter(Y[:, 0], Y[:, 1], c=labels[idx], cmap="tab10", vmin=0, vmax=9, s=2, alpha=0.4)
+    means = (to_vectors(model.mean) - mu) @ Vt[:2].T
+    for k in range(K):
+        ax.plot(means[k, 0], means[k, 1], "k*", ms=14)
+        ax.annotate(f"mean {k}", means[k], textcoords="offset points", xytext=(6, 6))
+    ax.set_title("aligned training poses, 2D PCA, coloured by component")
+    ax.set_xlabel("PC 1")
+    ax.set_ylabel("PC 2")
+    for k in range(K):
+        a3 = fig.add_axes([0.62 + 0.36 * k / K, 0.3, 0.36 / K, 0.45], projection="3d")
+        draw_skeleton_3d(a3, model.mean[k], title=f"mean {k} (w={model.weights[k]:.2f})")
+        a3.set_axis_off()
+    save_figure(fig, path)

@@ -1,0 +1,241 @@
+"""The fitting pipeline: pre-processing, alignment (sec. 4.1), mixture (sec. 4.2), checkpoints, report, figure.
+
+A fit is a deterministic function of the data and :class:`FitConfig`; its state is written (atomically) to a
+checkpoint after every outer iteration, and a run started with the same data, config and checkpoint path resumes
+from it and ends with the same model as an uninterrupted run.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from lifting import skeleton
+from lifting.io import atomic_savez, atomic_write_text
+from lifting.model import PoseModel, normalise_poses
+
+from . import align, mixture
+
+
+@dataclass
+class FitConfig:
+    """Fitting parameters (all explicit; stored in the model's provenance and the report)."""
+
+    num_basis: int = 16  #: J
+    max_components: int = 3  #: K upper bound; the seeding rule may choose fewer
+    inner_iterations: int = 2  #: PPCA + rotation alternations per basis size below J
+    final_iterations: int = 30  #: alternations at the full basis size J (at most)
+    align_tol: float = 1e-6  #: stop those when eq. (1) falls by less than this (relative) in one alternation
+    rotation_solver: str = "closed-form"  #: "closed-form" or "ceres"
+    em_iterations: int = 40
+    em_tol: float = 1e-7  #: stop EM when the relative log-likelihood gain is below this
+    seed_subsample: int = 2000  #: poses used to choose the cluster seeds (eq. 3)
+    min_separation: float | None = None  #: "too close" distance for seeds; None = half the median distance
+    mirror: bool = True  #: add the x-mirrored, left/right-swapped copy of every pose
+    seed: int = 0
+
+    def validate(self):
+        if self.num_basis < 1 or self.num_basis > 47:
+            raise ValueError(f"num_basis must be in 1..47, got {self.num_basis}")
+        if self.max_components < 1:
+            raise ValueError(f"max_components must be >= 1, got {self.max_components}")
+        if self.rotation_solver not in align.ROTATION_SOLVERS:
+            raise ValueError(f"rotation_solver must be one of {sorted(align.ROTATION_SOLVERS)}, got {self.rotation_solver!r}")
+
+
+def preprocess(poses_mm, mirror=True):
+    """Sec. 4 pre-processing of ``(N, 17, 3)`` y-up poses in mm: root-centre, unit limb scale, mirror.
+
+    Returns ``(normalised (M, 17, 3), mm_per_unit)`` with M = 2N when mirroring.
+    """
+    poses_mm = np.asarray(poses_mm, np.float64)
+    if poses_mm.ndim != 3 or poses_mm.shape[1:] != (17, 3):
+        raise ValueError(f"poses must have shape (N, 17, 3), got {poses_mm.shape}")
+    if len(poses_mm) == 0:
+        raise ValueError("no poses to fit")
+    bad = ~np.isfinite(poses_mm).all(axis=(1, 2))
+    if bad.any():
+        raise ValueError(f"{int(bad.sum())} poses hold NaN or inf (first: index {int(np.flatnonzero(bad)[0])})")
+    norm, scale = normalise_poses(poses_mm)
+    if mirror:
+        norm = np.concatenate([norm, skeleton.flip_lr(norm)])
+    return norm, float(np.mean(scale))
+
+
+def _fingerprint(P, config):
+    h = hashlib.sha256(np.ascontiguousarray(P).view(np.uint8))
+    h.update(json.dumps(asdict(config), sort_keys=True).encode())
+    return h.hexdigest()[:32]
+
+
+def _schedule(config):
+    """Outer alignment iterations: (basis size, inner index); the last ``final_iterations`` stop early on align_tol."""
+    return ([(j, i) for j in range(1, config.num_basis) for i in range(config.inner_iterations)]
+            + [(config.num_basis, i) for i in range(config.final_iterations)])
+
+
+def _align_converged(obj_log, step, schedule, tol):
+    """True when the last alternation at the full basis size lowered the objective by less than tol (relative)."""
+    if step < 2 or schedule[step - 1][0] != schedule[-1][0] or schedule[step - 2][0] != schedule[-1][0]:
+        return False
+    prev, last = obj_log[-3], obj_log[-1]  # objective after the previous and the last rotation updates
+    return prev - last <= tol * abs(last)
+
+
+def _pack_components(comps):
+    return {"mix_mu": np.stack([c[0] for c in comps]), "mix_U": np.stack([c[1] for c in comps]),
+            "mix_lam": np.stack([c[2] for c in comps]), "mix_s2": np.array([c[3] for c in comps])}
+
+
+def _unpack_components(z):
+    return [(z["mix_mu"][k], z["mix_U"][k], z["mix_lam"][k], float(z["mix_s2"][k])) for k in range(len(z["mix_s2"]))]
+
+
+def fit(poses_mm, config: FitConfig, checkpoint=None, progress=True, log=print, stop_after=None):
+    """Fit a pose model to ``poses_mm (N, 17, 3)`` (y up, millimetres).
+
+    Args:
+        checkpoint: path of the checkpoint (.npz); resumed from when it exists and matches data and config.
+        stop_after: for tests: stop (as if interrupted) after this many outer iterations of this run.
+
+    Returns ``(PoseModel, report dict)``; raises ``KeyboardInterrupt`` when stopped by ``stop_after``.
+    """
+    from tqdm import tqdm
+
+    config.validate()
+    t0 = time.perf_counter()
+    norm, mm_per_unit = preprocess(poses_mm, config.mirror)
+    P = align.to_vectors(norm)
+    fp = _fingerprint(P, config)
+    schedule = _schedule(config)
+    state = None
+    if checkpoint and os.path.exists(checkpoint):
+        with np.load(checkpoint, allow_pickle=False) as z:
+            state = {k: z[k] for k in z.files}
+        if str(state["fingerprint"]) != fp:
+            raise ValueError(f"{checkpoint}: checkpoint was written for other data or another config "
+                             f"(fingerprint {state['fingerprint']} != {fp}); delete it or choose another path")
+        log(f"resuming from {checkpoint} (stage {state['stage']}, step {int(state['step'])})")
+    timings = {"preprocess_s": time.perf_counter() - t0}
+    done_this_run = 0
+
+    def save(**st):
+        nonlocal done_this_run
+        if checkpoint:
+            atomic_savez(checkpoint, fingerprint=np.array(fp), **st)
+        done_this_run += 1
+        if stop_after is not None and done_this_run >= stop_after:
+            raise KeyboardInterrupt(f"stopped after {done_this_run} outer iterations (checkpoint {checkpoint})")
+
+    # ---- alignment -------------------------------------------------------------------------------------------
+    if state is None:
+        mu0, theta = align.tomasi_kanade_mean(P)
+        obj_log = []
+        step = 0
+    else:
+        theta = state["theta"]
+        obj_log = state["objective"].tolist()
+        step = int(state["step"]) if str(state["stage"]) == "align" else len(schedule)
+    solver = align.ROTATION_SOLVERS[config.rotation_solver]
+    t = time.perf_counter()
+    bar = tqdm(total=len(schedule), initial=step, desc="align", disable=not progress, unit="it")
+    while step < len(schedule) and not _align_converged(obj_log, step, schedule, config.align_tol):
+        J, _ = schedule[step]
+        mu, U, lam, s2 = align.ppca_step(P, theta, J)
+        e_ppca = align.objective(P, theta, mu, U, lam, s2)
+        theta = solver(P, theta, mu, U, lam, s2)
+        e_rot = align.objective(P, theta, mu, U, lam, s2)
+        obj_log += [e_ppca, e_rot]
+        step += 1
+        bar.update(1)
+        bar.set_postfix(J=J, E=f"{e_rot:.8g}")
+        save(stage=np.array("align"), step=np.array(step), theta=theta, objective=np.array(obj_log))
+    bar.close()
+    if step < len(schedule):
+        log(f"alignment converged after {step} alternations")
+        step = len(schedule)
+    timings["align_s"] = time.perf_counter() - t
+    Q = align.rotate_back(P, theta)
+
+    # ---- mixture ---------------------------------------------------------------------------------------------
+    t = time.perf_counter()
+    rng = np.random.default_rng(config.seed)
+    if state is not None and str(state["stage"]) == "mixture":
+        comps = _unpack_components(state)
+        log_pi = state["log_pi"]
+        ll_log = state["loglik"].tolist()
+        seeds = state["seeds"]
+        min_sep = float(state["min_separation"])
+        it = int(state["em_step"])
+    else:
+        sub = np.sort(rng.choice(len(Q), size=min(config.seed_subsample, len(Q)), replace=False))
+        seed_idx, min_sep = mixture.greedy_seeds(Q[sub], config.max_components, config.min_separation)
+        seeds = sub[seed_idx]
+        d = np.stack([np.linalg.norm(Q - Q[s], axis=1) for s in seeds], 1)
+        resp = np.zeros((len(Q), len(seeds)))
+        resp[np.arange(len(Q)), np.argmin(d, 1)] = 1.0
+        comps, log_pi = mixture.m_step(Q, resp, config.num_basis)
+        ll_log, it = [], 0
+    bar = tqdm(total=config.em_iterations, initial=it, desc="EM", disable=not progress, unit="it")
+    converged = len(ll_log) >= 2 and abs(ll_log[-1] - ll_log[-2]) <= config.em_tol * abs(ll_log[-1])
+    while it < config.em_iterations and not converged:
+        new_comps, new_log_pi, ll, _ = mixture.em_step(Q, comps, log_pi, config.num_basis)
+        ll_log.append(ll)
+        comps, log_pi = new_comps, new_log_pi
+        it += 1
+        bar.update(1)
+        bar.set_postfix(K=len(comps), LL=f"{ll:.8g}")
+        converged = len(ll_log) >= 2 and abs(ll_log[-1] - ll_log[-2]) <= config.em_tol * abs(ll_log[-1])
+        save(stage=np.array("mixture"), step=np.array(len(schedule)), theta=theta, objective=np.array(obj_log),
+             seeds=seeds, min_separation=np.array(min_sep), em_step=np.array(it), loglik=np.array(ll_log),
+             log_pi=log_pi, **_pack_components(comps))
+    bar.close()
+    final_ll = mixture.log_likelihood(Q, comps, log_pi)
+    timings["mixture_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - t0
+
+    model = to_pose_model(comps, log_pi, mm_per_unit, config, n_poses=len(poses_mm))
+    labels = np.argmax(mixture.log_joint(Q, comps, log_pi), 1)
+    total_var = float(np.sum(np.var(Q, axis=0)))
+    k1 = align.ppca_fit(Q, config.num_basis)
+    report = {
+        "config": asdict(config),
+        "poses_in": int(len(poses_mm)), "poses_fitted": int(len(P)), "mm_per_unit": mm_per_unit,
+        "alignment_objective": obj_log,
+        "alignment_monotone": bool(np.all(np.diff(obj_log) <= 1e-9 * np.abs(np.array(obj_log[1:])) + 1e-9)),
+        "variance_explained_single_ppca": float(np.sum(k1[2]) / total_var),
+        "em_loglik": ll_log + [final_ll],
+        "components": int(len(comps)),
+        "component_sizes": np.bincount(labels, minlength=len(comps)).tolist(),
+        "component_weights": np.exp(log_pi).tolist(),
+        "seed_min_separation": min_sep,
+        "timings_s": timings,
+    }
+    return model, report, {"aligned": Q, "labels": labels}
+
+
+def to_pose_model(comps, log_pi, mm_per_unit, config, n_poses):
+    K, J = len(comps), len(comps[0][2])
+    mean = align.to_poses(np.stack([c[0] for c in comps]))
+    basis = np.stack([align.to_poses(c[1].T) for c in comps])  # (K, J, 17, 3)
+    s2 = np.array([c[3] for c in comps])
+    lam = np.stack([c[2] for c in comps])
+    variances = np.maximum(lam - s2[:, None], 1e-6 * s2[:, None])
+    w = np.exp(log_pi - np.max(log_pi))
+    return PoseModel(mean, basis, variances, s2, w / w.sum(), mm_per_unit,
+                     provenance={"fitted_by": "model_fitting.fit", "config": asdict(config), "poses": int(n_poses)})
+
+
+def save_outputs(model, report, extras, model_path, report_path=None, figure_path=None):
+    """Write the model, the JSON report and the Figure-2 style PNG (all atomically)."""
+    model.save(model_path)
+    if report_path:
+        atomic_write_text(report_path, json.dumps(report, indent=1))
+    if figure_path:
+        from .figures import alignment_figure
+
+        alignment_figure(extras["aligned"], extras["labels"], model, figure_path)
