@@ -87,25 +87,13 @@ def build_parser():
     p.add_argument("-o", "--output", required=True, help="output .h5")
     p.set_defaults(func=_cmd_import_authors)
 
-    for register in _EXTRA:
-        register(sub)
+    from model_fitting.cli import register as register_fitting
+
+    register_fitting(sub)
     return ap
 
 
-_EXTRA = []  # later modules append functions registering their subcommands
-
-
-def _load_extras():
-    for mod in ("model_fitting.cli", "tools.cli"):
-        try:
-            __import__(mod)
-        except ModuleNotFoundError as e:
-            if e.name and not e.name.startswith(mod.split(".")[0]):
-                raise
-
-
 def main(argv=None):
-    _load_extras()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -129,6 +129,9 @@ class PoseModel:
                 f.attrs["units"] = UNITS
                 f.attrs["mm_per_unit"] = float(self.mm_per_unit)
                 f.attrs["provenance"] = json.dumps(self.provenance, sort_keys=True, default=str)
+            from .io import _umask_mode
+
+            os.chmod(tmp, _umask_mode())
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):
@@ -209,9 +212,8 @@ def import_authors_model(mat_path) -> PoseModel:
       ``e (K, J, 51)``: orthonormal basis, reshaped the same way -> ``basis``;
       ``sigma (K, J + 1)``: INVERSE standard deviations; ``variances = 1 / sigma[:, :J]**2``,
       ``noise_variance = 1 / sigma[:, J]**2``.
-    Axes: their frame is the mirror image of Human3.6M's in x (lifting with the unmirrored model gives
-    P-MPJPE ~150 mm on S9, with it mirrored ~44 mm), so x is negated; then their z up becomes our y up:
-    (x, y, z) -> (-x, z, -y). Units: all lengths are divided by
+    Axes: their z up becomes our y up, (x, y, z) -> (x, z, -y) (a rotation: a right-handed body stays one; their
+    mean has the right hip at +x while facing +y with z up, i.e. a real body). Units: all lengths are divided by
     ``c`` = mean limb scale of the component means (variances by ``c**2``), and ``mm_per_unit = c``. Mixing
     weights are not in the file: uniform.
     """
@@ -226,9 +228,8 @@ def import_authors_model(mat_path) -> PoseModel:
     L = skeleton.NUM_JOINTS
     if mu.shape != (K, 3 * L) or e.shape != (K, Jb, 3 * L) or sigma.shape != (K, Jb + 1):
         raise ModelFileError(f"{mat_path}: unexpected shapes mu {mu.shape}, e {e.shape}, sigma {sigma.shape}")
-    mirror = np.array([-1.0, 1.0, 1.0])
-    mean = z_up_to_y_up(mu.reshape(K, 3, L).transpose(0, 2, 1) * mirror)
-    basis = z_up_to_y_up(e.reshape(K, Jb, 3, L).transpose(0, 1, 3, 2) * mirror)
+    mean = z_up_to_y_up(mu.reshape(K, 3, L).transpose(0, 2, 1))
+    basis = z_up_to_y_up(e.reshape(K, Jb, 3, L).transpose(0, 1, 3, 2))
     c = float(np.mean(skeleton.limb_scale(mean)))
     return PoseModel(
         mean=mean / c,

@@ -153,3 +153,15 @@ def limb_lengths(poses):
 def limb_scale(poses):
     """``(..., 17, 3)`` -> ``(...)``: square root of the sum of squared limb lengths."""
     return np.sqrt(np.sum(limb_lengths(poses) ** 2, axis=-1))
+
+
+def nose_forward_fraction(poses):
+    """Handedness check of y-up poses ``(N, 17, 3)`` with a real nose joint (Human3.6M): the fraction of frames in
+    which the nose lies in front of the Thorax-Head midline, "front" being ``left x up`` (left = LHip - RHip,
+    up = Thorax - Hip). A real (right-handed) body gives ~1, its mirror image ~0."""
+    p = np.asarray(poses, np.float64)
+    left = p[:, J["LHip"]] - p[:, J["RHip"]]
+    up = p[:, J["Thorax"]] - p[:, J["Hip"]]
+    front = np.cross(left, up)
+    nose = p[:, J["Neck/Nose"]] - 0.5 * (p[:, J["Thorax"]] + p[:, J["Head"]])
+    return float(np.mean(np.einsum("nc,nc->n", nose, front) > 0))

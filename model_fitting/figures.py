@@ -15,7 +15,7 @@ def alignment_figure(aligned, labels, model, path, max_points=20000, seed=0):
     _, _, Vt = np.linalg.svd(X - mu, full_matrices=False)
     Y = (X - mu) @ Vt[:2].T
     K = model.num_components
-    fig = plt.figure(figsize=(6 + 2.5 * K, 6))
+    fig = plt.figure(figsize=(11, 7))
     ax = fig.add_axes([0.05, 0.08, 0.55, 0.85])
     ax.scatter(Y[:, 0], Y[:, 1], c=labels[idx], cmap="tab10", vmin=0, vmax=9, s=2, alpha=0.4)
     means = (to_vectors(model.mean) - mu) @ Vt[:2].T
@@ -26,7 +26,7 @@ def alignment_figure(aligned, labels, model, path, max_points=20000, seed=0):
     ax.set_xlabel("PC 1")
     ax.set_ylabel("PC 2")
     for k in range(K):
-        a3 = fig.add_axes([0.62 + 0.36 * k / K, 0.3, 0.36 / K, 0.45], projection="3d")
+        a3 = fig.add_axes([0.64, 0.04 + 0.92 * (K - 1 - k) / K, 0.34, 0.92 / K], projection="3d")
         draw_skeleton_3d(a3, model.mean[k], title=f"mean {k} (w={model.weights[k]:.2f})")
         a3.set_axis_off()
     save_figure(fig, path)

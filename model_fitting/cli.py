@@ -1,0 +1,78 @@
+"""``lifting fit`` and ``lifting evaluate``."""
+from __future__ import annotations
+
+import json
+import os
+
+
+def _cmd_fit(args):
+    from .data import gather
+    from .fit import FitConfig, fit, save_outputs
+
+    poses = gather(args)
+    cfg = FitConfig(num_basis=args.basis, max_components=args.components, rotation_solver=args.rotation_solver,
+                    em_iterations=args.em_iterations, mirror=not args.no_mirror, seed=args.seed,
+                    inner_iterations=args.inner_iterations, final_iterations=args.final_iterations)
+    print(f"fitting {len(poses)} poses (x2 mirrored: {cfg.mirror}), J={cfg.num_basis}, K<={cfg.max_components}")
+    model, report, extras = fit(poses, cfg, checkpoint=args.checkpoint)
+    model.provenance.update({"inputs": {k: v for k, v in vars(args).items() if k not in ("func",)}})
+    stem = os.path.splitext(args.output)[0]
+    save_outputs(model, report, extras, args.output, args.report or stem + ".report.json",
+                 args.figure or stem + ".png")
+    t = report["timings_s"]
+    print(f"model K={model.num_components} J={model.num_basis} -> {args.output}; sizes {report['component_sizes']}; "
+          f"align {t['align_s']:.1f}s, mixture {t['mixture_s']:.1f}s")
+    return 0
+
+
+def _cmd_evaluate(args):
+    from .evaluate import evaluate_cli
+
+    return evaluate_cli(args)
+
+
+def register(sub):
+    p = sub.add_parser("fit", help="fit the 3D pose model on motion capture",
+                       description="Fit the mixture-of-PPCA 3D pose model (paper sec. 4) and write model, JSON "
+                                   "report and PNG (aligned poses in 2D PCA, component means).")
+    src = p.add_argument_group("inputs (any combination)")
+    src.add_argument("--h36m-npz", help="npz with positions_17 (z up, mm), subject, action (../shared/data layout)")
+    src.add_argument("--h36m-cdf", help="root of the official Human3.6M release (S*/MyPoseFeatures/D3_Positions)")
+    src.add_argument("--subjects", type=lambda s: [x for x in s.split(",") if x], default=None,
+                     help="comma-separated subjects, e.g. S1,S5,S6,S7,S8")
+    src.add_argument("--cmu", nargs="*", help="CMU subject folders with one .asf and .amc files")
+    src.add_argument("--bvh", nargs="*", help="BVH files (CMU or Mixamo joint names)")
+    src.add_argument("--bvh-unit-mm", type=float, default=1.0, help="millimetres per BVH unit (default 1)")
+    src.add_argument("--poses", nargs="*", help="(N, 17, 3) arrays: .npz/.npy/.csv in mm")
+    src.add_argument("--up-axis", choices=("y", "z"), default="y", help="up axis of --poses arrays (default y)")
+    src.add_argument("--step", type=int, default=1, help="keep every step-th frame")
+    src.add_argument("--augment-rotations", type=int, default=1, help="random ground-plane rotated copies per pose")
+    p.add_argument("-o", "--output", required=True, help="model file (.h5)")
+    p.add_argument("--report", help="JSON report (default: <output>.report.json)")
+    p.add_argument("--figure", help="PNG (default: <output>.png)")
+    p.add_argument("--checkpoint", help="checkpoint .npz (resumed when present)")
+    p.add_argument("-J", "--basis", type=int, default=24, help="basis poses per component (default 24)")
+    p.add_argument("-K", "--components", type=int, default=3, help="maximum mixture components (default 3)")
+    p.add_argument("--rotation-solver", choices=("closed-form", "ceres"), default="closed-form")
+    p.add_argument("--inner-iterations", type=int, default=2)
+    p.add_argument("--final-iterations", type=int, default=30)
+    p.add_argument("--em-iterations", type=int, default=40)
+    p.add_argument("--no-mirror", action="store_true", help="do not add mirrored poses")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_fit)
+
+    p = sub.add_parser("evaluate", help="accuracy of pose models lifting exact projections (tables)",
+                       description="Lift exact weak-perspective projections (random ground-plane rotations) of "
+                                   "held-out poses with one or more models; per-action MPJPE / P-MPJPE tables.")
+    p.add_argument("--model", action="append", required=True, metavar="NAME=PATH",
+                   help="a model to evaluate (repeatable); PATH 'default' = shipped model, 'authors:<mat>' = the "
+                        "authors' .mat imported on the fly; NAME=PATH:k picks component k only")
+    p.add_argument("--h36m-npz", help="npz in the ../shared/data layout")
+    p.add_argument("--subjects", type=lambda s: [x for x in s.split(",") if x], default=["S9"])
+    p.add_argument("--cmu", nargs="*", help="CMU subject folders")
+    p.add_argument("--cmu-step", type=int, default=4, help="keep every n-th CMU frame (120 fps) (default 4)")
+    p.add_argument("--angles", type=int, default=80)
+    p.add_argument("--noise-mm", type=float, default=0.0, help="Gaussian 2D noise (mm at the subject) added")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", required=True, help="output stem: writes <stem>.md, <stem>.csv, <stem>.json")
+    p.set_defaults(func=_cmd_evaluate)

@@ -1,0 +1,87 @@
+"""Loading training/evaluation poses from the inputs the ``fit`` and ``evaluate`` subcommands accept."""
+from __future__ import annotations
+
+import glob
+import os
+
+import numpy as np
+
+from lifting.lift import ground_rotation
+from lifting.model import z_up_to_y_up
+
+from .readers import MotionFileError, read_asf_amc, read_bvh, read_h36m_dataset, read_pose_array
+
+
+def load_h36m_npz(path, subjects=None, step=1, mirror_x=True):
+    """The shared ``h36m_poses_17j_5fps.npz`` layout: ``positions_17`` (N, 17, 3) mm z up, ``subject``, ``action``.
+
+    ``mirror_x``: that file (forward kinematics of the exponential-map release) is the mirror image of a real body:
+    with its joint labels the nose lies behind the face in 99.9% of its frames
+    (:func:`lifting.skeleton.nose_forward_fraction` ~0.001), while the official CDF positions, CMU and the authors'
+    model are real bodies. Negating x on load gives every source one handedness. Set False for an npz of the same
+    layout that holds real bodies.
+
+    Returns ``(poses y up (M, 17, 3), subject (M,), action (M,))`` for the given subjects."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise MotionFileError(f"{path}: no such file")
+    with np.load(path) as z:
+        for key in ("positions_17", "subject", "action"):
+            if key not in z.files:
+                raise MotionFileError(f"{path}: array {key!r} is missing (found {z.files})")
+        pos, subj, act = z["positions_17"], z["subject"].astype(str), z["action"].astype(str)
+    sel = np.ones(len(pos), bool) if not subjects else np.isin(subj, list(subjects))
+    if subjects:
+        unknown = sorted(set(subjects) - set(subj))
+        if unknown:
+            raise MotionFileError(f"{path}: subjects {unknown} not present (has {sorted(set(subj))})")
+    sel &= np.arange(len(pos)) % step == 0
+    poses = z_up_to_y_up(pos[sel])
+    if mirror_x:
+        poses[..., 0] *= -1
+    return poses, subj[sel], act[sel]
+
+
+def load_cmu_folder(folder, step=1):
+    """All ``*.amc`` of a CMU subject folder with its ``*.asf``: ``(poses (N, 17, 3), trial (N,))``."""
+    asf = sorted(glob.glob(os.path.join(os.fspath(folder), "*.asf")))
+    amcs = sorted(glob.glob(os.path.join(os.fspath(folder), "*.amc")))
+    if len(asf) != 1 or not amcs:
+        raise MotionFileError(f"{folder}: expected one .asf and at least one .amc (found {len(asf)} and {len(amcs)})")
+    out, trial = [], []
+    for amc in amcs:
+        p = read_asf_amc(asf[0], amc, step=step)
+        out.append(p)
+        trial += [os.path.splitext(os.path.basename(amc))[0]] * len(p)
+    return np.concatenate(out), np.array(trial)
+
+
+def augment_rotations(poses, copies, seed=0):
+    """``copies`` randomly ground-plane-rotated copies of every pose (y up): ``(N * copies, 17, 3)``."""
+    rng = np.random.default_rng(seed)
+    theta = rng.uniform(0, 2 * np.pi, size=len(poses) * copies)
+    rep = np.repeat(np.asarray(poses, np.float64), copies, axis=0)
+    return np.einsum("nij,nlj->nli", ground_rotation(theta), rep)
+
+
+def gather(args):
+    """Poses from every input option of the ``fit`` subcommand, concatenated."""
+    parts = []
+    if args.h36m_npz:
+        parts.append(load_h36m_npz(args.h36m_npz, args.subjects, args.step)[0])
+    if args.h36m_cdf:
+        if not args.subjects:
+            raise ValueError("--h36m-cdf needs --subjects")
+        parts.append(read_h36m_dataset(args.h36m_cdf, args.subjects, args.step)[0])
+    for folder in args.cmu or []:
+        parts.append(load_cmu_folder(folder, args.step)[0])
+    for f in args.bvh or []:
+        parts.append(read_bvh(f, unit_mm=args.bvh_unit_mm, step=args.step))
+    for f in args.poses or []:
+        parts.append(read_pose_array(f, up_axis=args.up_axis)[::args.step])
+    if not parts:
+        raise ValueError("no input: give --h36m-npz, --h36m-cdf, --cmu, --bvh or --poses")
+    poses = np.concatenate(parts)
+    if args.augment_rotations > 1:
+        poses = augment_rotations(poses, args.augment_rotations, args.seed)
+    return poses
