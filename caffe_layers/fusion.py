@@ -1,0 +1,49 @@
+"""FusionLayer: eq. (8), ``f = w * b + (1 - w) * b_hat`` with one learnable weight ``w`` per stage.
+
+Bottoms: ``b`` (CNN belief maps) and ``b_hat`` (projected 3D pose maps), same shape. Top: ``f``.
+
+Parameterisation: the learnable blob holds ``w`` itself (shape (1,)), saved and loaded with the net's weights and
+updated by the solver. It is kept in [0, 1] by projection: every forward first clips the stored value to [0, 1]
+(projected SGD), so ``w`` as saved is always the weight used. Backward: ``df/dw = sum(top_diff * (b - b_hat))``,
+``df/db = w * top_diff``, ``df/db_hat = (1 - w) * top_diff``. ``param_str`` JSON: ``{"init": 1.0}``; the default 1
+makes a new net start as plain CPM (the authors' initialisation).
+"""
+import json
+
+import caffe
+import numpy as np
+
+
+class FusionLayer(caffe.Layer):
+    def setup(self, bottom, top):
+        params = json.loads(self.param_str) if self.param_str else {}
+        unknown = set(params) - {"init"}
+        if unknown:
+            raise ValueError(f"FusionLayer: unknown param_str keys {sorted(unknown)}")
+        if len(bottom) != 2 or len(top) != 1:
+            raise ValueError(f"FusionLayer takes 2 bottoms (b, b_hat) and 1 top, got {len(bottom)} and {len(top)}")
+        init = float(params.get("init", 1.0))
+        if not 0.0 <= init <= 1.0:
+            raise ValueError(f"FusionLayer: init must be in [0, 1], got {init}")
+        if len(self.blobs) == 0:
+            self.blobs.add_blob(1)
+            self.blobs[0].data[...] = init
+
+    def reshape(self, bottom, top):
+        if bottom[0].data.shape != bottom[1].data.shape:
+            raise ValueError(f"FusionLayer: bottoms differ in shape {bottom[0].data.shape} vs {bottom[1].data.shape}")
+        top[0].reshape(*bottom[0].data.shape)
+
+    def forward(self, bottom, top):
+        np.clip(self.blobs[0].data, 0.0, 1.0, out=self.blobs[0].data)
+        w = self.blobs[0].data[0]
+        top[0].data[...] = w * bottom[0].data + (1.0 - w) * bottom[1].data
+
+    def backward(self, top, propagate_down, bottom):
+        w = self.blobs[0].data[0]
+        g = top[0].diff
+        self.blobs[0].diff[0] += np.sum(g * (bottom[0].data - bottom[1].data), dtype=np.float64)
+        if propagate_down[0]:
+            bottom[0].diff[...] = w * g
+        if propagate_down[1]:
+            bottom[1].diff[...] = (1.0 - w) * g

@@ -1,0 +1,157 @@
+"""Convert original CPM weights (MPI 15 maps, or LSP/LEEDS 14 joints + background) into a caffemodel that
+initialises our extended Human3.6M net (paper sec. 5.2: pre-existing layers from CPM, new layers random).
+
+For every parameter blob of the target net:
+  * copied     - a source layer of the same name holds blobs of the same shape;
+  * remapped   - the layer changed shape with the joint count (``conv7_stage1_new``, ``Mconv5_stageN_new``: output
+                 channels; ``Mconv1_stageN_new``: input channels): the filters of corresponding joints (head, neck,
+                 shoulders, elbows, wrists, hips, knees, ankles, background) are copied into their new positions,
+                 the rest stays as freshly initialised;
+  * initialised - anything else (the target prototxt's fillers; the fusion weights' init).
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from lifting import skeleton
+
+#: CPM map orders (14 joints; map 14 is the background)
+CPM_ORDERS = {
+    "mpi": ("head", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist", "r_hip",
+            "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle"),
+    "lsp": ("r_ankle", "r_knee", "r_hip", "l_hip", "l_knee", "l_ankle", "r_wrist", "r_elbow", "r_shoulder",
+            "l_shoulder", "l_elbow", "l_wrist", "neck", "head"),
+}
+#: H36M joint <- CPM joint (the others have no counterpart and stay freshly initialised)
+H36M_FROM_CPM = {"Head": "head", "Neck/Nose": "neck", "RShoulder": "r_shoulder", "RElbow": "r_elbow",
+                 "RWrist": "r_wrist", "LShoulder": "l_shoulder", "LElbow": "l_elbow", "LWrist": "l_wrist",
+                 "RHip": "r_hip", "RKnee": "r_knee", "RFoot": "r_ankle", "LHip": "l_hip", "LKnee": "l_knee",
+                 "LFoot": "l_ankle"}
+
+
+class WeightFileError(ValueError):
+    """A caffemodel cannot be used; the message names the file and the layer/blob."""
+
+
+def map_correspondence(order="mpi"):
+    """``[(target map index, source map index)]`` for joints and the background."""
+    if order not in CPM_ORDERS:
+        raise ValueError(f"unknown CPM joint order {order!r}; known: {sorted(CPM_ORDERS)}")
+    src = {n: i for i, n in enumerate(CPM_ORDERS[order])}
+    pairs = [(skeleton.J[h], src[c]) for h, c in H36M_FROM_CPM.items()]
+    pairs.append((skeleton.NUM_JOINTS, len(CPM_ORDERS[order])))  # background
+    return sorted(pairs)
+
+
+def read_caffemodel(path):
+    """``{layer name: [np.ndarray, ...]}`` from a binary caffemodel; clear errors for truncated/foreign files."""
+    from caffe.proto import caffe_pb2
+    from google.protobuf.message import DecodeError
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise WeightFileError(f"{path}: no such caffemodel")
+    with open(path, "rb") as f:
+        raw = f.read()
+    if not raw:
+        raise WeightFileError(f"{path}: file is empty")
+    msg = caffe_pb2.NetParameter()
+    try:
+        msg.ParseFromString(raw)
+    except DecodeError as e:
+        raise WeightFileError(f"{path}: truncated or not a binary caffemodel ({e})") from None
+    layers = list(msg.layer) or list(msg.layers)
+    out = {}
+    for layer in layers:
+        blobs = []
+        for i, b in enumerate(layer.blobs):
+            shape = tuple(b.shape.dim) if b.HasField("shape") else tuple(d for d in (b.num, b.channels, b.height, b.width))
+            data = np.asarray(b.data, dtype=np.float32)
+            if data.size != int(np.prod(shape)):
+                raise WeightFileError(f"{path}: layer {layer.name!r} blob {i} holds {data.size} values for shape {shape} "
+                                      "(truncated or corrupted)")
+            blobs.append(data.reshape(shape))
+        if blobs:
+            out[layer.name] = blobs
+    if not out:
+        raise WeightFileError(f"{path}: holds no layer with weights (truncated or not a caffemodel)")
+    return out
+
+
+def _expected_shapes(prototxt):
+    import caffe
+
+    net = caffe.Net(os.fspath(prototxt), caffe.TEST)
+    return {name: [tuple(b.data.shape) for b in blobs] for name, blobs in net.params.items()}
+
+
+def check_against_prototxt(weights, prototxt, path):
+    """Every layer of the source prototxt must be in the caffemodel with exactly its blob shapes."""
+    expected = _expected_shapes(prototxt)
+    for name, shapes in expected.items():
+        if name not in weights:
+            raise WeightFileError(f"{path}: layer {name!r} of {prototxt} is missing from the caffemodel")
+        got = [b.shape for b in weights[name]]
+        if [tuple(s) for s in got] != shapes:
+            raise WeightFileError(f"{path}: layer {name!r}: caffemodel blobs {got} do not match {prototxt} {shapes}")
+    return expected
+
+
+def convert(src_prototxt, src_caffemodel, dst_prototxt, dst_caffemodel, order="mpi", log=print):
+    """Write ``dst_caffemodel`` for ``dst_prototxt``; returns the table rows (layer, blob, action, detail)."""
+    import caffe
+
+    from prototxt.netdef import RENAMED
+    from lifting.io import atomic_write_bytes
+
+    weights = read_caffemodel(src_caffemodel)
+    check_against_prototxt(weights, src_prototxt, src_caffemodel)
+    pairs = map_correspondence(order)
+    n_src_maps = len(CPM_ORDERS[order]) + 1
+    renamed_from = {new: old for old, new in RENAMED.items()}
+    net = caffe.Net(os.fspath(dst_prototxt), caffe.TEST)  # freshly initialised by the target's fillers
+    rows = []
+    for name, blobs in net.params.items():
+        src_name = name if name in weights else renamed_from.get(name)
+        for i, blob in enumerate(blobs):
+            tgt = blob.data
+            if src_name is None or src_name not in weights or i >= len(weights[src_name]):
+                rows.append((name, i, "initialised", f"{tuple(tgt.shape)}"))
+                continue
+            src = weights[src_name][i]
+            if src.shape == tgt.shape:
+                tgt[...] = src
+                rows.append((name, i, "copied", f"{tuple(tgt.shape)} from {src_name}"))
+            elif src.ndim >= 1 and src.shape[0] == n_src_maps and tgt.shape[0] == n_src_maps + 3 \
+                    and src.shape[1:] == tgt.shape[1:]:
+                for t, s in pairs:
+                    tgt[t] = src[s]
+                rows.append((name, i, "remapped", f"{tuple(tgt.shape)} <- {src_name} {src.shape}: output maps "
+                                                   f"{len(pairs)} of {tgt.shape[0]}"))
+            elif src.ndim == 4 and tgt.ndim == 4 and src.shape[0] == tgt.shape[0] and tgt.shape[1] == src.shape[1] + 3:
+                feat = src.shape[1] - n_src_maps - 1  # image features, maps, centre map
+                tgt[:, :feat] = src[:, :feat]
+                for t, s in pairs:
+                    tgt[:, feat + t] = src[:, feat + s]
+                tgt[:, -1] = src[:, -1]
+                rows.append((name, i, "remapped", f"{tuple(tgt.shape)} <- {src_name} {src.shape}: input channels "
+                                                   f"{feat} features + {len(pairs)} maps + centre"))
+            else:
+                raise WeightFileError(f"{src_caffemodel}: layer {src_name!r} blob {i} has shape {src.shape}, which "
+                                      f"cannot initialise {name!r} {tuple(tgt.shape)}")
+    tmp = os.fspath(dst_caffemodel) + ".tmp"
+    net.save(tmp)
+    with open(tmp, "rb") as f:
+        data = f.read()
+    os.unlink(tmp)
+    atomic_write_bytes(dst_caffemodel, data)
+    if log:
+        width = max(len(r[0]) for r in rows)
+        log(f"{'layer':<{width}}  blob  action       detail")
+        for r in rows:
+            log(f"{r[0]:<{width}}  {r[1]:>4}  {r[2]:<11}  {r[3]}")
+        counts = {a: sum(1 for r in rows if r[2] == a) for a in ("copied", "remapped", "initialised")}
+        log(f"blobs: {counts} -> {dst_caffemodel}")
+    return rows
