@@ -88,8 +88,10 @@ def build_parser():
     p.set_defaults(func=_cmd_import_authors)
 
     from model_fitting.cli import register as register_fitting
+    from tools.cli import register as register_tools
 
     register_fitting(sub)
+    register_tools(sub)
     return ap
 
 
@@ -97,7 +99,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, KeyError) as e:
         print(f"lifting {args.command}: error: {e}", file=sys.stderr)
         return 2
 

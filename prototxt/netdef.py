@@ -15,6 +15,9 @@ from caffe import params as P
 
 from lifting import skeleton
 
+#: learning-rate multiplier of the fusion weights: their gradient sums over every map element, so a small
+#: multiplier (the authors' fusion layer used its own learning rate of 0.05) keeps a step from flipping w.
+FUSION_LR_MULT = 0.05
 #: variants: the full-size net of the paper and a small one (same structure) for CPU tests and demos
 VARIANTS = {
     "full": dict(input=368, stages=6, batch=8, c=128, c4=32, c5=512, m=128, feat=32, k1=9, km=11,
@@ -115,7 +118,7 @@ def build(variant="full", extended=True, phase="deploy", lr_policy="finetune", m
             setattr(ns, f"probmodel_stage{t}", L.Python(maps, ns.camera, python_param=py))
             fuse = dict(module="caffe_layers", layer="FusionLayer", param_str=json.dumps({"init": 1.0}))
             setattr(ns, f"merge_hm_stage{t}", L.Python(maps, getattr(ns, f"probmodel_stage{t}"), python_param=fuse,
-                                                        param=[dict(lr_mult=1, decay_mult=0)]))
+                                                        param=[dict(lr_mult=FUSION_LR_MULT, decay_mult=0)]))
             belief = getattr(ns, f"merge_hm_stage{t}")
         else:
             belief = maps

@@ -1,0 +1,91 @@
+"""``lifting prototxt``, ``lifting convert-cpm``, ``lifting estimate``, ``lifting train``."""
+from __future__ import annotations
+
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROTO = os.path.join(HERE, "..", "prototxt")
+
+
+def _cmd_prototxt(args):
+    from prototxt.generate import write_all
+
+    for p in write_all(args.out):
+        print(p)
+    return 0
+
+
+def _cmd_convert(args):
+    from .convert import convert
+
+    convert(args.cpm_prototxt, args.cpm_weights, args.target, args.output, order=args.joint_order)
+    return 0
+
+
+def _cmd_estimate(args):
+    from .estimate import estimate
+
+    box = [float(v) for v in args.box.split(",")] if args.box else None
+    estimate(args.images, args.weights, args.prototxt, args.out, box=box, plot=not args.no_plot)
+    return 0
+
+
+def _cmd_train(args):
+    import numpy as np
+
+    from model_fitting.data import load_h36m_npz
+
+    from .train import train
+
+    poses, _, _ = load_h36m_npz(args.h36m_npz, args.subjects)
+    h = train(args.prototxt, args.out, poses, args.iterations, base_lr=args.base_lr, snapshot_every=args.snapshot,
+              resume=args.resume, weights=args.weights, seed=args.seed)
+    loss = np.array(h["loss"])
+    k = max(1, min(20, len(loss) // 5))
+    print(f"iterations {h['iteration'][0]}..{h['iteration'][-1]}: loss first {k} mean {loss[:k].mean():.5g}, "
+          f"last {k} mean {loss[-k:].mean():.5g}; fusion weights {h['fusion'][-1] if h['fusion'] else []}")
+    return 0
+
+
+def register(sub):
+    p = sub.add_parser("prototxt", help="(re)write the generated prototxt files",
+                       description="Write every network and solver prototxt from the one definition.")
+    p.add_argument("--out", default=os.path.abspath(PROTO), help="folder (default: the package's prototxt/)")
+    p.set_defaults(func=_cmd_prototxt)
+
+    p = sub.add_parser("convert-cpm", help="original CPM weights -> initial weights of the extended net",
+                       description="Copy/remap original CPM weights (MPI or LSP/LEEDS order) into a caffemodel "
+                                   "for the extended Human3.6M net; prints what was copied, remapped, initialised.")
+    p.add_argument("--cpm-prototxt", required=True, help="the CPM deploy prototxt the weights belong to")
+    p.add_argument("--cpm-weights", required=True, help="CPM .caffemodel (e.g. pose_iter_985000_addLEEDS)")
+    p.add_argument("--target", default=os.path.abspath(os.path.join(PROTO, "lifting_h36m_full_train.prototxt")),
+                   help="target net prototxt (default: the extended full train net)")
+    p.add_argument("--joint-order", choices=("mpi", "lsp"), default="mpi", help="joint order of the CPM maps")
+    p.add_argument("-o", "--output", required=True, help="output .caffemodel")
+    p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser("estimate", help="image(s) -> 2D joints and 3D pose (JSON + PNG)",
+                       description="Run the extended network on images: CPM preprocessing, forward, argmax with "
+                                   "sub-pixel refinement, final 3D lift.")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--weights", help="trained or converted .caffemodel (see `lifting convert-cpm`)")
+    p.add_argument("--prototxt", default=os.path.abspath(os.path.join(PROTO, "lifting_h36m_full_deploy.prototxt")))
+    p.add_argument("--box", help="person box x,y,w,h in image pixels (default: the whole image)")
+    p.add_argument("--out", default="estimates", help="output folder (default ./estimates)")
+    p.add_argument("--no-plot", action="store_true")
+    p.set_defaults(func=_cmd_estimate)
+
+    p = sub.add_parser("train", help="train a net with caffe.SGDSolver on synthetic images of real poses",
+                       description="Train (or resume) with snapshots, a JSON loss log and a PNG curve. Images are "
+                                   "rendered from real 3D poses (limbs as thick segments, random rotation/scale).")
+    p.add_argument("--prototxt", default=os.path.abspath(os.path.join(PROTO, "lifting_h36m_small_train.prototxt")))
+    p.add_argument("--h36m-npz", required=True, help="poses to render (../shared/data layout)")
+    p.add_argument("--subjects", type=lambda s: s.split(","), default=["S1", "S5", "S6", "S7", "S8"])
+    p.add_argument("--iterations", type=int, default=300)
+    p.add_argument("--base-lr", type=float, default=1e-3)
+    p.add_argument("--snapshot", type=int, default=100, help="snapshot every N iterations")
+    p.add_argument("--resume", help="a .solverstate to resume from")
+    p.add_argument("--weights", help="initial .caffemodel")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="runs/train", help="run folder")
+    p.set_defaults(func=_cmd_train)

@@ -1,0 +1,89 @@
+"""A training loop around ``caffe.SGDSolver``: snapshots, resume, loss log (JSON) and PNG curve.
+
+Data: synthetic images rendered from real poses (:mod:`tools.synth`), a new deterministic batch per iteration
+(seed + iteration), so an interrupted run resumed from its snapshot sees the same batches.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+
+def train(train_prototxt, out_dir, poses_mm, iterations, base_lr=1e-3, snapshot_every=50, resume=None,
+          weights=None, seed=0, log=print):
+    import caffe
+    from tqdm import tqdm
+
+    from lifting.io import atomic_write_text
+    from prototxt.netdef import solver as solver_text
+
+    from .synth import make_batch
+
+    os.makedirs(out_dir, exist_ok=True)
+    solver_path = os.path.join(out_dir, "solver.prototxt")
+    atomic_write_text(solver_path, solver_text(os.path.abspath(train_prototxt), os.path.join(os.path.abspath(out_dir), "snap"),
+                                               base_lr=base_lr, max_iter=10**9, stepsize=10**9, mode="CPU",
+                                               display=0, snapshot=0))
+    caffe.set_mode_cpu()
+    solver = caffe.SGDSolver(solver_path)
+    log_path = os.path.join(out_dir, "loss.json")
+    history = {"iteration": [], "loss": [], "fusion": []}
+    if resume:
+        solver.restore(resume)
+        if os.path.exists(log_path):
+            with open(log_path) as f:
+                history = json.load(f)
+            keep = [i for i, it in enumerate(history["iteration"]) if it < solver.iter]
+            history = {k: [v[i] for i in keep] for k, v in history.items()}
+        log(f"resumed at iteration {solver.iter} from {resume}")
+    elif weights:
+        solver.net.copy_from(weights)
+    net = solver.net
+    size = net.blobs["data"].data.shape[-1]
+    n = net.blobs["data"].data.shape[0]
+    fusion = sorted(k for k in net.params if k.startswith("merge_hm_stage"))
+    losses = [k for k in net.outputs if k.startswith("loss")]
+    start = solver.iter
+    for it in tqdm(range(start, start + iterations), desc="train", unit="it"):
+        batch = make_batch(poses_mm, n, size, np.random.default_rng(seed * 1_000_003 + it))
+        for key in ("data", "label", "camera"):
+            if key in net.blobs:
+                net.blobs[key].data[...] = batch[key]
+        solver.step(1)
+        history["iteration"].append(it)
+        history["loss"].append(float(sum(float(net.blobs[k].data) for k in losses)))
+        history["fusion"].append([float(np.clip(net.params[k][0].data[0], 0, 1)) for k in fusion])  # as used
+        if snapshot_every and solver.iter % snapshot_every == 0:
+            solver.snapshot()
+            atomic_write_text(log_path, json.dumps(history))
+    solver.snapshot()
+    atomic_write_text(log_path, json.dumps(history))
+    plot_history(history, os.path.join(out_dir, "loss.png"), fusion)
+    return history
+
+
+def plot_history(history, path, fusion_names):
+    from lifting.plot import _mpl, save_figure
+
+    plt = _mpl()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    it = np.array(history["iteration"])
+    loss = np.array(history["loss"])
+    axes[0].plot(it, loss, lw=0.6, alpha=0.5, label="loss (sum over stages)")
+    if len(loss) >= 10:
+        k = max(5, len(loss) // 50)
+        axes[0].plot(it[k - 1:], np.convolve(loss, np.ones(k) / k, mode="valid"), lw=2, label=f"moving mean ({k})")
+    axes[0].set_xlabel("iteration")
+    axes[0].set_yscale("log")
+    axes[0].legend()
+    axes[0].set_title("training loss")
+    fw = np.array(history["fusion"])
+    if fw.size:
+        for j, name in enumerate(fusion_names):
+            axes[1].plot(it, fw[:, j], label=name)
+        axes[1].legend()
+    axes[1].set_title("fusion weights w (1 = CNN maps only)")
+    axes[1].set_xlabel("iteration")
+    save_figure(fig, path)
