@@ -65,6 +65,7 @@ def estimate(image_paths, weights, prototxt, out_dir, box=None, camera=None, plo
     from lifting.io import atomic_write_text
     from lifting.plot import save_lift_figure
 
+    log = log or (lambda *a, **k: None)
     if not weights or not os.path.exists(weights):
         raise MissingWeightsError(
             f"network weights not found: {weights!r}. The original CPM weights cannot be shipped; convert yours with "

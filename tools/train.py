@@ -21,6 +21,7 @@ def train(train_prototxt, out_dir, poses_mm, iterations, base_lr=1e-3, snapshot_
 
     from .synth import make_batch
 
+    log = log or (lambda *a, **k: None)
     os.makedirs(out_dir, exist_ok=True)
     solver_path = os.path.join(out_dir, "solver.prototxt")
     atomic_write_text(solver_path, solver_text(os.path.abspath(train_prototxt), os.path.join(os.path.abspath(out_dir), "snap"),
