@@ -58,10 +58,10 @@ def main():
     t_cf = time.perf_counter() - t
     sub = P[: args.ceres_subset]
     t = time.perf_counter()
-    cf_sub = align.update_rotations_closed_form(sub, theta0[: len(sub)], *ppca)
+    cf_sub, _ = align.update_rotations_closed_form(sub, theta0[: len(sub)], *ppca)
     t_cf_sub = time.perf_counter() - t
     t = time.perf_counter()
-    ce_sub = align.update_rotations_ceres(sub, theta0[: len(sub)], *ppca)
+    ce_sub, _ = align.update_rotations_ceres(sub, theta0[: len(sub)], *ppca)
     t_ce = time.perf_counter() - t
     agree = np.mean(np.abs(np.angle(np.exp(1j * (ce_sub - cf_sub)))) < 1e-6)
     print("rotation step (one update of every sample's angle):")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ppca import log_det, mahalanobis, ppca_fit
+from .ppca import log_det, mahalanobis, ppca_fit, ppca_from_moments
 
 D_FIT = 48
 
@@ -70,39 +70,51 @@ def best_rotation_to(P, mu):
     return np.arctan2(px @ mz - pz @ mx, px @ mx + pz @ mz)
 
 
-def rotation_quadratic(P, mu, U, lam, s2):
-    """Per-sample 3 x 3 matrices G with ``f(theta) = v^T G v``, ``v = (cos, sin, 1)``, f = Mahalanobis of
-    ``R(theta)^T p - mu``."""
-    N, D = P.shape
-    V = np.zeros((N, 3, D))
-    V[:, 0, 0::3], V[:, 0, 2::3] = P[:, 0::3], P[:, 2::3]  # cos part
-    V[:, 1, 0::3], V[:, 1, 2::3] = -P[:, 2::3], P[:, 0::3]  # sin part
-    V[:, 2, 1::3] = P[:, 1::3]
-    V[:, 2] -= mu
-    G = np.einsum("nid,njd->nij", V, V) / s2
-    W = (V.reshape(3 * N, D) @ U).reshape(N, 3, -1)  # (N, 3, J)
-    d = 1.0 / s2 - 1.0 / lam
-    G -= np.einsum("nij,j,nkj->nik", W, d, W)
-    return G
+def rotation_coefficients(P, mu, U, lam, s2):
+    """Per-sample coefficients ``(g11, g22, g12, g13, g23, g33)`` of the Mahalanobis term of ``R(theta)^T p - mu``:
+    ``f(theta) = g11 c^2 + g22 s^2 + 2 g12 c s + 2 g13 c + 2 g23 s + g33`` (c, s = cos, sin theta), ``(N, 6)``.
+
+    With ``A = (px, 0, pz)``, ``B = (-pz, 0, px)``, ``r0 = (0, py, 0) - mu`` per joint, ``R^T p - mu = c A + s B + r0``
+    and ``f = v^T G v`` for ``v = (c, s, 1)``, ``G = V^T C^-1 V``; computed without forming V."""
+    px, py, pz = P[:, 0::3], P[:, 1::3], P[:, 2::3]
+    mx, my, mz = mu[0::3], mu[1::3], mu[2::3]
+    Ux, Uy, Uz = U[0::3], U[1::3], U[2::3]
+    d = 1.0 / s2 - 1.0 / lam  # (J,)
+    aa = np.einsum("nl,nl->n", px, px) + np.einsum("nl,nl->n", pz, pz)  # = B.B ; A.B = 0
+    ry = py - my
+    ac = -(px @ mx + pz @ mz)
+    bc = pz @ mx - px @ mz
+    cc = np.einsum("nl,nl->n", ry, ry) + (mx @ mx + mz @ mz)
+    ua = px @ Ux + pz @ Uz  # U^T A  (N, J)
+    ub = px @ Uz - pz @ Ux  # U^T B
+    uc = ry @ Uy - (mx @ Ux + mz @ Uz)  # U^T r0
+    g11 = aa / s2 - (ua * ua) @ d
+    g22 = aa / s2 - (ub * ub) @ d
+    g12 = -(ua * ub) @ d
+    g13 = ac / s2 - (ua * uc) @ d
+    g23 = bc / s2 - (ub * uc) @ d
+    g33 = cc / s2 - (uc * uc) @ d
+    return np.stack([g11, g22, g12, g13, g23, g33], 1)
 
 
-def _f(G, th):
+def _f(g, th):
     c, s = np.cos(th), np.sin(th)
-    return (G[:, 0, 0] * c * c + G[:, 1, 1] * s * s + 2 * G[:, 0, 1] * c * s + 2 * G[:, 0, 2] * c
-            + 2 * G[:, 1, 2] * s + G[:, 2, 2])
+    return g[:, 0] * c * c + g[:, 1] * s * s + 2 * g[:, 2] * c * s + 2 * g[:, 3] * c + 2 * g[:, 4] * s + g[:, 5]
 
 
-def update_rotations_closed_form(P, theta, mu, U, lam, s2, grid=32, newton=6, chunk=65536):
+def update_rotations_closed_form(P, theta, mu, U, lam, s2, grid=32, newton=6, chunk=131072):
     """Globally minimise each sample's term over theta: a degree-2 trigonometric polynomial, evaluated on a grid
-    and polished by Newton steps. A new angle is kept only where it lowers the term."""
+    and polished by Newton steps. A new angle is kept only where it lowers the term.
+
+    Returns ``(theta (N,), terms (N,))``: the new angles and each sample's Mahalanobis term at them."""
     theta = theta.copy()
-    g = 2 * np.pi * np.arange(grid) / grid
-    basis = np.stack([np.cos(g) ** 2, np.sin(g) ** 2, 2 * np.cos(g) * np.sin(g), 2 * np.cos(g), 2 * np.sin(g),
+    terms = np.empty(len(P))
+    g_ = 2 * np.pi * np.arange(grid) / grid
+    basis = np.stack([np.cos(g_) ** 2, np.sin(g_) ** 2, 2 * np.cos(g_) * np.sin(g_), 2 * np.cos(g_), 2 * np.sin(g_),
                       np.ones(grid)])  # (6, grid)
     for a in range(0, len(P), chunk):
-        G = rotation_quadratic(P[a:a + chunk], mu, U, lam, s2)
-        coef = np.stack([G[:, 0, 0], G[:, 1, 1], G[:, 0, 1], G[:, 0, 2], G[:, 1, 2], G[:, 2, 2]], 1)
-        th = g[np.argmin(coef @ basis, axis=1)]
+        coef = rotation_coefficients(P[a:a + chunk], mu, U, lam, s2)
+        th = g_[np.argmin(coef @ basis, axis=1)]
         g11, g22, g12, g13, g23 = coef[:, 0], coef[:, 1], coef[:, 2], coef[:, 3], coef[:, 4]
         for _ in range(newton):
             c, s = np.cos(th), np.sin(th)
@@ -111,14 +123,18 @@ def update_rotations_closed_form(P, theta, mu, U, lam, s2, grid=32, newton=6, ch
             step = np.where(d2 > 0, d1 / np.where(d2 > 0, d2, 1.0), 0.0)
             th = th - np.clip(step, -0.2, 0.2)
         old = theta[a:a + chunk]
-        better = _f(G, th) < _f(G, old)
+        f_new, f_old = _f(coef, th), _f(coef, old)
+        better = f_new < f_old
         theta[a:a + chunk] = np.where(better, np.mod(th, 2 * np.pi), old)
-    return theta
+        terms[a:a + chunk] = np.where(better, f_new, f_old)
+    return theta, terms
 
 
 def update_rotations_ceres(P, theta, mu, U, lam, s2, max_iterations=50):
     """The paper's way: Ceres (through pyceres) minimises each sample's whitened residual over its angle,
-    starting from the current angle (a local method). A new angle is kept only where it lowers the term."""
+    starting from the current angle (a local method). A new angle is kept only where it lowers the term.
+
+    Returns ``(theta, terms)`` like :func:`update_rotations_closed_form`."""
     import pyceres
 
     lam_w = 1.0 / np.sqrt(lam)
@@ -165,12 +181,27 @@ def update_rotations_ceres(P, theta, mu, U, lam, s2, max_iterations=50):
     summary = pyceres.SolverSummary()
     pyceres.solve(options, problem, summary)
     new = np.array([x[0] for x in params])
-    G = rotation_quadratic(P, mu, U, lam, s2)
-    better = _f(G, new) < _f(G, theta)
-    return np.where(better, np.mod(new, 2 * np.pi), theta)
+    coef = rotation_coefficients(P, mu, U, lam, s2)
+    f_new, f_old = _f(coef, new), _f(coef, theta)
+    better = f_new < f_old
+    return np.where(better, np.mod(new, 2 * np.pi), theta), np.where(better, f_new, f_old)
 
 
 ROTATION_SOLVERS = {"closed-form": update_rotations_closed_form, "ceres": update_rotations_ceres}
+
+
+def objective_from_terms(terms, U, lam, s2):
+    """Eq. (1) from the per-sample Mahalanobis terms: ``1/2 sum terms + N/2 (ln|C| + D ln 2 pi)``."""
+    D = U.shape[0]
+    return float(0.5 * np.sum(terms) + 0.5 * len(terms) * (log_det(U, lam, s2) + D * np.log(2 * np.pi)))
+
+
+def objective_after_ppca(n, cov, U, lam, s2):
+    """Eq. (1) right after the PPCA update, from the covariance alone (exact):
+    ``N/2 (ln|C| + tr(C^-1 S) + D ln 2 pi)`` with ``tr(C^-1 S) = tr(S)/s2 - sum_j (1/s2 - 1/lam_j) u_j^T S u_j``."""
+    D = U.shape[0]
+    tr = np.trace(cov) / s2 - np.sum((1.0 / s2 - 1.0 / lam) * np.einsum("dj,de,ej->j", U, cov, U))
+    return float(0.5 * n * (log_det(U, lam, s2) + tr + D * np.log(2 * np.pi)))
 
 
 def objective(P, theta, mu, U, lam, s2):
@@ -180,6 +211,11 @@ def objective(P, theta, mu, U, lam, s2):
     return float(0.5 * (np.sum(mahalanobis(Q, mu, U, lam, s2)) + len(P) * (log_det(U, lam, s2) + D * np.log(2 * np.pi))))
 
 
-def ppca_step(P, theta, J):
-    """Closed-form PPCA of the rotated-back poses."""
-    return ppca_fit(rotate_back(P, theta), J)
+def ppca_step(P, theta, J, return_cov=False):
+    """Closed-form PPCA of the rotated-back poses (and, optionally, their covariance)."""
+    Q = rotate_back(P, theta)
+    mu = Q.mean(0)
+    Q -= mu
+    cov = (Q.T @ Q) / len(Q)
+    out = ppca_from_moments(mu, cov, J)
+    return (out, cov) if return_cov else out

@@ -145,10 +145,10 @@ def fit(poses_mm, config: FitConfig, checkpoint=None, progress=True, log=print, 
     bar = tqdm(total=len(schedule), initial=step, desc="align", disable=not progress, unit="it")
     while step < len(schedule) and not _align_converged(obj_log, step, schedule, config.align_tol):
         J, _ = schedule[step]
-        mu, U, lam, s2 = align.ppca_step(P, theta, J)
-        e_ppca = align.objective(P, theta, mu, U, lam, s2)
-        theta = solver(P, theta, mu, U, lam, s2)
-        e_rot = align.objective(P, theta, mu, U, lam, s2)
+        (mu, U, lam, s2), cov = align.ppca_step(P, theta, J, return_cov=True)
+        e_ppca = align.objective_after_ppca(len(P), cov, U, lam, s2)
+        theta, terms = solver(P, theta, mu, U, lam, s2)
+        e_rot = align.objective_from_terms(terms, U, lam, s2)
         obj_log += [e_ppca, e_rot]
         step += 1
         bar.update(1)
