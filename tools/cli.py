@@ -39,7 +39,7 @@ def _cmd_train(args):
 
     poses, _, _ = load_h36m_npz(args.h36m_npz, args.subjects)
     h = train(args.prototxt, args.out, poses, args.iterations, base_lr=args.base_lr, snapshot_every=args.snapshot,
-              resume=args.resume, weights=args.weights, seed=args.seed)
+              resume=args.resume, weights=args.weights, seed=args.seed, fusion_init=args.fusion_init)
     loss = np.array(h["loss"])
     k = max(1, min(20, len(loss) // 5))
     print(f"iterations {h['iteration'][0]}..{h['iteration'][-1]}: loss first {k} mean {loss[:k].mean():.5g}, "
@@ -87,5 +87,7 @@ def register(sub):
     p.add_argument("--resume", help="a .solverstate to resume from")
     p.add_argument("--weights", help="initial .caffemodel")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--fusion-init", type=float, help="start every fusion weight w at this value (default: the "
+                                                     "prototxt's, 1 = plain CPM)")
     p.add_argument("--out", default="runs/train", help="run folder")
     p.set_defaults(func=_cmd_train)

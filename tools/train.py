@@ -12,7 +12,7 @@ import numpy as np
 
 
 def train(train_prototxt, out_dir, poses_mm, iterations, base_lr=1e-3, snapshot_every=50, resume=None,
-          weights=None, seed=0, log=print):
+          weights=None, seed=0, fusion_init=None, log=print):
     import caffe
     from tqdm import tqdm
 
@@ -42,6 +42,10 @@ def train(train_prototxt, out_dir, poses_mm, iterations, base_lr=1e-3, snapshot_
     elif weights:
         solver.net.copy_from(weights)
     net = solver.net
+    if fusion_init is not None and not resume:
+        for k in net.params:
+            if k.startswith("merge_hm_stage"):
+                net.params[k][0].data[...] = fusion_init
     size = net.blobs["data"].data.shape[-1]
     n = net.blobs["data"].data.shape[0]
     fusion = sorted(k for k in net.params if k.startswith("merge_hm_stage"))

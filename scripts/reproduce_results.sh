@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Re-makes the shipped model and every accuracy table in README (about 2 minutes on 2 cores):
+#   the default model (J=24, K=3) and a K=1 model, fitted on S1,S5-S8 of ../shared/data;
+#   S9 and CMU tables with exact and noisy (20 mm) 2D input, against the authors' released model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=../shared/data
+L=.venv/bin/lifting
+$L fit --h36m-npz $DATA/h36m_poses_17j_5fps.npz --subjects S1,S5,S6,S7,S8 -J 24 -K 3 \
+  -o lifting/data/default_model.h5 --report results/default_model.report.json --figure results/default_model.png
+$L fit --h36m-npz $DATA/h36m_poses_17j_5fps.npz --subjects S1,S5,S6,S7,S8 -J 24 -K 1 -o results/k1_model.h5
+MODELS=(--model "ours K=3 (default)=default" --model "ours K=1=results/k1_model.h5"
+        --model "authors (K=3, J=25)=authors:$DATA/prob_model_params.mat")
+$L evaluate "${MODELS[@]}" --h36m-npz $DATA/h36m_poses_17j_5fps.npz --cmu $DATA/cmu/02 $DATA/cmu/03 -o results/eval_exact
+$L evaluate "${MODELS[@]}" --h36m-npz $DATA/h36m_poses_17j_5fps.npz --cmu $DATA/cmu/02 $DATA/cmu/03 --noise-mm 20 \
+  -o results/eval_noise20mm
