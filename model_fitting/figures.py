@@ -1,7 +1,7 @@
 """The paper's Figure 2: aligned training poses in 2D PCA coloured by component, with component means drawn."""
 import numpy as np
 
-from lifting.plot import _mpl, draw_skeleton_3d, save_figure
+from lifting.plot import _mpl, draw_skeleton_2d, save_figure
 
 from .align import to_vectors
 
@@ -25,8 +25,13 @@ def alignment_figure(aligned, labels, model, path, max_points=20000, seed=0):
     ax.set_title("aligned training poses, 2D PCA, coloured by component")
     ax.set_xlabel("PC 1")
     ax.set_ylabel("PC 2")
-    for k in range(K):
-        a3 = fig.add_axes([0.64, 0.04 + 0.92 * (K - 1 - k) / K, 0.34, 0.92 / K], projection="3d")
-        draw_skeleton_3d(a3, model.mean[k], title=f"mean {k} (w={model.weights[k]:.2f})")
-        a3.set_axis_off()
+    for k in range(K):  # each mean pose from the front (x, y) and from the side (z, y)
+        for j, (axis, view) in enumerate(((0, "front"), (2, "side"))):
+            a2 = fig.add_axes([0.64 + 0.17 * j, 0.04 + 0.92 * (K - 1 - k) / K, 0.16, 0.88 / K])
+            pts = np.stack([model.mean[k][:, axis], -model.mean[k][:, 1]], 1)  # y up -> image rows down
+            draw_skeleton_2d(a2, pts)
+            a2.set_title(f"mean {k}, {view}" + (f" (w={model.weights[k]:.2f})" if j == 0 else ""), fontsize=8,
+                         color=plt.get_cmap("tab10")(k))
+            a2.set_xticks([])
+            a2.set_yticks([])
     save_figure(fig, path)
