@@ -16,6 +16,10 @@ def _cmd_lift(args):
     from .model import load_model
 
     points, weights = read_keypoints(args.input, args.format)
+    if args.weights == "binary":  # one precomputation per visibility pattern: fast
+        weights = (weights >= args.min_confidence).astype(np.float64)
+    else:  # the confidences themselves: one precomputation per distinct row (slow for many distinct rows)
+        weights = np.where(weights >= args.min_confidence, weights, 0.0)
     model = load_model(args.model)
     lifter = Lifter(model, num_angles=args.angles, refine=args.refine, min_visible=args.min_visible)
     res = lifter.lift(points, weights, strict=args.strict)
@@ -76,6 +80,10 @@ def build_parser():
     p.add_argument("--angles", type=int, default=80, help="quantised ground-plane angles (default 80)")
     p.add_argument("--refine", action="store_true", help="refine the best angle by a 1D search")
     p.add_argument("--min-visible", type=int, default=5, help="frames with fewer visible joints are not lifted")
+    p.add_argument("--min-confidence", type=float, default=0.05,
+                   help="joints with a lower confidence are missing (default 0.05)")
+    p.add_argument("--weights", choices=("binary", "confidence"), default="binary",
+                   help="per-joint weights: 1 for every visible joint (default), or the confidences themselves")
     p.add_argument("--strict", action="store_true", help="fail on the first bad frame")
     p.add_argument("--plot", metavar="PNG", help="draw the 2D input beside the 3D skeleton")
     p.add_argument("--plot-frame", type=int, default=0, help="frame drawn by --plot (default 0)")

@@ -121,6 +121,7 @@ class Lifter:
         if isinstance(grid_dtype, str) and grid_dtype == "auto":
             grid_dtype = np.float32 if self.num_angles <= 720 else np.float64
         self.grid_dtype = np.dtype(grid_dtype)
+        self.refine_chunk = 4096
         self.angles = 2 * np.pi * np.arange(self.num_angles) / self.num_angles
         K, Jb = model.num_components, model.num_basis
         L = skeleton.NUM_JOINTS
@@ -193,7 +194,9 @@ class Lifter:
             points2d: ``(N, 17, 2)`` (or ``(17, 2)``) image coordinates, H36M joint order (x right, y down with
                 the default camera). NaN marks a missing joint.
             weights: ``(N, 17)`` (or ``(17,)``) non-negative per-joint weights; 0 = missing. Default: 1 where
-                the coordinates are finite.
+                the coordinates are finite. Frames are grouped by identical weight rows and the matrices of every
+                group are computed once (and cached), so 0/1 visibility costs nothing extra; continuous weights
+                with many distinct rows cost one such computation (a few ms) per distinct row.
             strict: raise ValueError on the first bad frame instead of reporting it in ``status``.
         """
         pts = np.asarray(points2d, dtype=np.float64)
@@ -277,49 +280,72 @@ class Lifter:
             cols = np.arange(m)
             a_i = best_a[k, cols]
             x = np.einsum("nij,nj->ni", pat["LinvT"][k, a_i], z[k, cols, :P])
-            theta = self.angles[a_i]
-            c_best = best_cost[k, cols]
-            if self.refine:
-                theta, x, c_best = self._refine(w, y, k, theta, x, c_best)
             out = sel[start:start + chunk]
-            res["angle"][out] = np.mod(theta, 2 * np.pi)
+            res["angle"][out] = self.angles[a_i]
             res["sn"][out] = x[:, 0]
             res["b"][out] = x[:, 1:]
             res["comp"][out] = k
-            res["cost"][out] = c_best
+            res["cost"][out] = best_cost[k, cols]
+        if self.refine:
+            for start in range(0, len(sel), self.refine_chunk):
+                out = sel[start:start + self.refine_chunk]
+                x = np.concatenate([res["sn"][out, None], res["b"][out]], axis=1)
+                theta, x, c = self._refine(w, ys[start:start + self.refine_chunk], res["comp"][out],
+                                           res["angle"][out], x, res["cost"][out])
+                res["angle"][out] = np.mod(theta, 2 * np.pi)
+                res["sn"][out] = x[:, 0]
+                res["b"][out] = x[:, 1:]
+                res["cost"][out] = c
 
     # ---- refinement ------------------------------------------------------------------------------------------
-    def _profile(self, w, y, k, theta, parts):
-        """Cost and solution of the linear problem at per-frame angles ``theta (m,)``."""
-        Acos, Asin, Ay = parts  # each (K, P, 2L) weighted-centred, sqrt-weighted
-        c, s = np.cos(theta)[:, None, None], np.sin(theta)[:, None, None]
-        D = c * Acos[k] + s * Asin[k] + Ay[k]  # (m, P, 2L)
+    def _profile(self, k, theta, quad, lin, yy):
+        """Cost and solution of the linear problem at per-frame angles ``theta (m,)``.
+
+        ``quad (K, 6, P, P)`` and ``lin (m, 3, P)`` are the pieces of the normal equations in the trigonometric
+        decomposition ``D(theta) = cos A + sin B + Y`` (see :meth:`_refine`)."""
+        c, s = np.cos(theta), np.sin(theta)
+        coef = np.stack([c * c, s * s, c * s, c, s, np.ones_like(c)], 1)  # (m, 6)
         nu = self.nu[k]
-        N = np.einsum("nir,njr->nij", D, D) / nu[:, None, None]
-        N += np.eye(self.P)[None] * self.prior[k][:, None, :]
-        u = np.einsum("nir,nr->ni", D, y) / nu[:, None]
+        P = self.P
+        N = np.empty((len(theta), P, P))
+        for comp in np.unique(k):  # one small matrix product per component, no per-frame gather
+            sel = np.flatnonzero(k == comp)
+            N[sel] = (coef[sel] @ quad[comp].reshape(6, P * P)).reshape(-1, P, P)
+        N /= nu[:, None, None]
+        diag = np.arange(P)
+        N[:, diag, diag] += self.prior[k]
+        u = np.einsum("mt,mti->mi", coef[:, 3:], lin) / nu[:, None]
         x = np.linalg.solve(N, u[..., None])[..., 0]
-        yy = np.einsum("nr,nr,r->n", y, y, np.repeat(w, 2))
         cost = yy / nu - np.einsum("ni,ni->n", u, x)
         cost = np.where(x[:, 0] > 0, cost, np.inf)
         return cost, x
 
-    def _refine(self, w, y, k, theta, x, cost, iters=40, tol=1e-10):
-        """Bracketed search (golden section with parabolic steps) on [theta - step, theta + step]."""
+    def _refine(self, w, y, k, theta, x, cost, iters=45, tol=1e-10):
+        """Golden-section search of the profile cost on [theta - step, theta + step] (the grid step); the best point
+        seen is kept, so the cost never increases."""
         sw = np.sqrt(np.repeat(w, 2))
-        parts = []
-        for part in self.trig_parts:  # (K, P, L, 2)
-            pr = part - np.einsum("l,kplc->kpc", w, part)[:, :, None] / w.sum()
-            parts.append(pr.reshape(part.shape[0], self.P, -1) * sw)
+        A, B, Y = (((part - np.einsum("l,kplc->kpc", w, part)[:, :, None] / w.sum())
+                    .reshape(part.shape[0], self.P, -1) * sw) for part in self.trig_parts)  # (K, P, 2L) each
+        # N(theta) nu = c^2 A'A + s^2 B'B + cs (A'B + B'A) + c (A'Y + Y'A) + s (B'Y + Y'B) + Y'Y
+        AB, AY, BY = (np.einsum("kir,kjr->kij", U, V) for U, V in ((A, B), (A, Y), (B, Y)))
+        sym = lambda M: M + M.transpose(0, 2, 1)  # noqa: E731
+        quad = np.stack([np.einsum("kir,kjr->kij", A, A), np.einsum("kir,kjr->kij", B, B), sym(AB), sym(AY), sym(BY),
+                         np.einsum("kir,kjr->kij", Y, Y)], axis=1)  # (K, 6, P, P)
         ysw = y * sw  # y is centred with the same weights
+        lin = np.stack([np.einsum("mir,mr->mi", M[k], ysw) for M in (A, B, Y)], axis=1)  # (m, 3, P)
+        yy = np.einsum("mr,mr->m", ysw, ysw)
+
+        def profile(t):
+            return self._profile(k, t, quad, lin, yy)
+
         step = 2 * np.pi / self.num_angles
         a, b = theta - step, theta + step
         gr = (np.sqrt(5) - 1) / 2
         best_t, best_c, best_x = theta.copy(), cost.copy(), x.copy()
         x1 = b - gr * (b - a)
         x2 = a + gr * (b - a)
-        f1, s1 = self._profile(w, ysw, k, x1, parts)
-        f2, s2 = self._profile(w, ysw, k, x2, parts)
+        f1, s1 = profile(x1)
+        f2, s2 = profile(x2)
         for _ in range(iters):
             left = f1 < f2  # minimum in [a, x2]
             for fv, sv, tv in ((f1, s1, x1), (f2, s2, x2)):
@@ -337,7 +363,7 @@ class Lifter:
             nf2 = np.where(left, f1, np.nan)
             # evaluate the one new point per frame
             newt = np.where(left, nx1, nx2)
-            fn, sn = self._profile(w, ysw, k, newt, parts)
+            fn, sn = profile(newt)
             f1 = np.where(left, fn, nf1)
             f2 = np.where(left, nf2, fn)
             s1n = np.where(left[:, None], sn, s2)
