@@ -25,7 +25,7 @@ def _cmd_lift(args):
     res = lifter.lift(points, weights, strict=args.strict)
     out = args.output
     if out.endswith(".npz"):
-        atomic_savez(out, pose3d_mm=res.pose3d_mm, pose3d_camera_mm=res.pose3d_camera_mm, angle=res.angle,
+        atomic_savez(out, pose3d=res.pose3d, pose3d_mm=res.pose3d_mm, pose3d_camera_mm=res.pose3d_camera_mm, angle=res.angle,
                      scale=res.scale, coefficients=res.coefficients, component=res.component,
                      residual=res.residual, reprojected=res.reprojected, status=res.status,
                      joint_names=np.array(skeleton.JOINT_NAMES))
@@ -35,6 +35,7 @@ def _cmd_lift(args):
             ok = res.status[i] == 0
             frames.append({
                 "status": STATUS_NAMES[int(res.status[i])],
+                "pose3d_model_units": res.pose3d[i].round(6).tolist() if ok else None,
                 "pose3d_mm": res.pose3d_mm[i].round(3).tolist() if ok else None,
                 "pose3d_camera_mm": res.pose3d_camera_mm[i].round(3).tolist() if ok else None,
                 "angle_rad": float(res.angle[i]) if ok else None,

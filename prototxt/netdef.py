@@ -133,8 +133,9 @@ def build(variant="full", extended=True, phase="deploy", lr_policy="finetune", m
 
 
 def solver(net_path, snapshot_prefix, base_lr=5e-4, max_iter=172980, stepsize=50000, mode="GPU", display=5,
-           snapshot=5000):
-    """The authors' SGD-with-momentum solver."""
+           snapshot=5000, random_seed=None):
+    """The authors' SGD-with-momentum solver (``random_seed`` seeds Caffe's fillers and dropout)."""
     return (f'net: "{net_path}"\nbase_lr: {base_lr}\nmomentum: 0.9\nweight_decay: 0.0005\nlr_policy: "step"\n'
             f"stepsize: {stepsize}\ngamma: 0.333\ndisplay: {display}\nmax_iter: {max_iter}\nsnapshot: {snapshot}\n"
-            f'snapshot_prefix: "{snapshot_prefix}"\nsolver_mode: {mode}\n')
+            f'snapshot_prefix: "{snapshot_prefix}"\nsolver_mode: {mode}\n'
+            + (f"random_seed: {int(random_seed)}\n" if random_seed is not None else ""))

@@ -1,7 +1,9 @@
 """A training loop around ``caffe.SGDSolver``: snapshots, resume, loss log (JSON) and PNG curve.
 
 Data: synthetic images rendered from real poses (:mod:`tools.synth`), a new deterministic batch per iteration
-(seed + iteration), so an interrupted run resumed from its snapshot sees the same batches.
+(seed + iteration), so an interrupted run resumed from its snapshot sees the same batches. The solver's
+``random_seed`` makes a fresh run repeatable; Caffe does not store its random-number state in a ``.solverstate``, so
+after a resume the dropout masks (only those) differ from an uninterrupted run.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ def train(train_prototxt, out_dir, poses_mm, iterations, base_lr=1e-3, snapshot_
     solver_path = os.path.join(out_dir, "solver.prototxt")
     atomic_write_text(solver_path, solver_text(os.path.abspath(train_prototxt), os.path.join(os.path.abspath(out_dir), "snap"),
                                                base_lr=base_lr, max_iter=10**9, stepsize=10**9, mode="CPU",
-                                               display=0, snapshot=0))
+                                               display=0, snapshot=0, random_seed=seed))
     caffe.set_mode_cpu()
     solver = caffe.SGDSolver(solver_path)
     log_path = os.path.join(out_dir, "loss.json")
