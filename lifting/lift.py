@@ -32,7 +32,8 @@ import numpy as np
 from . import skeleton
 from .model import PoseModel
 
-#: the default camera: world y up, image y down, looking along world -z... i.e. an upright camera.
+#: the default camera E (world -> camera axes): an upright camera; world y (up) becomes image y (down), and the
+#: optical axis (camera +z) points along world -z.
 UPRIGHT_CAMERA = np.diag([1.0, -1.0, -1.0])
 
 STATUS_OK = 0
@@ -232,7 +233,7 @@ class Lifter:
         ok = status == 0
         factor = np.where(ok, self.target_spread / np.where(spread > 0, spread, 1.0), 0.0)
         yn = yc * factor[:, None, None]  # normalised, centred
-        K, P, Jb = self.model.num_components, self.P, self.model.num_basis
+        Jb = self.model.num_basis
 
         res = dict(angle=np.full(n, np.nan), sn=np.full(n, np.nan), b=np.full((n, Jb), np.nan),
                    comp=np.full(n, -1, np.int64), cost=np.full(n, np.nan))
@@ -374,7 +375,6 @@ class Lifter:
     # ---- outputs ------------------------------------------------------------------------------------------------
     def _assemble(self, res, status, w, y, centre, factor):
         model = self.model
-        n = len(status)
         ok = status == 0
         k = np.where(ok, res["comp"], 0)
         sn = res["sn"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ppca import log_det, mahalanobis, ppca_fit, ppca_from_moments
+from .ppca import log_det, mahalanobis, ppca_from_moments
 
 D_FIT = 48
 

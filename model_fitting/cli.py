@@ -1,7 +1,6 @@
 """``lifting fit`` and ``lifting evaluate``."""
 from __future__ import annotations
 
-import json
 import os
 
 

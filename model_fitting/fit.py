@@ -19,6 +19,7 @@ from lifting.io import atomic_savez, atomic_write_text
 from lifting.model import PoseModel, normalise_poses
 
 from . import align, mixture
+from .ppca import ppca_fit
 
 
 @dataclass
@@ -201,7 +202,7 @@ def fit(poses_mm, config: FitConfig, checkpoint=None, progress=True, log=print, 
     model = to_pose_model(comps, log_pi, mm_per_unit, config, n_poses=len(poses_mm))
     labels = np.argmax(mixture.log_joint(Q, comps, log_pi), 1)
     total_var = float(np.sum(np.var(Q, axis=0)))
-    k1 = align.ppca_fit(Q, config.num_basis)
+    k1 = ppca_fit(Q, config.num_basis)
     report = {
         "config": asdict(config),
         "poses_in": int(len(poses_mm)), "poses_fitted": int(len(P)), "mm_per_unit": mm_per_unit,
@@ -219,7 +220,6 @@ def fit(poses_mm, config: FitConfig, checkpoint=None, progress=True, log=print, 
 
 
 def to_pose_model(comps, log_pi, mm_per_unit, config, n_poses):
-    K, J = len(comps), len(comps[0][2])
     mean = align.to_poses(np.stack([c[0] for c in comps]))
     basis = np.stack([align.to_poses(c[1].T) for c in comps])  # (K, J, 17, 3)
     s2 = np.array([c[3] for c in comps])

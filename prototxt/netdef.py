@@ -103,9 +103,10 @@ def build(variant="full", extended=True, phase="deploy", lr_policy="finetune", m
         x = pool(f"pool{i}_stage2", x)
     features = x
 
+    belief = None  # the maps fed to the next stage (stage 1 sets it)
     for t in range(1, T + 1):
         if t >= 2:
-            f = conv_relu(f"conv4_stage2" if t == 2 else f"conv1_stage{t}", features, v["feat"], 5)
+            f = conv_relu("conv4_stage2" if t == 2 else f"conv1_stage{t}", features, v["feat"], 5)
             setattr(ns, f"concat_stage{t}", L.Concat(f, belief, ns.pool_center_lower, axis=1))
             x = getattr(ns, f"concat_stage{t}")
             x = conv_relu(f"Mconv1_stage{t}_new", x, v["m"], v["km"], new=True, prefix="M")

@@ -39,7 +39,7 @@ def test_rotate_back_inverts_eq2(posed):
 def test_closed_form_rotations_recover_known_angles(posed):
     model, canon, theta, world = posed
     P = align.to_vectors(world)
-    mu, U, lam, s2 = align.ppca_fit(align.to_vectors(canon), 3)
+    mu, U, lam, s2 = ppca_fit(align.to_vectors(canon), 3)
     start = np.mod(theta + np.random.default_rng(0).uniform(-2, 2, len(theta)), 2 * np.pi)
     est, _ = align.update_rotations_closed_form(P, start, mu, U, lam, s2)
     np.testing.assert_allclose(wrap(est - theta), 0, atol=1e-6)
@@ -48,7 +48,7 @@ def test_closed_form_rotations_recover_known_angles(posed):
 def test_ceres_and_closed_form_reach_the_same_rotations(posed):
     model, canon, theta, world = posed
     P = align.to_vectors(world)[:60]
-    mu, U, lam, s2 = align.ppca_fit(align.to_vectors(canon), 3)
+    mu, U, lam, s2 = ppca_fit(align.to_vectors(canon), 3)
     start = np.mod(theta[:60] + np.random.default_rng(1).uniform(-0.4, 0.4, 60), 2 * np.pi)
     cf, f_cf = align.update_rotations_closed_form(P, start, mu, U, lam, s2)
     ce, f_ce = align.update_rotations_ceres(P, start, mu, U, lam, s2)

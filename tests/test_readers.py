@@ -83,7 +83,7 @@ BONES = [  # name, parent, direction, length
 
 
 def write_asf(path, unit=0.45):
-    lines = [":version 1.10", ":name TEST", ":units", f"  mass 1.0", f"  length {unit}", "  angle deg", ":root",
+    lines = [":version 1.10", ":name TEST", ":units", "  mass 1.0", f"  length {unit}", "  angle deg", ":root",
              "   order TX TY TZ RX RY RZ", "   axis XYZ", "   position 0 0 0", "   orientation 0 0 0", ":bonedata"]
     for i, (name, _, d, length) in enumerate(BONES, 1):
         lines += ["  begin", f"     id {i}", f"     name {name}", f"     direction {d[0]} {d[1]} {d[2]}",
