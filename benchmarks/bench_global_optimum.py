@@ -17,7 +17,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import machine  # noqa: E402
 
-from lifting.lift import UPRIGHT_CAMERA, Lifter, ground_rotation  # noqa: E402
+from lifting.lift import Lifter, project, rotate_ground  # noqa: E402
 from lifting.model import load_model  # noqa: E402
 
 
@@ -30,8 +30,7 @@ def main():
     k = rng.choice(m.num_components, size=args.frames, p=m.weights)
     a = rng.normal(size=(args.frames, m.num_basis)) * np.sqrt(m.variances[k])
     canon = m.mean[k] + np.einsum("nj,njlc->nlc", a, m.basis[k])
-    world = np.einsum("nij,nlj->nli", ground_rotation(rng.uniform(0, 2 * np.pi, args.frames)), canon)
-    y = np.einsum("ij,nlj->nli", UPRIGHT_CAMERA[:2], world) * 300
+    y = project(rotate_ground(canon, rng.uniform(0, 2 * np.pi, args.frames)), scale=300.0)
     print(f"machine: {machine()}; {args.frames} poses drawn from the shipped model (K={m.num_components}, J={m.num_basis})")
     runs, speed = {}, {}
     for name, kw in (("80 angles", dict(num_angles=80)), ("80 angles + refine", dict(num_angles=80, refine=True)),

@@ -58,6 +58,18 @@ def ground_rotation(theta):
     return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
 
 
+def rotate_ground(poses, theta):
+    """``R(theta) X`` for poses ``(N, 17, 3)`` and per-pose angles ``(N,)``."""
+    return np.einsum("nij,nlj->nli", ground_rotation(theta), np.asarray(poses, np.float64))
+
+
+def project(poses, camera=UPRIGHT_CAMERA, scale=1.0, offset=(0.0, 0.0)):
+    """Weak perspective ``scale * Pi E X + offset`` of poses ``(N, 17, 3)`` -> ``(N, 17, 2)``; ``scale`` may be
+    per pose ``(N,)``."""
+    xy = np.einsum("ij,nlj->nli", np.asarray(camera, np.float64)[:2], poses)
+    return np.asarray(scale, np.float64).reshape(-1, 1, 1) * xy + np.asarray(offset, np.float64)
+
+
 @dataclass
 class LiftResult:
     """Per-frame results of :meth:`Lifter.lift` (N frames, 17 joints, J basis poses).
@@ -384,10 +396,9 @@ class Lifter:
             m = np.flatnonzero(ok & (k == c))
             if m.size:
                 canon[m] += (a[m] @ model.basis[c].reshape(model.num_basis, -1)).reshape(-1, 17, 3)
-        R = ground_rotation(np.nan_to_num(res["angle"]))
-        pose = np.einsum("nij,nlj->nli", R, canon)
+        pose = rotate_ground(canon, np.nan_to_num(res["angle"]))
         pose = pose - pose[:, :1]
-        proj = np.einsum("ij,nlj->nli", self.camera[:2], pose) * sn[:, None, None]
+        proj = project(pose, self.camera, scale=sn)
         # translation: weighted centroids coincide at the least-squares optimum
         pc = np.einsum("nl,nlc->nc", w, proj) / np.maximum(w.sum(1), 1e-300)[:, None]
         scale_px = sn / np.where(factor > 0, factor, np.nan)

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from lifting.lift import ground_rotation
+from lifting.lift import rotate_ground
 from lifting.model import z_up_to_y_up
 
 from .readers import MotionFileError, read_asf_amc, read_bvh, read_h36m_dataset, read_pose_array
@@ -61,7 +61,7 @@ def augment_rotations(poses, copies, seed=0):
     rng = np.random.default_rng(seed)
     theta = rng.uniform(0, 2 * np.pi, size=len(poses) * copies)
     rep = np.repeat(np.asarray(poses, np.float64), copies, axis=0)
-    return np.einsum("nij,nlj->nli", ground_rotation(theta), rep)
+    return rotate_ground(rep, theta)
 
 
 def gather(args):

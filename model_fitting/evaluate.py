@@ -8,7 +8,7 @@ import numpy as np
 
 from lifting import metrics
 from lifting.io import atomic_write_text
-from lifting.lift import UPRIGHT_CAMERA, Lifter, ground_rotation
+from lifting.lift import Lifter, project, rotate_ground
 from lifting.model import PoseModel, import_authors_model, load_model
 
 
@@ -28,9 +28,9 @@ def project_random(poses, seed=0, noise_mm=0.0):
     """Ground-truth ``(N, 17, 3)`` y-up poses -> (root-centred rotated truth, 2D projections)."""
     rng = np.random.default_rng(seed)
     theta = rng.uniform(0, 2 * np.pi, len(poses))
-    world = np.einsum("nij,nlj->nli", ground_rotation(theta), poses)
+    world = rotate_ground(poses, theta)
     world = world - world[:, :1]
-    y = np.einsum("ij,nlj->nli", UPRIGHT_CAMERA[:2], world)
+    y = project(world)
     if noise_mm:
         y = y + rng.normal(size=y.shape) * noise_mm
     return world, y

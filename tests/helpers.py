@@ -2,7 +2,8 @@
 import numpy as np
 
 from lifting import skeleton
-from lifting.lift import UPRIGHT_CAMERA, ground_rotation
+from lifting.lift import UPRIGHT_CAMERA, rotate_ground
+from lifting.lift import project as lift_project
 from lifting.model import PoseModel
 
 # A hand-made T-ish standing skeleton (y up), in arbitrary units.
@@ -39,8 +40,8 @@ def sample_poses(model, n, seed=0, k=None):
 
 def project(poses_world, scale=1.0, offset=(0.0, 0.0), camera=UPRIGHT_CAMERA):
     """Weak perspective: ``scale * (E X)[:2] + offset``."""
-    return scale * np.einsum("ij,nlj->nli", camera[:2], poses_world) + np.asarray(offset)
+    return lift_project(poses_world, camera, scale, offset)
 
 
 def rotate(canon, theta):
-    return np.einsum("nij,nlj->nli", ground_rotation(theta), canon)
+    return rotate_ground(canon, theta)

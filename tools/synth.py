@@ -10,7 +10,7 @@ import numpy as np
 
 from lifting import skeleton
 from lifting.belief_maps import background_map, render_belief_maps
-from lifting.lift import UPRIGHT_CAMERA, ground_rotation
+from lifting.lift import UPRIGHT_CAMERA, project, rotate_ground
 
 STRIDE = 8
 
@@ -28,8 +28,7 @@ def make_batch(poses_mm, n, size, rng, label_sigma=1.0, thickness=None):
     idx = rng.integers(len(poses_mm), size=n)
     p = poses_mm[idx] - poses_mm[idx, :1]
     theta = rng.uniform(0, 2 * np.pi, n)
-    w = np.einsum("nij,nlj->nli", ground_rotation(theta), p)
-    xy = np.einsum("ij,nlj->nli", UPRIGHT_CAMERA[:2], w)
+    xy = project(rotate_ground(p, theta))
     lo, hi = xy.min(1), xy.max(1)
     extent = (hi - lo).max(1)
     scale = rng.uniform(0.6, 0.85, n) * size / extent
