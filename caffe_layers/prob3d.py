@@ -27,7 +27,7 @@ import numpy as np
 
 from lifting import skeleton
 from lifting.belief_maps import argmax_2d, background_map, render_belief_maps
-from lifting.lift import Lifter
+from lifting.lift import Lifter, group_rows
 from lifting.model import load_model
 
 _KEYS = {"model", "num_angles", "sigma", "camera", "joint_channels", "background_channel", "refine", "subpixel"}
@@ -89,7 +89,7 @@ class Prob3DPoseLayer(caffe.Layer):
         pts, _ = argmax_2d(maps[:, self.joints], subpixel=self.subpixel)
         pose = np.full((n, skeleton.NUM_JOINTS, 3), np.nan)
         reproj = pts.copy()
-        groups = [(None, np.arange(n))] if cameras is None else _group_cameras(cameras)
+        groups = [(None, np.arange(n))] if cameras is None else group_rows(np.round(cameras, 9))
         for cam, idx in groups:
             lifter = self.default_lifter if cam is None else self._lifter(cam)
             res = lifter.lift(pts[idx])
@@ -117,9 +117,3 @@ class Prob3DPoseLayer(caffe.Layer):
             if pd:
                 bottom[i].diff[...] = 0
 
-
-def _group_cameras(cams):
-    keys = np.round(cams, 9)
-    _, inv = np.unique(keys, axis=0, return_inverse=True)
-    inv = inv.reshape(-1)
-    return [(cams[np.flatnonzero(inv == g)[0]], np.flatnonzero(inv == g)) for g in range(inv.max() + 1)]

@@ -251,7 +251,7 @@ class Lifter:
                    comp=np.full(n, -1, np.int64), cost=np.full(n, np.nan))
         idx_ok = np.flatnonzero(ok)
         if idx_ok.size:
-            for pattern, sel in _group_rows(w[idx_ok]):
+            for pattern, sel in group_rows(w[idx_ok]):
                 sel = idx_ok[sel]
                 self._solve_pattern(pattern, yn[sel].reshape(len(sel), -1), sel, res)
         status[ok & ~np.isfinite(res["cost"])] = STATUS_NO_SOLUTION
@@ -417,8 +417,8 @@ class Lifter:
         return out
 
 
-def _group_rows(w):
-    """Group identical weight rows: yields ``(row (17,), indices)``; fast paths for one pattern and 0/1 weights."""
+def group_rows(w):
+    """Group identical rows of ``w (N, D)``: yields ``(row, indices)``; fast paths for one row and 0/1 values."""
     if np.all(w == w[0]):
         yield w[0], np.arange(len(w))
         return
