@@ -192,8 +192,8 @@ class Lifter:
         g0 = np.einsum("kai,kair->kar", Linv[:, :, :, 0], C)  # (K, A, 2L)
         M = np.concatenate([C, g0[:, :, None]], axis=2) * sw  # act on centred, unweighted y
         M = np.ascontiguousarray(M)
-        entry = {"M": M, "Mg": M.reshape(K * A * (P + 1), -1).astype(self.grid_dtype), "LinvT": Linv.transpose(0, 1, 3, 2).copy(),
-                 "w": w.copy(), "w2": w2, "wsum": w.sum()}
+        entry = {"M": M, "Mg": M.reshape(K * A * (P + 1), -1).astype(self.grid_dtype, copy=False),
+                 "LinvT": Linv.transpose(0, 1, 3, 2).copy(), "w2": w2}
         self._cache[key] = entry
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)

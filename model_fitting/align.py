@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ppca import log_det, mahalanobis, ppca_from_moments
+from .ppca import log_density, log_det, moments, ppca_from_moments
 
 D_FIT = 48
 
@@ -206,16 +206,11 @@ def objective_after_ppca(n, cov, U, lam, s2):
 
 def objective(P, theta, mu, U, lam, s2):
     """Eq. (1) in probabilistic form: total negative log-likelihood of the rotated-back poses (see module doc)."""
-    Q = rotate_back(P, theta)
-    D = P.shape[1]
-    return float(0.5 * (np.sum(mahalanobis(Q, mu, U, lam, s2)) + len(P) * (log_det(U, lam, s2) + D * np.log(2 * np.pi))))
+    return float(-np.sum(log_density(rotate_back(P, theta), mu, U, lam, s2)))
 
 
 def ppca_step(P, theta, J, return_cov=False):
     """Closed-form PPCA of the rotated-back poses (and, optionally, their covariance)."""
-    Q = rotate_back(P, theta)
-    mu = Q.mean(0)
-    Q -= mu
-    cov = (Q.T @ Q) / len(Q)
+    mu, cov = moments(rotate_back(P, theta), overwrite=True)  # rotate_back returns a fresh array
     out = ppca_from_moments(mu, cov, J)
     return (out, cov) if return_cov else out

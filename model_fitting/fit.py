@@ -13,13 +13,14 @@ import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy.special import logsumexp
 
 from lifting import skeleton
 from lifting.io import atomic_savez, atomic_write_text
 from lifting.model import PoseModel, normalise_poses
 
 from . import align, mixture
-from .ppca import ppca_fit
+from .ppca import moments, ppca_from_moments
 
 
 @dataclass
@@ -195,14 +196,16 @@ def fit(poses_mm, config: FitConfig, checkpoint=None, progress=True, log=print, 
              seeds=seeds, min_separation=np.array(min_sep), em_step=np.array(it), loglik=np.array(ll_log),
              log_pi=log_pi, **_pack_components(comps))
     bar.close()
-    final_ll = mixture.log_likelihood(Q, comps, log_pi)
+    lj = mixture.log_joint(Q, comps, log_pi)  # once: final log-likelihood and hard labels
+    final_ll = float(logsumexp(lj, axis=1).sum())
+    labels = np.argmax(lj, 1)
     timings["mixture_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
 
     model = to_pose_model(comps, log_pi, mm_per_unit, config, n_poses=len(poses_mm))
-    labels = np.argmax(mixture.log_joint(Q, comps, log_pi), 1)
-    total_var = float(np.sum(np.var(Q, axis=0)))
-    k1 = ppca_fit(Q, config.num_basis)
+    mu_all, cov_all = moments(Q)
+    total_var = float(np.trace(cov_all))
+    k1 = ppca_from_moments(mu_all, cov_all, config.num_basis)
     report = {
         "config": asdict(config),
         "poses_in": int(len(poses_mm)), "poses_fitted": int(len(P)), "mm_per_unit": mm_per_unit,

@@ -58,7 +58,3 @@ def m_step(X, resp, J, min_weight=1e-6):
     comps = [ppca_fit(X, J, weights=resp[:, k]) for k in np.flatnonzero(keep)]
     log_pi = np.log(nk[keep] / nk[keep].sum())
     return comps, log_pi
-
-
-def log_likelihood(X, comps, log_pi):
-    return float(logsumexp(log_joint(X, comps, log_pi), axis=1).sum())

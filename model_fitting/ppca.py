@@ -26,18 +26,24 @@ def ppca_from_moments(mean, cov, J, min_var=1e-12):
     return mean, U * signs, lam, s2
 
 
-def ppca_fit(X, J, weights=None):
-    """PPCA of rows of ``X (N, D)`` (optionally weighted). Returns (mu, U, lam, s2)."""
+def moments(X, weights=None, overwrite=False):
+    """Mean and biased covariance of the rows of ``X (N, D)`` (optionally weighted); ``overwrite`` centres X in
+    place instead of making a centred copy."""
     if weights is None:
         mu = X.mean(0)
-        R = X - mu
-        cov = (R.T @ R) / len(X)
-    else:
-        wsum = weights.sum()
-        mu = weights @ X / wsum
-        R = X - mu
-        cov = (R.T * weights) @ R / wsum
-    return ppca_from_moments(mu, cov, J)
+        R = X if overwrite else X.copy()
+        R -= mu
+        return mu, (R.T @ R) / len(X)
+    wsum = weights.sum()
+    mu = weights @ X / wsum
+    R = X if overwrite else X.copy()
+    R -= mu
+    return mu, (R.T * weights) @ R / wsum
+
+
+def ppca_fit(X, J, weights=None):
+    """PPCA of rows of ``X (N, D)`` (optionally weighted). Returns (mu, U, lam, s2)."""
+    return ppca_from_moments(*moments(X, weights), J)
 
 
 def mahalanobis(X, mu, U, lam, s2):
