@@ -3,21 +3,27 @@
 # layers for the Python interpreter given by $PYTHON (default: python3 on PATH), and install pycaffe into a
 # cache directory outside the clone. Idempotent: a second run with the same inputs only verifies the build.
 #
-#   scripts/build_caffe.sh [--cuda] [--prefix DIR] [--jobs N]
+#   scripts/build_caffe.sh [--cuda] [--prefix DIR] [--jobs N] [--sdist FILE] [--download-only]
 #
-#   --cuda       build with CUDA (official Makefile path, CUDA kernels, no cuDNN: see README "GPU image")
-#   --prefix     cache directory (default $LIFTING_CAFFE_CACHE or ~/.cache/lifting-caffe)
-#   --jobs       parallel compile jobs (default: nproc)
+#   --cuda           build with CUDA (official Makefile path, CUDA kernels, no cuDNN: see README "GPU image")
+#   --prefix         cache directory (default $LIFTING_CAFFE_CACHE or ~/.cache/lifting-caffe)
+#   --jobs           parallel compile jobs (default: nproc)
+#   --sdist FILE     use this local copy of the sdist instead of downloading it (checked against its SHA-256)
+#   --download-only  fetch and check the sdist into the cache, print its path, and stop (no system checks)
 #
+# Works from any directory; PYTHON and --prefix may be relative to the caller's directory.
+# BUILD_CAFFE_SYSROOT (default empty = /) is where the system headers/libraries are looked for by the checks.
 # Prints, as its last line, the directory to put on sys.path (it contains the `caffe` package).
 set -euo pipefail
 
 SDIST_NAME="brocolli-caffe"
 SDIST_VERSION="9.0.2"
-SDIST_SHA256="" # filled in below from the downloaded file; recorded in the stamp
+SDIST_SHA256="c6410cc60bdd6db685d441b66be7df05410f8850ac88d6b75d48ef9b2315c08a"
 SCRIPT_VERSION=3
 
 cuda=0
+download_only=0
+sdist_file=""
 prefix="${LIFTING_CAFFE_CACHE:-$HOME/.cache/lifting-caffe}"
 jobs="$(nproc)"
 while [ $# -gt 0 ]; do
@@ -25,45 +31,60 @@ while [ $# -gt 0 ]; do
     --cuda) cuda=1 ;;
     --prefix) prefix="$2"; shift ;;
     --jobs) jobs="$2"; shift ;;
-    -h|--help) sed -n 2,12p "$0"; exit 0 ;;
+    --sdist) sdist_file="$2"; shift ;;
+    --download-only) download_only=1 ;;
+    -h|--help) sed -n 2,17p "$0"; exit 0 ;;
     *) echo "build_caffe.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
 done
 
-PYTHON="${PYTHON:-python3}"
 die() { echo "build_caffe.sh: ERROR: $*" >&2; exit 1; }
 log() { echo "build_caffe.sh: $*" >&2; }
 
-command -v "$PYTHON" >/dev/null || die "python interpreter '$PYTHON' not found"
+# Resolve every path once, against the caller's directory, before anything changes directory.
+# (A venv's python must not be resolved through its symlink: that would leave the venv.)
+abspath() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+PYTHON="${PYTHON:-python3}"
+case "$PYTHON" in
+  */*) PYTHON="$(abspath "$PYTHON")"; [ -x "$PYTHON" ] || die "python interpreter '$PYTHON' not found" ;;
+  *) PYTHON="$(command -v "$PYTHON")" || die "python interpreter '${PYTHON}' not found on PATH" ;;
+esac
+prefix="$(abspath "$prefix")"
+[ -z "$sdist_file" ] || { sdist_file="$(abspath "$sdist_file")"; [ -f "$sdist_file" ] || die "--sdist $sdist_file: no such file"; }
+SYSROOT="${BUILD_CAFFE_SYSROOT:-}"
+
+# --- the sdist: a local copy (--sdist), the cache, or PyPI; always checked against the pinned SHA-256
+fetch_sdist() {
+  downloads="$prefix/downloads"
+  tarball="$downloads/$SDIST_NAME-$SDIST_VERSION.tar.gz"
+  mkdir -p "$downloads" || die "cannot create the cache folder $downloads"
+  if [ -n "$sdist_file" ]; then
+    cp "$sdist_file" "$tarball.part" && mv "$tarball.part" "$tarball"
+  elif [ ! -f "$tarball" ]; then
+    log "downloading $SDIST_NAME==$SDIST_VERSION (sdist) from PyPI"
+    dl="$(mktemp -d "$downloads/pip.XXXXXX")"
+    "$PYTHON" -m pip download --quiet --no-deps --no-binary :all: "$SDIST_NAME==$SDIST_VERSION" -d "$dl" >&2 \
+      && [ -f "$dl/$SDIST_NAME-$SDIST_VERSION.tar.gz" ] \
+      || { rm -rf "$dl"; die "could not download the sdist $SDIST_NAME==$SDIST_VERSION from PyPI (no network or index?); pass a local copy with --sdist FILE"; }
+    mv "$dl/$SDIST_NAME-$SDIST_VERSION.tar.gz" "$tarball"; rm -rf "$dl"
+  fi
+  got="$(sha256sum "$tarball" | cut -d' ' -f1)"
+  [ "$got" = "$SDIST_SHA256" ] || { rm -f "$tarball"; die "$SDIST_NAME-$SDIST_VERSION.tar.gz has SHA-256 $got, expected $SDIST_SHA256 (removed; run again)"; }
+}
+if [ "$download_only" = 1 ]; then
+  fetch_sdist
+  log "sdist ready: $tarball"
+  echo "$tarball"
+  exit 0
+fi
+
 pyver="$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}{sys.version_info[1]}")')"
 pyinc="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
 npinc="$("$PYTHON" -c 'import numpy; print(numpy.get_include())' 2>/dev/null)" \
   || die "numpy is not importable by $PYTHON (install it in the venv before building Caffe)"
 npver="$("$PYTHON" -c 'import numpy; print(numpy.__version__.split(".")[0])')"
 [ -f "$pyinc/Python.h" ] || die "Python headers missing: $pyinc/Python.h (install python3-dev or use a Python with headers)"
-
-# --- system pieces, named one by one so a failure says what is missing
-multiarch="$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)"
-libdir="/usr/lib/$multiarch"
-need_file() { [ -e "$1" ] || die "missing $2 ($1); on Debian 12: apt-get install $3"; }
-need_file /usr/include/boost/version.hpp "Boost headers" libboost-dev
-need_file "$libdir/libboost_python$pyver.so" "Boost.Python for Python ${pyver:0:1}.${pyver:1}" libboost-python-dev
-need_file "$libdir/libboost_system.so" "Boost.System" libboost-system-dev
-need_file "$libdir/libboost_thread.so" "Boost.Thread" libboost-thread-dev
-need_file "$libdir/libboost_filesystem.so" "Boost.Filesystem" libboost-filesystem-dev
-need_file "$libdir/libboost_regex.so" "Boost.Regex" libboost-regex-dev
-need_file /usr/include/google/protobuf/message.h "protobuf headers" libprotobuf-dev
-command -v protoc >/dev/null || die "missing protoc; on Debian 12: apt-get install protobuf-compiler"
-need_file /usr/include/glog/logging.h "glog" libgoogle-glog-dev
-need_file /usr/include/gflags/gflags.h "gflags" libgflags-dev
-need_file /usr/include/gtest/gtest.h "googletest headers (net.cpp includes them)" libgtest-dev
-need_file /usr/include/hdf5/serial/hdf5.h "HDF5 (serial)" libhdf5-dev
-need_file "$libdir/libopenblas.so" "OpenBLAS" libopenblas-dev
-command -v cmake >/dev/null || die "missing cmake; on Debian 12: apt-get install cmake"
-if [ "$cuda" = 1 ]; then
-  command -v nvcc >/dev/null || die "--cuda given but nvcc is not on PATH (use an nvidia/cuda *-devel image)"
-fi
 
 flavour="$([ "$cuda" = 1 ] && echo cuda || echo cpu)"
 key="caffe-9b89154-${flavour}-py${pyver}-np${npver}-v${SCRIPT_VERSION}"
@@ -86,16 +107,34 @@ if [ -f "$stamp" ]; then
   exit 0
 fi
 
-work="$prefix/work-$key"
-mkdir -p "$prefix" "$work"
-cd "$work"
-if [ ! -f "$SDIST_NAME-$SDIST_VERSION.tar.gz" ]; then
-  log "downloading $SDIST_NAME==$SDIST_VERSION (sdist) from PyPI"
-  "$PYTHON" -m pip download --quiet --no-deps --no-binary :all: "$SDIST_NAME==$SDIST_VERSION" -d . \
-    || die "could not download the sdist $SDIST_NAME==$SDIST_VERSION from PyPI"
+fetch_sdist
+
+# --- system pieces, named one by one so a failure says what is missing
+multiarch="$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)"
+libdir="/usr/lib/$multiarch"
+need_file() { [ -e "$SYSROOT$1" ] || die "missing $2 ($1); on Debian 12: apt-get install $3"; }
+need_file /usr/include/boost/version.hpp "Boost headers" libboost-dev
+need_file "$libdir/libboost_python$pyver.so" "Boost.Python for Python ${pyver:0:1}.${pyver:1}" libboost-python-dev
+need_file "$libdir/libboost_system.so" "Boost.System" libboost-system-dev
+need_file "$libdir/libboost_thread.so" "Boost.Thread" libboost-thread-dev
+need_file "$libdir/libboost_filesystem.so" "Boost.Filesystem" libboost-filesystem-dev
+need_file "$libdir/libboost_regex.so" "Boost.Regex" libboost-regex-dev
+need_file /usr/include/google/protobuf/message.h "protobuf headers" libprotobuf-dev
+[ -z "$SYSROOT" ] && command -v protoc >/dev/null || die "missing protoc; on Debian 12: apt-get install protobuf-compiler"
+need_file /usr/include/glog/logging.h "glog" libgoogle-glog-dev
+need_file /usr/include/gflags/gflags.h "gflags" libgflags-dev
+need_file /usr/include/gtest/gtest.h "googletest headers (net.cpp includes them)" libgtest-dev
+need_file /usr/include/hdf5/serial/hdf5.h "HDF5 (serial)" libhdf5-dev
+need_file "$libdir/libopenblas.so" "OpenBLAS" libopenblas-dev
+[ -z "$SYSROOT" ] && command -v cmake >/dev/null || die "missing cmake; on Debian 12: apt-get install cmake"
+if [ "$cuda" = 1 ]; then
+  command -v nvcc >/dev/null || die "--cuda given but nvcc is not on PATH (use an nvidia/cuda *-devel image)"
 fi
-SDIST_SHA256="$(sha256sum "$SDIST_NAME-$SDIST_VERSION.tar.gz" | cut -d' ' -f1)"
-rm -rf src && mkdir src && tar xzf "$SDIST_NAME-$SDIST_VERSION.tar.gz" -C src --strip-components=1
+
+work="$prefix/work-$key"
+mkdir -p "$work"
+cd "$work"
+rm -rf src && mkdir src && tar xzf "$tarball" -C src --strip-components=1
 cd src
 
 if [ "$cuda" = 0 ]; then

@@ -3,7 +3,10 @@
 #   scripts/setup.sh            (idempotent; a second run takes seconds)
 # Environment: PYTHON (default python3.11 or python3), LIFTING_CAFFE_CACHE (default ~/.cache/lifting-caffe).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+CALLER_PWD="$PWD"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"   # every path below is absolute
+cd "$ROOT"
+VENV_PY="$ROOT/.venv/bin/python"
 APT_PACKAGES="build-essential cmake libboost-system-dev libboost-thread-dev libboost-filesystem-dev
   libboost-regex-dev libboost-python-dev libprotobuf-dev protobuf-compiler libgoogle-glog-dev libgflags-dev
   libhdf5-dev libopenblas-dev libgtest-dev"
@@ -11,18 +14,24 @@ missing=""
 for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
   echo "setup: installing Debian packages:$missing"
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: missing Debian packages:$missing; run as root or install sudo" >&2; exit 1; }
+    SUDO="sudo"
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 PY="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+case "$PY" in /*) ;; */*) PY="$CALLER_PWD/$PY" ;; *) PY="$(command -v "$PY")" || { echo "setup: no Python '$PYTHON'" >&2; exit 1; } ;; esac
 "$PY" -c 'import sys; assert sys.version_info >= (3, 11), sys.version' \
   || { echo "setup: Python >= 3.11 required ($PY)"; exit 1; }
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -r requirements.txt
-.venv/bin/python -m pip install -q --no-deps -e .
-caffe_python="$(PYTHON=.venv/bin/python scripts/build_caffe.sh "$@" | tail -n 1)"
-site="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+[ -x "$VENV_PY" ] || "$PY" -m venv "$ROOT/.venv"
+"$VENV_PY" -m pip install -q --upgrade pip
+"$VENV_PY" -m pip install -q -r "$ROOT/requirements.txt"
+"$VENV_PY" -m pip install -q --no-deps -e "$ROOT"
+caffe_python="$(PYTHON="$VENV_PY" "$ROOT/scripts/build_caffe.sh" "$@" | tail -n 1)"
+[ -d "$caffe_python/caffe" ] || { echo "setup: build_caffe.sh did not report a pycaffe folder" >&2; exit 1; }
+site="$("$VENV_PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 echo "$caffe_python" > "$site/pycaffe.pth"
-.venv/bin/python -c "import caffe, lifting; assert 'Python' in caffe.layer_type_list(); print('setup: OK, pycaffe at', caffe.__file__)"
+"$VENV_PY" -c "import caffe, lifting; assert 'Python' in caffe.layer_type_list(); print('setup: OK, pycaffe at', caffe.__file__)"
