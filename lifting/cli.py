@@ -3,9 +3,36 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import numpy as np
+
+
+SAMPLE_KEYPOINTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "sample_keypoints.json")
+
+
+def read_camera(spec):
+    """``--camera``: None/"upright" -> None (the upright camera); a JSON file holding a 3x3 world->camera rotation
+    (world y up) as ``R``, ``R_world_to_camera`` or ``camera.R_world_to_camera``."""
+    if spec is None or spec == "upright":
+        return None
+    try:
+        with open(spec, encoding="utf-8") as f:
+            obj = json.load(f)
+    except OSError as e:
+        raise ValueError(f"--camera {spec}: cannot read ({e.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"--camera {spec}: not valid JSON ({e})") from None
+    if isinstance(obj, dict) and isinstance(obj.get("camera"), dict):
+        obj = obj["camera"]
+    R = obj.get("R", obj.get("R_world_to_camera")) if isinstance(obj, dict) else None
+    if R is None:
+        raise ValueError(f"--camera {spec}: no field 'R' or 'R_world_to_camera'")
+    R = np.asarray(R, np.float64)
+    if R.shape != (3, 3):
+        raise ValueError(f"--camera {spec}: field R must be 3x3, got shape {R.shape}")
+    return R
 
 
 def _cmd_lift(args):
@@ -14,13 +41,27 @@ def _cmd_lift(args):
     from .lift import STATUS_NAMES, Lifter
     from .model import load_model
 
+    truth = None
+    if args.sample:
+        if args.input is not None:
+            raise ValueError("give either a keypoint file or --sample, not both")
+        args.input, args.format = SAMPLE_KEYPOINTS, "h36m"
+        with open(SAMPLE_KEYPOINTS, encoding="utf-8") as f:
+            sample = json.load(f)
+        truth = np.asarray(sample["truth_camera_mm"], np.float64)
+        if args.camera is None:
+            args.camera = SAMPLE_KEYPOINTS
+        print(f"sample: {sample['description']}")
+    elif args.input is None:
+        raise ValueError("no keypoint file given (or use --sample for the shipped example)")
     points, weights = read_keypoints(args.input, args.format)
     if args.weights == "binary":  # one precomputation per visibility pattern: fast
         weights = (weights >= args.min_confidence).astype(np.float64)
     else:  # the confidences themselves: one precomputation per distinct row (slow for many distinct rows)
         weights = np.where(weights >= args.min_confidence, weights, 0.0)
     model = load_model(args.model)
-    lifter = Lifter(model, num_angles=args.angles, refine=args.refine, min_visible=args.min_visible)
+    lifter = Lifter(model, camera=read_camera(args.camera), num_angles=args.angles, refine=args.refine,
+                    min_visible=args.min_visible)
     res = lifter.lift(points, weights, strict=args.strict)
     out = args.output
     if out.endswith(".npz"):
@@ -55,6 +96,15 @@ def _cmd_lift(args):
         save_lift_figure(args.plot, points[i], res.pose3d_mm[i], weights[i], res.reprojected[i], title=f"frame {i}")
     bad = int(np.count_nonzero(res.status))
     print(f"lifted {len(res) - bad} of {len(res)} frames -> {out}" + (f" ({bad} not lifted: see status)" if bad else ""))
+    if truth is not None:
+        from .metrics import mpjpe, p_mpjpe
+
+        ok = res.status == 0
+        pred = res.pose3d_camera_mm[ok] - res.pose3d_camera_mm[ok][:, :1]
+        e1 = mpjpe(pred, truth[ok])
+        e2 = p_mpjpe(pred, truth[ok])
+        print(f"sample vs its 3D truth (camera frame, root-relative, mm): MPJPE mean {e1.mean():.1f} median "
+              f"{np.median(e1):.1f}; P-MPJPE mean {e2.mean():.1f} median {np.median(e2):.1f}")
     return 0
 
 
@@ -73,7 +123,11 @@ def build_parser():
 
     p = sub.add_parser("lift", help="lift 2D keypoints to 3D with a pose model",
                        description="Lift 2D keypoints (JSON/CSV/npy/npz) to 3D poses (JSON or npz).")
-    p.add_argument("input", help="keypoint file (.json, .csv, .npy, .npz)")
+    p.add_argument("input", nargs="?", help="keypoint file (.json, .csv, .npy, .npz)")
+    p.add_argument("--sample", action="store_true",
+                   help="lift the shipped sample (CMU walk seen by a tilted camera) and compare with its 3D truth")
+    p.add_argument("--camera", default=None,
+                   help="JSON file with the 3x3 world->camera rotation 'R' (world y up); default: upright camera")
     p.add_argument("-o", "--output", required=True, help="output file: .json or .npz")
     p.add_argument("--format", default="h36m", help="keypoint order: h36m, coco, mpii, cpm14, body25 (default h36m)")
     p.add_argument("--model", default=None, help="pose-model file (.h5); default: the shipped model")

@@ -107,8 +107,6 @@ if [ -f "$stamp" ]; then
   exit 0
 fi
 
-fetch_sdist
-
 # --- system pieces, named one by one so a failure says what is missing
 multiarch="$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)"
 libdir="/usr/lib/$multiarch"
@@ -131,6 +129,7 @@ if [ "$cuda" = 1 ]; then
   command -v nvcc >/dev/null || die "--cuda given but nvcc is not on PATH (use an nvidia/cuda *-devel image)"
 fi
 
+fetch_sdist
 work="$prefix/work-$key"
 mkdir -p "$work"
 cd "$work"

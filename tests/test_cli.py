@@ -62,3 +62,28 @@ def test_every_subcommand_has_help(capsys):
             main([cmd, "--help"])
         assert e.value.code == 0
         assert "usage: lifting " + cmd in capsys.readouterr().out
+
+
+def test_lift_sample_is_the_readme_main_job(tmp_path, capsys):
+    out, png = tmp_path / "sample.json", tmp_path / "sample.png"
+    assert main(["lift", "--sample", "-o", str(out), "--plot", str(png)]) == 0
+    frames = json.loads(out.read_text())["frames"]
+    assert len(frames) == 29 and all(f["status"] == "ok" for f in frames)
+    text = capsys.readouterr().out
+    # the printed comparison with the sample's 3D truth: a walking person seen by the sample's tilted camera
+    p1 = float(text.split("MPJPE mean ")[1].split()[0])
+    p2 = float(text.split("P-MPJPE mean ")[1].split()[0])
+    assert 40 < p2 < 130 and p2 < p1 < 200
+    pose = np.array(frames[0]["pose3d_mm"])
+    assert pose[skeleton.J["Head"], 1] > pose[skeleton.J["Hip"], 1] > pose[skeleton.J["RFoot"], 1]  # upright, y up
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_lift_camera_file_errors(tmp_path):
+    bad = tmp_path / "cam.json"
+    bad.write_text(json.dumps({"R": [[1, 0], [0, 1]]}))
+    kp = tmp_path / "k.npy"
+    np.save(kp, np.zeros((1, 17, 2)))
+    assert main(["lift", str(kp), "--camera", str(bad), "-o", str(tmp_path / "o.json")]) == 2
+    assert main(["lift", str(kp), "--sample", "-o", str(tmp_path / "o.json")]) == 2
+    assert main(["lift", "-o", str(tmp_path / "o.json")]) == 2
