@@ -36,17 +36,23 @@ from .model import PoseModel
 #: optical axis (camera +z) points along world -z.
 UPRIGHT_CAMERA = np.diag([1.0, -1.0, -1.0])
 
+#: defaults chosen by measurement on held-out training data (scripts/model_selection.sh, results/model_selection.md)
+DEFAULT_NOISE_2D = 0.08
+DEFAULT_SCALE_BOUNDS = (0.6, 2.0)
+
 STATUS_OK = 0
 STATUS_NONFINITE = 1
 STATUS_TOO_FEW_JOINTS = 2
 STATUS_DEGENERATE = 3
 STATUS_NO_SOLUTION = 4
+STATUS_IMPLAUSIBLE = 5
 STATUS_NAMES = {
     STATUS_OK: "ok",
     STATUS_NONFINITE: "non-finite coordinates on a visible joint",
     STATUS_TOO_FEW_JOINTS: "fewer visible joints than min_visible",
     STATUS_DEGENERATE: "all visible points identical",
     STATUS_NO_SOLUTION: "no solution with positive scale",
+    STATUS_IMPLAUSIBLE: "3D limb scale outside limb_scale_range (the 2D is not explained by a plausible pose)",
 }
 
 
@@ -76,7 +82,10 @@ class LiftResult:
 
     pose3d: ``(N, 17, 3)`` model units, world frame (y up, root at origin, ground-plane rotation applied);
     pose3d_mm: the same in millimetres; pose3d_camera_mm: ``E @ pose3d_mm`` (camera axes);
-    angle: ``(N,)`` radians; scale: ``(N,)`` (pixels per model unit); coefficients ``a``: ``(N, J)``;
+    angle: ``(N,)`` radians; scale: ``(N,)`` (pixels per model unit); scale_relative: ``(N,)`` the same relative to
+    the scale that maps the model's mean onto the input's 2D size (the quantity ``scale_bounds`` bounds);
+    scale_at_bound: ``(N,)`` bool, the optimum lies on a bound (the 2D is hard to explain at a plausible scale);
+    coefficients ``a``: ``(N, J)``;
     component: ``(N,)``; residual: ``(N,)`` weighted squared 2D error in pixels^2; cost: ``(N,)`` value of the
     objective (normalised units); reprojected: ``(N, 17, 2)`` eq. 6 in input pixels; status: ``(N,)`` codes
     (``STATUS_NAMES``). Frames whose status is not ok hold NaN.
@@ -93,6 +102,8 @@ class LiftResult:
     cost: np.ndarray
     reprojected: np.ndarray
     status: np.ndarray
+    scale_relative: np.ndarray
+    scale_at_bound: np.ndarray
 
     def __len__(self):
         return len(self.status)
@@ -106,7 +117,18 @@ class Lifter:
         camera: ``(3, 3)`` rotation E from world to camera axes; default :data:`UPRIGHT_CAMERA`.
         num_angles: quantisation of the ground-plane rotation (80 in the paper; 10,000 = exhaustive reference).
         refine: refine the best angle (and s, b, t) by a bracketed 1D search; never increases the cost.
-        noise_variance_2d: 2D noise variance in normalised units; None = each component's noise variance.
+        noise_2d: standard deviation of the 2D noise as a fraction of the person's 2D size (the RMS distance of the
+            visible joints from their centroid; 20 mm of noise on a standing adult is about 0.05). It sets how much
+            the prior is trusted over the 2D input. None = each component's own residual variance (the authors'
+            choice, right for exact projections).
+        scale_bounds: ``(lo, hi)`` admissible range of the projection scale ``s``, relative to the scale that maps
+            the model's mean pose onto the 2D input's size. The prior on ``b = s a`` only bounds the pose while
+            ``s`` is not small; ``s`` is optimised inside the bounds (exactly: a quadratic with one bounded
+            variable), so the 3D pose stays bounded by construction.
+        limb_scale_range: ``(lo, hi)``: a frame whose 3D pose has a limb scale (RMS limb length,
+            :func:`lifting.skeleton.limb_scale`) outside this range of the model's (1 in model units) gets
+            ``STATUS_IMPLAUSIBLE`` and NaN outputs: its 2D (upside-down, lying, or not a person) has no plausible
+            explanation by the model.
         min_visible: frames with fewer joints of positive weight get STATUS_TOO_FEW_JOINTS.
         grid_dtype: precision of the angle search; the winners are always re-solved in float64. "auto" is float32
             (2x faster) up to 720 angles and float64 above, where neighbouring angles differ in cost by less than
@@ -114,8 +136,8 @@ class Lifter:
         chunk_elements: elements of the batched matmul's output per chunk (keep it cache-sized).
     """
 
-    def __init__(self, model: PoseModel, camera=None, num_angles=80, refine=False, noise_variance_2d=None,
-                 min_visible=5, grid_dtype="auto", chunk_elements=1 << 18, cache_size=256):
+    def __init__(self, model: PoseModel, camera=None, num_angles=80, refine=False, noise_2d=DEFAULT_NOISE_2D,
+                 scale_bounds=DEFAULT_SCALE_BOUNDS, limb_scale_range=(0.5, 2.0), min_visible=5, grid_dtype="auto", chunk_elements=1 << 18, cache_size=256):
         if not isinstance(model, PoseModel):
             raise TypeError(f"model must be a PoseModel, got {type(model).__name__}")
         camera = UPRIGHT_CAMERA if camera is None else np.asarray(camera, np.float64)
@@ -139,10 +161,17 @@ class Lifter:
         K, Jb = model.num_components, model.num_basis
         L = skeleton.NUM_JOINTS
         self.P = Jb + 1  # unknowns after eliminating translation: s, b_1..b_J
-        nu = model.noise_variance if noise_variance_2d is None else np.full(K, float(noise_variance_2d))
-        if np.any(~np.isfinite(nu)) or np.any(nu <= 0):
-            raise ValueError(f"noise_variance_2d must be > 0, got {noise_variance_2d}")
-        self.nu = nu
+        lo, hi = (float(v) for v in scale_bounds)
+        if not (0 < lo < 1 < hi < np.inf):
+            raise ValueError(f"scale_bounds must satisfy 0 < lo < 1 < hi < inf, got {scale_bounds}")
+        self.scale_bounds = (lo, hi)
+        llo, lhi = (float(v) for v in limb_scale_range)
+        if not (0 <= llo < 1 < lhi):
+            raise ValueError(f"limb_scale_range must satisfy 0 <= lo < 1 < hi, got {limb_scale_range}")
+        self.limb_scale_range = (llo, lhi)
+        if noise_2d is not None and not (np.isfinite(noise_2d) and 0 < noise_2d <= 1):
+            raise ValueError(f"noise_2d must be in (0, 1] (a fraction of the person's 2D size), got {noise_2d}")
+        self.noise_2d = noise_2d
         # shapes (K, P, L, 3): the mean then the basis poses
         self.shapes = np.concatenate([model.mean[:, None], model.basis], axis=1)
         # Decompose Pi E R(theta) X = cos * (Pi E Rc X) + sin * (Pi E Rs X) + Pi E Ry X   -> (3, K, P, L, 2)
@@ -163,6 +192,8 @@ class Lifter:
         pm = proj[:, :, 0]  # (K, A, L, 2)
         spread = np.sqrt(np.mean(np.sum((pm - pm.mean(2, keepdims=True)) ** 2, -1), axis=2))  # (K, A)
         self.target_spread = float(np.sum(model.weights * spread.mean(1)))
+        # 2D noise variance in normalised units (where the input's RMS spread is target_spread)
+        self.nu = model.noise_variance.copy() if noise_2d is None else np.full(K, (noise_2d * self.target_spread) ** 2)
         self.log_prior_det = 0.5 * np.sum(np.log(model.variances), axis=1) - np.log(model.weights)  # (K,)
         self._cache = OrderedDict()
         self._cache_size = int(cache_size)
@@ -192,8 +223,13 @@ class Lifter:
         g0 = np.einsum("kai,kair->kar", Linv[:, :, :, 0], C)  # (K, A, 2L)
         M = np.concatenate([C, g0[:, :, None]], axis=2) * sw  # act on centred, unweighted y
         M = np.ascontiguousarray(M)
+        # (N^-1)_00 and N^-1 e_0: the cost and solution of the problem with s held at a bound (see _bound)
+        col0 = Linv[:, :, :, 0]  # (K, A, P): L^-1 e_0
+        v0 = np.einsum("kai,kai->ka", col0, col0)
+        ninv_e0 = np.einsum("kaji,kaj->kai", Linv, col0)
         entry = {"M": M, "Mg": M.reshape(K * A * (P + 1), -1).astype(self.grid_dtype, copy=False),
-                 "LinvT": Linv.transpose(0, 1, 3, 2).copy(), "w2": w2}
+                 "LinvT": Linv.transpose(0, 1, 3, 2).copy(), "w2": w2, "v0": v0, "ninv_e0": ninv_e0,
+                 "v0g": v0.astype(self.grid_dtype)}
         self._cache[key] = entry
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -281,18 +317,21 @@ class Lifter:
             yy = np.einsum("nr,nr,r->n", y, y, pat["w2"])
             Z = (Mg @ y.T.astype(Mg.dtype, copy=False)).reshape(K, A, P + 1, m)
             cost = yy[None, None] / nu[:, None, None] - np.einsum("kapn,kapn->kan", Z[:, :, :P], Z[:, :, :P])
-            cost[Z[:, :, P] <= 0] = np.inf
+            cost += self._bound_penalty(Z[:, :, P], pat["v0g"][..., None])
             best_a = np.argmin(cost, axis=1)  # (K, m)
             # exact (float64) cost and solution at every component's best angle
-            Mk = pat["M"][np.arange(K)[:, None], best_a]  # (K, m, P+1, 2L)
+            kk = np.arange(K)[:, None]
+            Mk = pat["M"][kk, best_a]  # (K, m, P+1, 2L)
             z = np.einsum("kmpr,mr->kmp", Mk, y)
             best_cost = yy[None] / nu[:, None] - np.einsum("kmp,kmp->km", z[..., :P], z[..., :P])
-            best_cost[z[..., P] <= 0] = np.inf
+            v0 = pat["v0"][kk, best_a]
+            best_cost += self._bound_penalty(z[..., P], v0)
             score = 0.5 * best_cost + logdet
             k = np.argmin(score, axis=0)
             cols = np.arange(m)
             a_i = best_a[k, cols]
             x = np.einsum("nij,nj->ni", pat["LinvT"][k, a_i], z[k, cols, :P])
+            x = self._bound_solution(x, pat["ninv_e0"][k, a_i], v0[k, cols])
             out = sel[start:start + chunk]
             res["angle"][out] = self.angles[a_i]
             res["sn"][out] = x[:, 0]
@@ -309,6 +348,19 @@ class Lifter:
                 res["sn"][out] = x[:, 0]
                 res["b"][out] = x[:, 1:]
                 res["cost"][out] = c
+
+    # ---- the scale bound ------------------------------------------------------------------------------------------
+    def _bound_penalty(self, s, v0):
+        """Extra cost of holding the scale at the nearest bound: ``(clip(s) - s)^2 / (N^-1)_00`` (0 inside)."""
+        lo, hi = self.scale_bounds
+        d = np.clip(s, lo, hi) - s
+        return d * d / v0
+
+    def _bound_solution(self, x, ninv_e0, v0):
+        """Minimiser with ``x_0`` clipped into the bounds: ``x + (clip(s) - s) N^-1 e_0 / (N^-1)_00``; ``(n, P)``."""
+        lo, hi = self.scale_bounds
+        d = np.clip(x[:, 0], lo, hi) - x[:, 0]
+        return x + (d / v0)[:, None] * ninv_e0
 
     # ---- refinement ------------------------------------------------------------------------------------------
     def _profile(self, k, theta, quad, lin, yy):
@@ -328,10 +380,15 @@ class Lifter:
         diag = np.arange(P)
         N[:, diag, diag] += self.prior[k]
         u = np.einsum("mt,mti->mi", coef[:, 3:], lin) / nu[:, None]
-        x = np.linalg.solve(N, u[..., None])[..., 0]
+        rhs = np.zeros((len(theta), P, 2))
+        rhs[:, :, 0] = u
+        rhs[:, 0, 1] = 1.0
+        sol = np.linalg.solve(N, rhs)
+        x, ninv_e0 = sol[..., 0], sol[..., 1]
         cost = yy / nu - np.einsum("ni,ni->n", u, x)
-        cost = np.where(x[:, 0] > 0, cost, np.inf)
-        return cost, x
+        v0 = ninv_e0[:, 0]
+        cost = cost + self._bound_penalty(x[:, 0], v0)
+        return cost, self._bound_solution(x, ninv_e0, v0)
 
     def _refine(self, w, y, k, theta, x, cost, iters=45, tol=1e-10):
         """Golden-section search of the profile cost on [theta - step, theta + step] (the grid step); the best point
@@ -396,6 +453,10 @@ class Lifter:
             m = np.flatnonzero(ok & (k == c))
             if m.size:
                 canon[m] += (a[m] @ model.basis[c].reshape(model.num_basis, -1)).reshape(-1, 17, 3)
+        lo, hi = self.limb_scale_range
+        limb = skeleton.limb_scale(np.where(ok[:, None, None], canon, model.mean[:1]))
+        status[ok & ~((limb >= lo) & (limb <= hi))] = STATUS_IMPLAUSIBLE
+        ok = status == 0
         pose = rotate_ground(canon, np.nan_to_num(res["angle"]))
         pose = pose - pose[:, :1]
         proj = project(pose, self.camera, scale=sn)
@@ -412,7 +473,8 @@ class Lifter:
             pose3d=pose, pose3d_mm=pose * model.mm_per_unit, pose3d_camera_mm=cam * model.mm_per_unit,
             angle=np.where(ok, res["angle"], np.nan), scale=np.where(ok, scale_px, np.nan), coefficients=a,
             component=np.where(ok, res["comp"], -1), residual=np.where(ok, residual, np.nan), cost=np.where(ok, res["cost"], np.nan),
-            reprojected=reproj, status=status,
+            reprojected=reproj, status=status, scale_relative=np.where(ok, sn, np.nan),
+            scale_at_bound=ok & ((sn <= self.scale_bounds[0] * (1 + 1e-9)) | (sn >= self.scale_bounds[1] * (1 - 1e-9))),
         )
         return out
 

@@ -32,10 +32,10 @@ def data(model):
 def test_noise_free_round_trip_grid_then_exact_after_refinement(model, data):
     canon, a, theta, world, y = data
     step = 2 * np.pi / 80
-    grid = Lifter(model, num_angles=80, noise_variance_2d=1e-9).lift(y)
+    grid = Lifter(model, num_angles=80, noise_2d=1e-4).lift(y)
     assert np.all(grid.status == STATUS_OK)
     assert np.abs(wrap(grid.angle - theta)).max() <= step  # within the grid step
-    ref = Lifter(model, num_angles=80, refine=True, noise_variance_2d=1e-9).lift(y)
+    ref = Lifter(model, num_angles=80, refine=True, noise_2d=1e-4).lift(y)
     np.testing.assert_allclose(wrap(ref.angle - theta), 0, atol=1e-5)
     np.testing.assert_allclose(ref.coefficients, a, atol=1e-5)
     np.testing.assert_allclose(ref.scale, 250.0, rtol=1e-5)
@@ -59,7 +59,7 @@ def test_missing_joints_are_reconstructed(model, data):
     ym = y.copy()
     ym[:50, 13] = np.nan  # LWrist missing in half the frames
     ym[50:, [3, 16]] = np.nan  # RFoot and RWrist in the other half
-    r = Lifter(model, refine=True, noise_variance_2d=1e-9).lift(ym)
+    r = Lifter(model, refine=True, noise_2d=1e-4).lift(ym)
     assert np.all(r.status == STATUS_OK)
     np.testing.assert_allclose(r.pose3d, world - world[:, :1], atol=1e-4)
     # the missing joint's reprojection is where the true joint projects
