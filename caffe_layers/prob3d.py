@@ -18,7 +18,12 @@ nothing flows to the bottoms (their diff is set to 0). Learning signal reaches t
 
 ``param_str`` JSON keys: ``model`` (pose-model file; null = the shipped default), ``num_angles`` (80),
 ``sigma`` (1.0), ``camera`` (3x3 list or null), ``joint_channels`` (list, default 0..16), ``background_channel``
-(int or null, default 17), ``refine`` (false), ``subpixel`` (false).
+(int or null, default 17), ``refine`` (false), ``subpixel`` (false), ``noise_2d`` (the lifter's 2D noise as a
+fraction of the person's size; default :data:`lifting.lift.DEFAULT_NOISE_2D`, null = the model's own),
+``confidence`` (how a joint's belief-map peak weights it in the lift: ``"none"`` = every joint counts fully, as in
+the paper (default); ``"binary"`` = joints whose peak is below ``min_confidence`` are dropped, as the authors' demo
+did with its visibility threshold; ``"peak"`` = the peak value itself, clipped to [0, 1], below ``min_confidence``
+dropped), ``min_confidence`` (0.1).
 """
 import json
 
@@ -27,10 +32,12 @@ import numpy as np
 
 from lifting import skeleton
 from lifting.belief_maps import argmax_2d, background_map, render_belief_maps
-from lifting.lift import Lifter, group_rows
+from lifting.lift import DEFAULT_NOISE_2D, Lifter, group_rows
 from lifting.model import load_model
 
-_KEYS = {"model", "num_angles", "sigma", "camera", "joint_channels", "background_channel", "refine", "subpixel"}
+_KEYS = {"model", "num_angles", "sigma", "camera", "joint_channels", "background_channel", "refine", "subpixel",
+         "noise_2d", "confidence", "min_confidence"}
+_CONFIDENCE = ("none", "binary", "peak")
 _MODELS = {}
 
 
@@ -57,9 +64,13 @@ class Prob3DPoseLayer(caffe.Layer):
         self.model = _model(p.get("model"))
         self.num_angles = int(p.get("num_angles", 80))
         self.refine = bool(p.get("refine", False))
+        self.noise_2d = p.get("noise_2d", DEFAULT_NOISE_2D)
+        self.confidence = p.get("confidence", "none")
+        if self.confidence not in _CONFIDENCE:
+            raise ValueError(f"Prob3DPoseLayer: confidence must be one of {_CONFIDENCE}, got {self.confidence!r}")
+        self.min_confidence = float(p.get("min_confidence", 0.1))
         camera = p.get("camera")
-        self.default_lifter = Lifter(self.model, camera=None if camera is None else np.asarray(camera, np.float64),
-                                     num_angles=self.num_angles, refine=self.refine)
+        self.default_lifter = self._make_lifter(None if camera is None else np.asarray(camera, np.float64))
         self._lifters = {}
         C = bottom[0].data.shape[1]
         used = self.joints + ([self.background] if self.background is not None else [])
@@ -76,23 +87,35 @@ class Prob3DPoseLayer(caffe.Layer):
         if len(bottom) > 1 and bottom[1].data.reshape(n, -1).shape[1] != 9:
             raise ValueError(f"Prob3DPoseLayer: camera bottom must hold 9 values a sample, got {bottom[1].data.shape}")
 
+    def _make_lifter(self, cam):
+        return Lifter(self.model, camera=cam, num_angles=self.num_angles, refine=self.refine, noise_2d=self.noise_2d)
+
     def _lifter(self, cam):
         key = np.round(cam, 9).tobytes()
         if key not in self._lifters:
-            self._lifters[key] = Lifter(self.model, camera=cam.reshape(3, 3), num_angles=self.num_angles,
-                                        refine=self.refine)
+            self._lifters[key] = self._make_lifter(cam.reshape(3, 3))
         return self._lifters[key]
+
+    def weights(self, peaks):
+        """Per-joint lifting weights ``(N, 17)`` from the belief-map peaks ``(N, 17)`` (``confidence`` key)."""
+        if self.confidence == "none":
+            return np.ones(peaks.shape)
+        keep = peaks >= self.min_confidence
+        if self.confidence == "binary":
+            return keep.astype(np.float64)
+        return np.where(keep, np.clip(peaks, 0.0, 1.0), 0.0).astype(np.float64)
 
     def lift(self, maps, cameras=None):
         """numpy core of the forward pass: maps ``(N, C, H, W)`` -> (projected maps, pose3d_mm, joints2d)."""
         n, _, h, w = maps.shape
-        pts, _ = argmax_2d(maps[:, self.joints], subpixel=self.subpixel)
+        pts, peaks = argmax_2d(maps[:, self.joints], subpixel=self.subpixel)
+        wts = self.weights(peaks)
         pose = np.full((n, skeleton.NUM_JOINTS, 3), np.nan)
         reproj = pts.copy()
         groups = [(None, np.arange(n))] if cameras is None else group_rows(np.round(cameras, 9))
         for cam, idx in groups:
             lifter = self.default_lifter if cam is None else self._lifter(cam)
-            res = lifter.lift(pts[idx])
+            res = lifter.lift(pts[idx], wts[idx])
             ok = res.status == 0
             pose[idx[ok]] = res.pose3d_mm[ok]
             reproj[idx[ok]] = res.reprojected[ok]

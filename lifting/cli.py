@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 
+from .lift import DEFAULT_NOISE_2D
+
 
 SAMPLE_KEYPOINTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "sample_keypoints.json")
 
@@ -33,6 +35,19 @@ def read_camera(spec):
     if R.shape != (3, 3):
         raise ValueError(f"--camera {spec}: field R must be 3x3, got shape {R.shape}")
     return R
+
+
+def noise_2d_arg(text):
+    """``--noise-2d``: a fraction in (0, 1], or 'model' (None: each component's own noise variance)."""
+    if text == "model":
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1] or 'model', got {text!r}") from None
+    if not 0 < v <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1] (a fraction of the person's 2D size), got {v}")
+    return v
 
 
 def _cmd_lift(args):
@@ -61,13 +76,14 @@ def _cmd_lift(args):
         weights = np.where(weights >= args.min_confidence, weights, 0.0)
     model = load_model(args.model)
     lifter = Lifter(model, camera=read_camera(args.camera), num_angles=args.angles, refine=args.refine,
-                    min_visible=args.min_visible)
+                    noise_2d=args.noise_2d, min_visible=args.min_visible)
     res = lifter.lift(points, weights, strict=args.strict)
     out = args.output
     if out.endswith(".npz"):
         atomic_savez(out, pose3d=res.pose3d, pose3d_mm=res.pose3d_mm, pose3d_camera_mm=res.pose3d_camera_mm, angle=res.angle,
                      scale=res.scale, coefficients=res.coefficients, component=res.component,
                      residual=res.residual, reprojected=res.reprojected, status=res.status,
+                     scale_relative=res.scale_relative, scale_at_bound=res.scale_at_bound,
                      joint_names=np.array(skeleton.JOINT_NAMES))
     else:
         frames = []
@@ -80,6 +96,8 @@ def _cmd_lift(args):
                 "pose3d_camera_mm": res.pose3d_camera_mm[i].round(3).tolist() if ok else None,
                 "angle_rad": float(res.angle[i]) if ok else None,
                 "scale_px_per_unit": float(res.scale[i]) if ok else None,
+                "scale_relative": float(res.scale_relative[i]) if ok else None,
+                "scale_at_bound": bool(res.scale_at_bound[i]),
                 "component": int(res.component[i]),
                 "coefficients": res.coefficients[i].tolist() if ok else None,
                 "residual_px2": float(res.residual[i]) if ok else None,
@@ -133,6 +151,9 @@ def build_parser():
     p.add_argument("--model", default=None, help="pose-model file (.h5); default: the shipped model")
     p.add_argument("--angles", type=int, default=80, help="quantised ground-plane angles (default 80)")
     p.add_argument("--refine", action="store_true", help="refine the best angle by a 1D search")
+    p.add_argument("--noise-2d", type=noise_2d_arg, default=DEFAULT_NOISE_2D,
+                   help="assumed 2D noise as a fraction of the person's 2D size (RMS joint spread), or 'model' for "
+                        f"the model's own residual (default {DEFAULT_NOISE_2D}, chosen on held-out data)")
     p.add_argument("--min-visible", type=int, default=5, help="frames with fewer visible joints are not lifted")
     p.add_argument("--min-confidence", type=float, default=0.05,
                    help="joints with a lower confidence are missing (default 0.05)")

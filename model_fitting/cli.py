@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import os
 
+from lifting.cli import noise_2d_arg
+from lifting.lift import DEFAULT_NOISE_2D
+
 
 def _cmd_fit(args):
     from .data import gather
@@ -72,6 +75,12 @@ def register(sub):
     p.add_argument("--cmu-step", type=int, default=4, help="keep every n-th CMU frame (120 fps) (default 4)")
     p.add_argument("--angles", type=int, default=80)
     p.add_argument("--noise-mm", type=float, default=0.0, help="Gaussian 2D noise (mm at the subject) added")
+    p.add_argument("--noise-2d", type=noise_2d_arg, default=DEFAULT_NOISE_2D,
+                   help="the lifter's assumed 2D noise, a fraction of the person's 2D size, or 'model' for the "
+                        f"model's own (default {DEFAULT_NOISE_2D})")
+    p.add_argument("--cameras", help="Human3.6M camera JSON (the h36m_fixture layout): view the poses through the "
+                                     "four real cameras (pinhole) instead of an upright weak-perspective camera")
+    p.add_argument("--camera-subject", default="S9", help="whose cameras --cameras uses (default S9)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output", required=True, help="output stem: writes <stem>.md, <stem>.csv, <stem>.json")
     p.set_defaults(func=_cmd_evaluate)

@@ -8,6 +8,7 @@ caffe = pytest.importorskip("caffe")
 
 from caffe_layers.gradcheck import check_gradients
 from helpers import make_model, project, rotate, sample_poses
+from lifting import skeleton
 from lifting.belief_maps import background_map, render_belief_maps
 
 FUSION_NET = """
@@ -160,3 +161,26 @@ def test_prob3d_rejects_unknown_params(tmp_path, model_file):
     _, path = model_file
     with pytest.raises(Exception):
         prob_net(tmp_path, path, 1, sigmaa=2)
+
+
+def test_prob3d_confidence_weights_drop_a_missing_joint(tmp_path, model_file):
+    """A joint whose map is empty (peak 0, argmax in the corner): with confidence "binary" it is dropped from the
+    lift; with "none" (the paper's layer) its corner location pulls the 3D pose away."""
+    m, path = model_file
+    canon, _, theta, _ = sample_poses(m, 2, seed=9)
+    world = rotate(canon, theta)
+    pts = np.round(project(world, scale=20.0, offset=(23, 23)))
+    maps = render_belief_maps(pts, 46, 46, sigma=1.5)
+    maps[:, skeleton.J["LWrist"]] = 0.0
+    truth = (world - world[:, :1]) * m.mm_per_unit
+    err = {}
+    for conf in ("none", "binary", "peak"):
+        net = prob_net(tmp_path, path, 2, confidence=conf, min_confidence=0.2, noise_2d=0.01)
+        net.blobs["maps"].data[:, :17] = maps
+        net.blobs["camera"].data[...] = np.diag([1.0, -1.0, -1.0]).reshape(-1)
+        net.forward()
+        err[conf] = np.abs(net.blobs["pose3d"].data - truth).mean()
+    assert err["binary"] < 0.5 * err["none"]
+    assert err["peak"] == pytest.approx(err["binary"], rel=0.2)  # the other peaks are ~1: the same weights
+    with pytest.raises(ValueError, match="confidence must be one of"):
+        prob_net(tmp_path, path, 1, confidence="soft")
