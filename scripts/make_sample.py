@@ -18,21 +18,11 @@ import sys
 import numpy as np
 
 from lifting import skeleton
+from lifting.cameras import look_at
 from lifting.io import atomic_write_text
 from model_fitting.readers import read_asf_amc
 
 F, C = 1145.0, (512.0, 515.0)
-
-
-def look_at(centre, target):
-    """World -> camera rotation (camera x right, y down, z forward) of a camera at ``centre`` looking at ``target``;
-    world y is up."""
-    z = target - centre
-    z /= np.linalg.norm(z)
-    x = np.cross(z, [0.0, 1.0, 0.0])  # right = forward x up
-    x /= np.linalg.norm(x)
-    y = np.cross(z, x)  # down
-    return np.stack([x, y, z])
 
 
 def main(argv=None):
@@ -49,7 +39,7 @@ def main(argv=None):
     # aim so that the optical axis dips 10 degrees below the horizon
     aim = target.copy()
     aim[1] = centre[1] - np.tan(np.radians(10.0)) * np.hypot(*(target - centre)[[0, 2]])
-    R = look_at(centre, aim)
+    R = look_at(centre, aim, up=(0.0, 1.0, 0.0))
     cam = np.einsum("ij,nlj->nli", R, poses - centre)  # (N, 17, 3) mm, camera frame
     if np.any(cam[..., 2] < 1000):
         raise SystemExit("a joint is closer than 1 m to the camera: check the set-up")

@@ -72,8 +72,8 @@ def main():
           f"Fitted on S1, S5, S6, S7; evaluated on {len(poses)} S8 poses (every {args.step}rd of the 5 fps file) seen by "
           "the four real Human3.6M cameras (pinhole, 10-16 degrees down) with Gaussian 2D noise of the given size at "
           "the subject. Errors in mm, camera frame, root-relative: P-MPJPE mean / MPJPE mean / MPJPE median; "
-          "`off` = fraction of lifted frames whose 3D limb scale is off the truth's by more than 1.5x; `not lifted` = frames
-          given a status (mostly implausible 3D: limb scale outside [0.5, 2] x the model's). Choice: the lowest "
+          "`off` = fraction of lifted frames whose 3D limb scale is off the truth's by more than 1.5x; `not lifted` = "
+          "frames given a status (implausible 3D: limb scale outside [0.5, 2] x the model's). Choice: the lowest "
           f"P-MPJPE averaged over {' and '.join(map(str, SELECT_ON))} mm.", "",
           "| model | noise_2d | " + " | ".join(f"{mm} mm" for mm in NOISE_MM) + " | select |",
           "|---|---|" + "---|" * len(NOISE_MM) + "---|"]
