@@ -195,6 +195,12 @@ class Lifter:
         # 2D noise variance in normalised units (where the input's RMS spread is target_spread)
         self.nu = model.noise_variance.copy() if noise_2d is None else np.full(K, (noise_2d * self.target_spread) ** 2)
         self.log_prior_det = 0.5 * np.sum(np.log(model.variances), axis=1) - np.log(model.weights)  # (K,)
+        # limb scale^2 of mean + a.e as a quadratic form in a: c0 + 2 a.c1 + a' C2 a (per component)
+        child, parent = (np.array(v) for v in zip(*skeleton.LIMBS))
+        lm = model.mean[:, child] - model.mean[:, parent]  # (K, 16, 3)
+        le = model.basis[:, :, child] - model.basis[:, :, parent]  # (K, J, 16, 3)
+        self._limb_quad = (np.einsum("klc,klc->k", lm, lm), np.einsum("kjlc,klc->kj", le, lm),
+                           np.einsum("kilc,kjlc->kij", le, le))
         self._cache = OrderedDict()
         self._cache_size = int(cache_size)
 
@@ -317,8 +323,14 @@ class Lifter:
             yy = np.einsum("nr,nr,r->n", y, y, pat["w2"])
             Z = (Mg @ y.T.astype(Mg.dtype, copy=False)).reshape(K, A, P + 1, m)
             cost = yy[None, None] / nu[:, None, None] - np.einsum("kapn,kapn->kan", Z[:, :, :P], Z[:, :, :P])
-            cost += self._bound_penalty(Z[:, :, P], pat["v0g"][..., None])
             best_a = np.argmin(cost, axis=1)  # (K, m)
+            # The bound's penalty is >= 0 and 0 inside the bounds: where the unpenalised winner's scale is inside,
+            # it also wins the penalised search. Only the other (component, frame) pairs are searched again.
+            s_best = np.take_along_axis(Z[:, :, P], best_a[:, None], 1)[:, 0]  # (K, m)
+            kb, nb = np.nonzero((s_best < self.scale_bounds[0]) | (s_best > self.scale_bounds[1]))
+            if kb.size:
+                pen = self._bound_penalty(Z[kb, :, P, nb], pat["v0g"][kb])  # (bad, A)
+                best_a[kb, nb] = np.argmin(cost[kb, :, nb] + pen, axis=1)
             # exact (float64) cost and solution at every component's best angle
             kk = np.arange(K)[:, None]
             Mk = pat["M"][kk, best_a]  # (K, m, P+1, 2L)
@@ -449,13 +461,16 @@ class Lifter:
         sn = res["sn"]
         a = res["b"] / sn[:, None]
         canon = model.mean[k].copy()
+        limb2 = np.full(len(k), np.nan)
+        c0, c1, C2 = self._limb_quad
         for c in range(model.num_components):
             m = np.flatnonzero(ok & (k == c))
             if m.size:
-                canon[m] += (a[m] @ model.basis[c].reshape(model.num_basis, -1)).reshape(-1, 17, 3)
+                am = a[m]
+                canon[m] += (am @ model.basis[c].reshape(model.num_basis, -1)).reshape(-1, 17, 3)
+                limb2[m] = c0[c] + 2 * am @ c1[c] + np.einsum("nj,nj->n", am @ C2[c], am)
         lo, hi = self.limb_scale_range
-        limb = skeleton.limb_scale(np.where(ok[:, None, None], canon, model.mean[:1]))
-        status[ok & ~((limb >= lo) & (limb <= hi))] = STATUS_IMPLAUSIBLE
+        status[ok & ~((limb2 >= lo * lo) & (limb2 <= hi * hi))] = STATUS_IMPLAUSIBLE
         ok = status == 0
         pose = rotate_ground(canon, np.nan_to_num(res["angle"]))
         pose = pose - pose[:, :1]
