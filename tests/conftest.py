@@ -24,3 +24,22 @@ def shared_path(*parts):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def posed():
+    """Poses from a known 1-component model, each rotated by a known ground-plane angle:
+    ``(model, canonical (400, 17, 3), theta (400,), rotated (400, 17, 3))``."""
+    from helpers import make_model, rotate, sample_poses
+
+    model = make_model(K=1, J=3, seed=7, noise=1e-6)
+    canon, a, theta, _ = sample_poses(model, 400, seed=8)
+    return model, canon, theta, rotate(canon, theta)
+
+
+@pytest.fixture(scope="session")
+def s1_poses():
+    """Every 10th pose of subject S1 in the shared Human3.6M file (y up, mm, real handedness)."""
+    from model_fitting.data import load_h36m_npz
+
+    return load_h36m_npz(shared_path("data", "h36m_poses_17j_5fps.npz"), ["S1"], step=10)[0]

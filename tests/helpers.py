@@ -45,3 +45,8 @@ def project(poses_world, scale=1.0, offset=(0.0, 0.0), camera=UPRIGHT_CAMERA):
 
 def rotate(canon, theta):
     return rotate_ground(canon, theta)
+
+
+def wrap(d):
+    """Angles wrapped to (-pi, pi]."""
+    return np.angle(np.exp(1j * d))

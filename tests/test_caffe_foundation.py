@@ -6,7 +6,7 @@ import pytest
 
 caffe = pytest.importorskip("caffe")
 
-from caffe_layers.gradcheck import check_gradients
+from gradcheck import check_gradients
 
 NET = """
 name: "toy"

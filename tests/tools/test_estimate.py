@@ -1,4 +1,4 @@
-"""estimate / train / synthetic data, end to end on the small network variant."""
+"""Image -> 2D joints and 3D pose with the small network variant, end to end."""
 import json
 import os
 
@@ -8,29 +8,10 @@ import pytest
 caffe = pytest.importorskip("caffe")
 
 from conftest import shared_path
-from lifting.belief_maps import argmax_2d
 from prototxt import generate
 from tools.estimate import MissingWeightsError, estimate, map_to_image, preprocess
-from tools.synth import make_batch
 
 SMALL_DEPLOY = os.path.join(generate.HERE, "lifting_h36m_small_deploy.prototxt")
-SMALL_TRAIN = os.path.join(generate.HERE, "lifting_h36m_small_train.prototxt")
-
-
-@pytest.fixture(scope="module")
-def poses():
-    from model_fitting.data import load_h36m_npz
-
-    return load_h36m_npz(shared_path("data", "h36m_poses_17j_5fps.npz"), ["S1"], step=10)[0]
-
-
-def test_synthetic_labels_peak_at_the_projected_joints(poses):
-    b = make_batch(poses, 3, 96, np.random.default_rng(0))
-    assert b["data"].shape == (3, 4, 96, 96) and b["label"].shape == (3, 18, 12, 12)
-    pts, _ = argmax_2d(b["label"][:, :17])
-    expected = (b["joints2d"] - 3.5) / 8
-    assert np.abs(pts - expected).max() <= 0.5 + 1e-9
-    assert np.all((b["joints2d"] > 0) & (b["joints2d"] < 95))
 
 
 def test_preprocess_and_back_to_image_coordinates():
@@ -62,13 +43,3 @@ def test_estimate_end_to_end_on_the_real_photo(tmp_path):
     assert (tmp_path / "out" / "test_image.png").stat().st_size > 10_000
 
 
-def test_train_loss_falls_and_resume_continues(tmp_path, poses):
-    from tools.train import train
-
-    h = train(SMALL_TRAIN, str(tmp_path / "run"), poses, 40, base_lr=1e-3, snapshot_every=20, log=None)
-    loss = np.array(h["loss"])
-    assert np.all(np.isfinite(loss)) and loss[-10:].mean() < loss[:10].mean()
-    assert (tmp_path / "run" / "loss.png").exists()
-    h2 = train(SMALL_TRAIN, str(tmp_path / "run"), poses, 5, base_lr=1e-3, snapshot_every=0,
-               resume=str(tmp_path / "run" / "snap_iter_40.solverstate"), log=None)
-    assert h2["iteration"] == list(range(45))

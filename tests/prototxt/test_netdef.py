@@ -1,4 +1,4 @@
-"""The committed prototxt files are exactly what the one definition generates, and they load in Caffe."""
+"""The network definition: the generated nets load in Caffe, run forward and backward, keep the CPM names."""
 import os
 
 import numpy as np
@@ -8,14 +8,6 @@ caffe = pytest.importorskip("caffe")
 
 from prototxt import generate
 from prototxt.netdef import NUM_MAPS, build
-
-
-def test_committed_prototxt_files_are_up_to_date():
-    for name, text in generate.files().items():
-        path = os.path.join(generate.HERE, name)
-        assert os.path.exists(path), f"{name} is not committed; run `lifting prototxt`"
-        with open(path) as f:
-            assert f.read() == text, f"{name} differs from the definition; run `lifting prototxt`"
 
 
 @pytest.mark.parametrize("extended", [False, True])

@@ -1,13 +1,9 @@
 import numpy as np
 import pytest
 
-from helpers import make_model, project, rotate, sample_poses
+from helpers import make_model, project, rotate, sample_poses, wrap
 from lifting.lift import (STATUS_DEGENERATE, STATUS_NONFINITE, STATUS_OK, STATUS_TOO_FEW_JOINTS, Lifter,
                           ground_rotation)
-
-
-def wrap(d):
-    return np.angle(np.exp(1j * d))
 
 
 def test_ground_rotation_matches_eq2():
