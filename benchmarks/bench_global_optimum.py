@@ -17,7 +17,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import machine  # noqa: E402
 
-from lifting.lift import Lifter, project, rotate_ground  # noqa: E402
+from lifting.geometry import project, rotate_ground  # noqa: E402
+from lifting.lift import Lifter  # noqa: E402
 from lifting.model import load_model  # noqa: E402
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import skeleton
+from .geometry import z_up_to_y_up
 
 FORMAT_VERSION = 1
 UNITS = "normalised: root-centred, y up, sum of squared limb lengths = 1"
@@ -181,27 +182,6 @@ def default_model_path():
 def load_model(path=None) -> PoseModel:
     """Load ``path``, or the shipped default model when ``path`` is None."""
     return PoseModel.load(path or default_model_path())
-
-
-# ---- coordinate frames and normalisation (paper sec. 4) ------------------------------------------------------
-def z_up_to_y_up(poses):
-    """``(..., 17, 3)`` from a z-up frame (Human3.6M, CMU after our reader) to our y-up frame: (x, y, z) -> (x, z, -y)."""
-    poses = np.asarray(poses, np.float64)
-    return np.stack([poses[..., 0], poses[..., 2], -poses[..., 1]], axis=-1)
-
-
-def normalise_poses(poses):
-    """Root-centre and scale each pose ``(N, 17, 3)`` to unit limb scale.
-
-    Returns ``(normalised (N, 17, 3), scales (N,))`` with ``poses - root == normalised * scales``.
-    """
-    poses = np.asarray(poses, np.float64)
-    centred = poses - poses[..., :1, :]
-    scale = skeleton.limb_scale(centred)
-    if np.any(~np.isfinite(scale)) or np.any(scale <= 0):
-        bad = np.flatnonzero(~(np.isfinite(scale) & (scale > 0)))
-        raise ValueError(f"poses {bad[:10].tolist()} have a non-finite or zero limb scale")
-    return centred / scale[..., None, None], scale
 
 
 def import_authors_model(mat_path) -> PoseModel:

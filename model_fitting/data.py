@@ -6,8 +6,7 @@ import os
 
 import numpy as np
 
-from lifting.lift import rotate_ground
-from lifting.model import z_up_to_y_up
+from lifting.geometry import rotate_ground, z_up_to_y_up
 
 from .readers import MotionFileError, read_asf_amc, read_bvh, read_h36m_dataset, read_pose_array
 

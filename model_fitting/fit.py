@@ -17,7 +17,8 @@ from scipy.special import logsumexp
 
 from lifting import skeleton
 from lifting.io import atomic_savez, atomic_write_text
-from lifting.model import PoseModel, normalise_poses
+from lifting.geometry import normalise_poses
+from lifting.model import PoseModel
 
 from . import align, mixture
 from .ppca import moments, ppca_from_moments

@@ -15,7 +15,7 @@ import re
 import numpy as np
 
 from lifting import skeleton
-from lifting.model import z_up_to_y_up
+from lifting.geometry import z_up_to_y_up
 
 
 class MotionFileError(ValueError):

@@ -30,11 +30,12 @@ def rng():
 def posed():
     """Poses from a known 1-component model, each rotated by a known ground-plane angle:
     ``(model, canonical (400, 17, 3), theta (400,), rotated (400, 17, 3))``."""
-    from helpers import make_model, rotate, sample_poses
+    from helpers import make_model, sample_poses
+    from lifting.geometry import rotate_ground
 
     model = make_model(K=1, J=3, seed=7, noise=1e-6)
     canon, a, theta, _ = sample_poses(model, 400, seed=8)
-    return model, canon, theta, rotate(canon, theta)
+    return model, canon, theta, rotate_ground(canon, theta)
 
 
 @pytest.fixture(scope="session")

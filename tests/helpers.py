@@ -2,8 +2,6 @@
 import numpy as np
 
 from lifting import skeleton
-from lifting.lift import UPRIGHT_CAMERA, rotate_ground
-from lifting.lift import project as lift_project
 from lifting.model import PoseModel
 
 # A hand-made T-ish standing skeleton (y up), in arbitrary units.
@@ -36,15 +34,6 @@ def sample_poses(model, n, seed=0, k=None):
     canon = model.mean[comp] + np.einsum("nj,njlc->nlc", a, model.basis[comp])
     theta = rng.uniform(0, 2 * np.pi, size=n)
     return canon, a, theta, comp
-
-
-def project(poses_world, scale=1.0, offset=(0.0, 0.0), camera=UPRIGHT_CAMERA):
-    """Weak perspective: ``scale * (E X)[:2] + offset``."""
-    return lift_project(poses_world, camera, scale, offset)
-
-
-def rotate(canon, theta):
-    return rotate_ground(canon, theta)
 
 
 def wrap(d):

@@ -3,8 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from helpers import make_model, project, rotate, sample_poses
+from helpers import make_model, sample_poses
 from lifting import skeleton
+from lifting.geometry import project, rotate_ground
 from lifting.cli import main
 
 
@@ -19,7 +20,7 @@ def model_path(tmp_path):
 def test_lift_json_coco_with_plot(tmp_path, model_path):
     m, path = model_path
     canon, _, theta, _ = sample_poses(m, 2, seed=1)
-    y = project(rotate(canon, theta), 200, (300, 300))
+    y = project(rotate_ground(canon, theta), scale=200, offset=(300, 300))
     # write as COCO keypoints: take the H36M joints COCO has
     names = skeleton.KEYPOINT_FORMATS["coco"]["names"]
     cmap = skeleton.KEYPOINT_FORMATS["coco"]["map"]
@@ -41,7 +42,7 @@ def test_lift_json_coco_with_plot(tmp_path, model_path):
 def test_lift_csv_to_npz(tmp_path, model_path):
     m, path = model_path
     canon, _, theta, _ = sample_poses(m, 3, seed=2)
-    y = project(rotate(canon, theta), 50, (0, 0))
+    y = project(rotate_ground(canon, theta), scale=50)
     np.savetxt(tmp_path / "k.csv", y.reshape(3, -1), delimiter=",", header=",".join(f"c{i}" for i in range(34)))
     assert main(["lift", str(tmp_path / "k.csv"), "--model", path, "-o", str(tmp_path / "o.npz"), "--refine"]) == 0
     z = np.load(tmp_path / "o.npz")

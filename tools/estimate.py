@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from lifting import skeleton
+from lifting.geometry import UPRIGHT_CAMERA
 
 BOX = 368
 STRIDE = 8
@@ -85,7 +86,7 @@ def estimate(image_paths, weights, prototxt, out_dir, box=None, camera=None, plo
         net.blobs["data"].reshape(1, *data.shape)
         net.blobs["data"].data[0] = data
         if "camera" in net.blobs:
-            cam = np.diag([1.0, -1.0, -1.0]) if camera is None else np.asarray(camera, np.float64)
+            cam = UPRIGHT_CAMERA if camera is None else np.asarray(camera, np.float64)
             net.blobs["camera"].data[...] = cam.reshape(1, 9)
         net.forward()
         maps = net.blobs[last].data[:, : skeleton.NUM_JOINTS]

@@ -10,7 +10,7 @@ import numpy as np
 
 from lifting import skeleton
 from lifting.belief_maps import background_map, render_belief_maps
-from lifting.lift import UPRIGHT_CAMERA, project, rotate_ground
+from lifting.geometry import UPRIGHT_CAMERA, project, rotate_ground
 
 STRIDE = 8
 

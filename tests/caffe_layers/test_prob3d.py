@@ -6,8 +6,9 @@ import pytest
 
 caffe = pytest.importorskip("caffe")
 
-from helpers import make_model, project, rotate, sample_poses
+from helpers import make_model, sample_poses
 from lifting.belief_maps import background_map, render_belief_maps
+from lifting.geometry import UPRIGHT_CAMERA, project, rotate_ground
 
 PROB_NET = """
 force_backward: true
@@ -35,14 +36,14 @@ def prob_net(tmp_path, model_path, n, **extra):
 def test_prob3d_lifts_the_argmax_and_renders_gaussians(tmp_path, model_file):
     m, path = model_file
     canon, a, theta, _ = sample_poses(m, 3, seed=4)
-    world = rotate(canon, theta)
+    world = rotate_ground(canon, theta)
     pts = project(world, scale=20.0, offset=(23, 23))  # on the 46 x 46 grid, upright camera
     pts = np.round(pts)  # belief maps peak on integer pixels
     maps = render_belief_maps(pts, 46, 46, sigma=1.5)
     net = prob_net(tmp_path, path, 3)
     net.blobs["maps"].data[:, :17] = maps
     net.blobs["maps"].data[:, 17] = background_map(maps)
-    net.blobs["camera"].data[...] = np.diag([1.0, -1.0, -1.0]).reshape(-1)
+    net.blobs["camera"].data[...] = UPRIGHT_CAMERA.reshape(-1)
     net.forward()
     j2d = net.blobs["joints2d"].data
     assert np.abs(j2d - pts).max() < 1.0  # reprojection of a plausible pose stays within a pixel of the argmax
@@ -59,10 +60,10 @@ def test_prob3d_lifts_the_argmax_and_renders_gaussians(tmp_path, model_file):
 def test_prob3d_uses_the_camera_bottom_per_sample(tmp_path, model_file):
     m, path = model_file
     canon, _, theta, _ = sample_poses(m, 2, seed=6)
-    world = rotate(canon, theta)
-    tilt = np.array([[1, 0, 0], [0, np.cos(0.5), -np.sin(0.5)], [0, np.sin(0.5), np.cos(0.5)]]) @ np.diag([1.0, -1, -1])
-    cams = [np.diag([1.0, -1, -1]), tilt]
-    pts = np.stack([project(world[i:i + 1], 20.0, (23, 23), camera=cams[i])[0] for i in range(2)])
+    world = rotate_ground(canon, theta)
+    tilt = np.array([[1, 0, 0], [0, np.cos(0.5), -np.sin(0.5)], [0, np.sin(0.5), np.cos(0.5)]]) @ UPRIGHT_CAMERA
+    cams = [UPRIGHT_CAMERA, tilt]
+    pts = np.stack([project(world[i:i + 1], cams[i], 20.0, (23, 23))[0] for i in range(2)])
     maps = render_belief_maps(np.round(pts), 46, 46)
     net = prob_net(tmp_path, path, 2)
     net.blobs["maps"].data[:, :17] = maps
@@ -77,7 +78,7 @@ def test_prob3d_passes_no_gradient_to_its_bottoms(tmp_path, model_file, rng):
     _, path = model_file
     net = prob_net(tmp_path, path, 2)
     net.blobs["maps"].data[...] = rng.random(net.blobs["maps"].data.shape)
-    net.blobs["camera"].data[...] = np.diag([1.0, -1.0, -1.0]).reshape(-1)
+    net.blobs["camera"].data[...] = UPRIGHT_CAMERA.reshape(-1)
     net.forward()
     net.blobs["maps"].diff[...] = 123.0
     net.blobs["proj"].diff[...] = rng.normal(size=net.blobs["proj"].data.shape)

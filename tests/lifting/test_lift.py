@@ -1,15 +1,9 @@
 import numpy as np
 import pytest
 
-from helpers import make_model, project, rotate, sample_poses, wrap
-from lifting.lift import (STATUS_DEGENERATE, STATUS_NONFINITE, STATUS_OK, STATUS_TOO_FEW_JOINTS, Lifter,
-                          ground_rotation)
-
-
-def test_ground_rotation_matches_eq2():
-    R = ground_rotation(np.pi / 2)
-    np.testing.assert_allclose(R, [[0, 0, 1], [0, 1, 0], [-1, 0, 0]], atol=1e-15)
-    assert ground_rotation(np.zeros(4)).shape == (4, 3, 3)
+from helpers import make_model, sample_poses, wrap
+from lifting.geometry import project, rotate_ground
+from lifting.lift import STATUS_DEGENERATE, STATUS_NONFINITE, STATUS_OK, STATUS_TOO_FEW_JOINTS, Lifter
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +14,7 @@ def model():
 @pytest.fixture(scope="module")
 def data(model):
     canon, a, theta, _ = sample_poses(model, 100, seed=5)
-    world = rotate(canon, theta)
+    world = rotate_ground(canon, theta)
     y = project(world, scale=250.0, offset=(320, 240))
     return canon, a, theta, world, y
 
@@ -75,7 +69,7 @@ def test_zero_weight_equals_missing(model, data):
 def test_mixture_picks_the_generating_component():
     model = make_model(K=3, J=3, seed=11, noise=1e-5)
     canon, a, theta, comp = sample_poses(model, 90, seed=2)
-    y = project(rotate(canon, theta), scale=100.0)
+    y = project(rotate_ground(canon, theta), scale=100.0)
     r = Lifter(model, refine=True).lift(y)
     assert np.mean(r.component == comp) > 0.95
 

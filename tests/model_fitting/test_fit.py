@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from helpers import make_model, rotate, sample_poses, wrap
+from helpers import make_model, sample_poses, wrap
 from lifting import skeleton
+from lifting.geometry import rotate_ground
 from model_fitting import align
 from model_fitting.fit import FitConfig, fit, preprocess
 
@@ -47,7 +48,7 @@ def test_preprocess_normalises_and_mirrors(rng):
 def test_interrupted_fit_resumes_to_the_same_model(tmp_path):
     model = make_model(K=2, J=3, seed=4, noise=1e-4)
     canon, _, theta, _ = sample_poses(model, 300, seed=9)
-    mm = rotate(canon, theta) * 1000
+    mm = rotate_ground(canon, theta) * 1000
     cfg = FitConfig(num_basis=3, max_components=2, em_iterations=6, em_tol=0)
     ref, ref_report, _ = fit(mm, cfg, progress=False)
     ck = tmp_path / "fit.ckpt.npz"

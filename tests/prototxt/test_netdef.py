@@ -6,6 +6,7 @@ import pytest
 
 caffe = pytest.importorskip("caffe")
 
+from lifting.geometry import UPRIGHT_CAMERA
 from prototxt import generate
 from prototxt.netdef import NUM_MAPS, build
 
@@ -17,7 +18,7 @@ def test_small_train_net_runs_forward_and_backward(extended, rng):
     net.blobs["data"].data[...] = rng.random(net.blobs["data"].data.shape)
     net.blobs["label"].data[...] = rng.random(net.blobs["label"].data.shape)
     if extended:
-        net.blobs["camera"].data[...] = np.diag([1.0, -1, -1]).reshape(-1)
+        net.blobs["camera"].data[...] = UPRIGHT_CAMERA.reshape(-1)
     out = net.forward()
     assert set(k for k in out if k.startswith("loss")) == {"loss_stage1", "loss_stage2"}
     net.backward()
