@@ -10,7 +10,7 @@ import numpy as np
 
 def _cmd_lift(args):
     from . import skeleton
-    from .io import atomic_savez, atomic_write_text, read_keypoints
+    from .files import atomic_savez, atomic_write_text, read_keypoints
     from .lift import STATUS_NAMES, Lifter
     from .model import load_model
 

@@ -139,7 +139,7 @@ def table_csv(rows):
 
 def write_tables(rows, stem):
     """Write ``stem.md`` and ``stem.csv`` atomically."""
-    from .io import atomic_write_text
+    from .files import atomic_write_text
 
     atomic_write_text(os.fspath(stem) + ".md", table_markdown(rows))
     atomic_write_text(os.fspath(stem) + ".csv", table_csv(rows))

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import skeleton
+from .files import atomic_path
 from .geometry import z_up_to_y_up
 
 FORMAT_VERSION = 1
@@ -116,28 +116,15 @@ class PoseModel:
         """Write atomically (temporary file in the same folder, then rename)."""
         import h5py
 
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=folder)
-        os.close(fd)
-        try:
-            with h5py.File(tmp, "w") as f:
-                for name in ("mean", "basis", "variances", "noise_variance", "weights"):
-                    f.create_dataset(name, data=getattr(self, name))
-                f.attrs["format_version"] = FORMAT_VERSION
-                f.attrs["joint_names"] = np.array(self.joint_names, dtype=h5py.string_dtype())
-                f.attrs["parents"] = np.array(skeleton.PARENTS, dtype=np.int64)
-                f.attrs["units"] = UNITS
-                f.attrs["mm_per_unit"] = float(self.mm_per_unit)
-                f.attrs["provenance"] = json.dumps(self.provenance, sort_keys=True, default=str)
-            from .io import _umask_mode
-
-            os.chmod(tmp, _umask_mode())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+            for name in ("mean", "basis", "variances", "noise_variance", "weights"):
+                f.create_dataset(name, data=getattr(self, name))
+            f.attrs["format_version"] = FORMAT_VERSION
+            f.attrs["joint_names"] = np.array(self.joint_names, dtype=h5py.string_dtype())
+            f.attrs["parents"] = np.array(skeleton.PARENTS, dtype=np.int64)
+            f.attrs["units"] = UNITS
+            f.attrs["mm_per_unit"] = float(self.mm_per_unit)
+            f.attrs["provenance"] = json.dumps(self.provenance, sort_keys=True, default=str)
 
     @classmethod
     def load(cls, path):

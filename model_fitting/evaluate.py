@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from lifting import metrics
-from lifting.io import atomic_write_text
+from lifting.files import atomic_write_text
 from lifting.geometry import project, rotate_ground
 from lifting.lift import Lifter
 from lifting.model import PoseModel, import_authors_model, load_model

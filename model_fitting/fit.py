@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from lifting import skeleton
-from lifting.io import atomic_savez, atomic_write_text
+from lifting.files import atomic_savez, atomic_write_text
 from lifting.geometry import normalise_poses
 from lifting.model import PoseModel
 

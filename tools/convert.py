@@ -104,7 +104,7 @@ def convert(src_prototxt, src_caffemodel, dst_prototxt, dst_caffemodel, order="m
     import caffe
 
     from prototxt.netdef import RENAMED
-    from lifting.io import atomic_write_bytes
+    from lifting.files import atomic_path
 
     weights = read_caffemodel(src_caffemodel)
     check_against_prototxt(weights, src_prototxt, src_caffemodel)
@@ -141,12 +141,8 @@ def convert(src_prototxt, src_caffemodel, dst_prototxt, dst_caffemodel, order="m
             else:
                 raise WeightFileError(f"{src_caffemodel}: layer {src_name!r} blob {i} has shape {src.shape}, which "
                                       f"cannot initialise {name!r} {tuple(tgt.shape)}")
-    tmp = os.fspath(dst_caffemodel) + ".tmp"
-    net.save(tmp)
-    with open(tmp, "rb") as f:
-        data = f.read()
-    os.unlink(tmp)
-    atomic_write_bytes(dst_caffemodel, data)
+    with atomic_path(dst_caffemodel) as tmp:
+        net.save(tmp)
     if log:
         width = max(len(r[0]) for r in rows)
         log(f"{'layer':<{width}}  blob  action       detail")

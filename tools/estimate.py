@@ -63,7 +63,7 @@ def estimate(image_paths, weights, prototxt, out_dir, box=None, camera=None, plo
     import cv2
 
     from lifting.belief_maps import argmax_2d
-    from lifting.io import atomic_write_text
+    from lifting.files import atomic_write_text
     from lifting.plot import save_lift_figure
 
     log = log or (lambda *a, **k: None)
