@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from lifting import metrics
+from lifting import metrics, report
 from lifting.files import atomic_write_text
 from lifting.geometry import project, rotate_ground
 from lifting.lift import Lifter
@@ -66,9 +66,9 @@ def evaluate_cli(args):
                   f"P-MPJPE {np.mean(pm):.2f} mm")
         out["h36m"] = {"subjects": args.subjects, "frames": int(len(y)),
                        "p_mpjpe": {k: v for k, v in rows_p.items()}, "mpjpe": {k: v for k, v in rows_m.items()}}
-        md += [f"P-MPJPE (mm), {', '.join(args.subjects)}, {len(y)} poses", "", metrics.table_markdown(rows_p),
-               f"MPJPE (mm), {', '.join(args.subjects)}", "", metrics.table_markdown(rows_m)]
-        atomic_write_text(args.output + ".csv", metrics.table_csv(rows_p) + metrics.table_csv(rows_m))
+        md += [f"P-MPJPE (mm), {', '.join(args.subjects)}, {len(y)} poses", "", report.table_markdown(rows_p),
+               f"MPJPE (mm), {', '.join(args.subjects)}", "", report.table_markdown(rows_m)]
+        atomic_write_text(args.output + ".csv", report.table_csv(rows_p) + report.table_csv(rows_m))
     if args.cmu:
         lines = ["| model | " + " | ".join(["trials", "poses", "MPJPE", "P-MPJPE"]) + " |", "|---|---|---|---|---|"]
         out["cmu"] = {}

@@ -4,13 +4,47 @@ import pytest
 from lifting import skeleton
 
 
+#: joint names of the 32-joint D3_Positions layout, from the Human3.6M release's metadata (an independent table)
+H36M32_OFFICIAL = (
+    "Hips", "RightUpLeg", "RightLeg", "RightFoot", "RightToeBase", "Site", "LeftUpLeg", "LeftLeg", "LeftFoot",
+    "LeftToeBase", "Site", "Spine", "Spine1", "Neck", "Head", "Site", "LeftShoulder", "LeftArm", "LeftForeArm",
+    "LeftHand", "LeftHandThumb", "Site", "L_Wrist_End", "Site", "RightShoulder", "RightArm", "RightForeArm",
+    "RightHand", "RightHandThumb", "Site", "R_Wrist_End", "Site")
+
+
 def test_table_is_consistent():
     assert len(skeleton.JOINT_NAMES) == len(skeleton.PARENTS) == 17
     assert len(skeleton.LIMBS) == 16
-    assert skeleton.H36M32_TO_17 == (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
     for l, r in skeleton.LEFT_RIGHT_PAIRS:
         assert skeleton.JOINT_NAMES[l][0] == "L" and skeleton.JOINT_NAMES[r][0] == "R"
         assert skeleton.JOINT_NAMES[l][1:] == skeleton.JOINT_NAMES[r][1:]
+
+
+def test_h36m32_selection_picks_the_anatomical_joints():
+    """The community's 17 joints, by the release's own names (our Thorax is its Neck, our Neck/Nose its Head, our
+    Head the end site above it); a wrong index picks a toe, a clavicle or a thumb."""
+    picked = {skeleton.JOINT_NAMES[j]: H36M32_OFFICIAL[i] for j, i in enumerate(skeleton.H36M32_TO_17)}
+    assert picked == {
+        "Hip": "Hips", "RHip": "RightUpLeg", "RKnee": "RightLeg", "RFoot": "RightFoot", "LHip": "LeftUpLeg",
+        "LKnee": "LeftLeg", "LFoot": "LeftFoot", "Spine": "Spine1", "Thorax": "Neck", "Neck/Nose": "Head",
+        "Head": "Site", "LShoulder": "LeftArm", "LElbow": "LeftForeArm", "LWrist": "LeftHand",
+        "RShoulder": "RightArm", "RElbow": "RightForeArm", "RWrist": "RightHand"}
+    assert skeleton.H36M32_TO_17[skeleton.J["Head"]] == H36M32_OFFICIAL.index("Head") + 1  # the site of the head
+
+
+def test_action_spellings_map_whole_words_to_the_table_keys():
+    keys = {k for k, _ in skeleton.H36M_ACTIONS}
+    assert len(keys) == 15 and set(skeleton.ACTION_SPELLINGS.values()) == keys
+    for name, key in (("walkingdog_1", "walkingdog"), ("WalkDog 1", "walkingdog"), ("TakingPhoto.cdf", "takingphoto"),
+                      ("Photo", "takingphoto"), ("SittingDown 2", "sittingdown"), ("Sitting", "sitting"),
+                      ("SitDown", "sittingdown"), ("WalkTogether", "walkingtogether"), ("Walking", "walking")):
+        assert skeleton.action_key(name) == key
+    assert skeleton.action_key("Dancing_1") == "dancing"  # not an H36M action: kept, not forced onto one
+
+
+def test_cpm14_format_is_the_mpi_map_order():
+    assert skeleton.KEYPOINT_FORMATS["cpm14"]["names"] == skeleton.CPM_ORDERS["mpi"]
+    assert sorted(skeleton.CPM_ORDERS["lsp"]) == sorted(skeleton.CPM_ORDERS["mpi"])
 
 
 def test_flip_lr_is_an_involution_and_swaps_sides(rng):
