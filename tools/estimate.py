@@ -9,53 +9,11 @@ import numpy as np
 from lifting import skeleton
 from lifting.geometry import UPRIGHT_CAMERA
 
-BOX = 368
-STRIDE = 8
+from .cpm import map_to_image, preprocess
 
 
 class MissingWeightsError(FileNotFoundError):
     pass
-
-
-def preprocess(image, box=None, size=BOX):
-    """CPM preprocessing: the person box (or the whole image) scaled so its longer side is ``0.8 size`` (box) or
-    ``size`` (whole image), centred in a ``size x size`` window padded with grey; pixels -> [-0.5, 0.5).
-
-    Returns ``(data (4, size, size) float32, transform (scale, offset_x, offset_y))`` with
-    ``window = image * scale + offset``.
-    """
-    import cv2
-
-    from .synth import centre_map
-
-    img = np.asarray(image)
-    if img.ndim != 3 or img.shape[2] != 3:
-        raise ValueError(f"image must be H x W x 3 (BGR), got shape {img.shape}")
-    h, w = img.shape[:2]
-    if box is None:
-        x0, y0, bw, bh = 0.0, 0.0, float(w), float(h)
-        scale = size / max(bw, bh)
-    else:
-        x0, y0, bw, bh = (float(v) for v in box)
-        if bw <= 0 or bh <= 0:
-            raise ValueError(f"person box must have positive width and height, got {box}")
-        scale = 0.8 * size / max(bw, bh)
-    cx, cy = x0 + bw / 2, y0 + bh / 2
-    ox, oy = size / 2 - cx * scale, size / 2 - cy * scale
-    M = np.array([[scale, 0, ox], [0, scale, oy]], np.float64)
-    win = cv2.warpAffine(img, M, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
-                         borderValue=(128, 128, 128))
-    data = np.empty((4, size, size), np.float32)
-    data[:3] = win.transpose(2, 0, 1).astype(np.float32) / 256.0 - 0.5
-    data[3] = centre_map(size)
-    return data, (scale, ox, oy)
-
-
-def map_to_image(points_map, transform):
-    """Map pixels (stride 8) -> original image pixels."""
-    scale, ox, oy = transform
-    win = points_map * STRIDE + (STRIDE - 1) / 2
-    return (win - np.array([ox, oy])) / scale
 
 
 def estimate(image_paths, weights, prototxt, out_dir, box=None, camera=None, plot=True, log=print):

@@ -2,29 +2,15 @@
 import json
 import os
 
-import numpy as np
 import pytest
 
 caffe = pytest.importorskip("caffe")
 
 from conftest import shared_path
 from prototxt import generate
-from tools.estimate import MissingWeightsError, estimate, map_to_image, preprocess
+from tools.estimate import MissingWeightsError, estimate
 
 SMALL_DEPLOY = os.path.join(generate.HERE, "lifting_h36m_small_deploy.prototxt")
-
-
-def test_preprocess_and_back_to_image_coordinates():
-    img = np.zeros((200, 300, 3), np.uint8)
-    data, tf = preprocess(img, box=(100, 50, 60, 120))
-    assert data.shape == (4, 368, 368)
-    scale, ox, oy = tf
-    p = np.array([[130.0, 110.0]])  # box centre -> window centre
-    assert np.allclose(p * scale + [ox, oy], 184)
-    win_map = (p * scale + [ox, oy] - 3.5) / 8
-    assert np.allclose(map_to_image(win_map, tf), p)
-    with pytest.raises(ValueError, match="positive width"):
-        preprocess(img, box=(0, 0, 0, 10))
 
 
 def test_estimate_without_weights_names_the_conversion(tmp_path):
