@@ -1,24 +1,13 @@
 import os
-import sys
 
 import numpy as np
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)  # Python layers defined in tests/ are importable by name from prototxt
+from lifting.geometry import rotate_ground
+from tests.helpers import make_model, sample_poses, shared_path
+
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
-
-SHARED = os.path.abspath(os.path.join(HERE, "..", "..", "shared"))
-SHARED_DATA = os.path.join(SHARED, "data")
-
-
-def shared_path(*parts):
-    """Path inside ../shared; skips the test with a clear message when it is absent."""
-    p = os.path.join(SHARED, *parts)
-    if not os.path.exists(p):
-        pytest.skip(f"shared data not found: {p} (the ../shared folder beside the project)")
-    return p
 
 
 @pytest.fixture
@@ -30,9 +19,6 @@ def rng():
 def posed():
     """Poses from a known 1-component model, each rotated by a known ground-plane angle:
     ``(model, canonical (400, 17, 3), theta (400,), rotated (400, 17, 3))``."""
-    from helpers import make_model, sample_poses
-    from lifting.geometry import rotate_ground
-
     model = make_model(K=1, J=3, seed=7, noise=1e-6)
     canon, a, theta, _ = sample_poses(model, 400, seed=8)
     return model, canon, theta, rotate_ground(canon, theta)

@@ -1,8 +1,22 @@
-"""Small models and poses made by the tests themselves."""
+"""Helpers of the tests: the shared data folder, small models and poses made by the tests themselves."""
+import os
+
 import numpy as np
+import pytest
 
 from lifting import skeleton
 from lifting.model import PoseModel
+
+SHARED = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
+
+
+def shared_path(*parts):
+    """Path inside ../shared; skips the test with a clear message when it is absent."""
+    p = os.path.join(SHARED, *parts)
+    if not os.path.exists(p):
+        pytest.skip(f"shared data not found: {p} (the ../shared folder beside the project)")
+    return p
+
 
 # A hand-made T-ish standing skeleton (y up), in arbitrary units.
 STANDING = np.array([

@@ -3,10 +3,10 @@ import json
 import numpy as np
 import pytest
 
-from helpers import make_model, sample_poses
 from lifting import skeleton
-from lifting.geometry import project, rotate_ground
 from lifting.cli import main
+from lifting.geometry import project, rotate_ground
+from tests.helpers import make_model, sample_poses
 
 
 @pytest.fixture

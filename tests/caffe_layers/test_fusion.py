@@ -6,7 +6,7 @@ import pytest
 
 caffe = pytest.importorskip("caffe")
 
-from gradcheck import check_gradients
+from tests.gradcheck import check_gradients
 
 
 FUSION_NET = """

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from helpers import make_model, sample_poses
 from lifting.belief_maps import MapLifter, argmax_2d, background_map, fuse, fuse_gradients, render_belief_maps
 from lifting.geometry import project, rotate_ground
+from tests.helpers import make_model, sample_poses
 
 
 def test_belief_map_is_a_unit_gaussian_at_the_rounded_joint():

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from helpers import make_model, sample_poses, wrap
 from lifting.geometry import project, rotate_ground
 from lifting.lift import STATUS_DEGENERATE, STATUS_NONFINITE, STATUS_OK, STATUS_TOO_FEW_JOINTS, Lifter
+from tests.helpers import make_model, sample_poses, wrap
 
 
 @pytest.fixture(scope="module")

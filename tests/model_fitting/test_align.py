@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from helpers import wrap
 from model_fitting import align
 from model_fitting.ppca import ppca_fit
+from tests.helpers import wrap
 
 
 def test_rotate_back_inverts_eq2(posed):

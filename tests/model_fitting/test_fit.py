@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from helpers import make_model, sample_poses, wrap
 from lifting import skeleton
 from lifting.geometry import rotate_ground
 from model_fitting import align
 from model_fitting.fit import FitConfig, fit, preprocess
+from tests.helpers import make_model, sample_poses, wrap
 
 
 def test_alignment_undoes_unknown_rotations_and_objective_never_increases(posed):

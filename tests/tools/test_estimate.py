@@ -6,8 +6,8 @@ import pytest
 
 caffe = pytest.importorskip("caffe")
 
-from conftest import shared_path
 from prototxt import generate
+from tests.helpers import shared_path
 from tools.estimate import MissingWeightsError, estimate
 
 SMALL_DEPLOY = os.path.join(generate.HERE, "lifting_h36m_small_deploy.prototxt")
