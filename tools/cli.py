@@ -65,8 +65,8 @@ def register(sub):
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser("estimate", help="image(s) -> 2D joints and 3D pose (JSON + PNG)",
-                       description="Run the extended network on images: CPM preprocessing, forward, argmax with "
-                                   "sub-pixel refinement, final 3D lift.")
+                       description="Run the extended network on images: CPM preprocessing, forward, final 3D lift; "
+                                   "the 2D joints are the projection of the 3D pose (one solution).")
     p.add_argument("images", nargs="+")
     p.add_argument("--weights", help="trained or converted .caffemodel (see `lifting convert-cpm`)")
     p.add_argument("--prototxt", default=os.path.abspath(os.path.join(PROTO, "lifting_h36m_full_deploy.prototxt")))
