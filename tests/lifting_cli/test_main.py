@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lifting import skeleton
-from lifting.cli import main
+from lifting_cli.main import main
 from lifting.geometry import project, rotate_ground
 from tests.helpers import make_model, sample_poses
 

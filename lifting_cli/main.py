@@ -1,4 +1,7 @@
-"""The project's one command: ``lifting <subcommand>``; ``lifting <subcommand> --help`` for each."""
+"""The project's one command: ``lifting <subcommand>``; ``lifting <subcommand> --help`` for each.
+
+This module builds the parser and runs ``lift`` and ``import-authors-model``; :mod:`lifting_cli.fitting` and
+:mod:`lifting_cli.network` register the other subcommands."""
 from __future__ import annotations
 
 import argparse
@@ -9,10 +12,10 @@ import numpy as np
 
 
 def _cmd_lift(args):
-    from . import skeleton
-    from .files import atomic_savez, atomic_write_text, read_keypoints
-    from .lift import STATUS_NAMES, Lifter
-    from .model import load_model
+    from lifting import skeleton
+    from lifting.files import atomic_savez, atomic_write_text, read_keypoints
+    from lifting.lift import STATUS_NAMES, Lifter
+    from lifting.model import load_model
 
     points, weights = read_keypoints(args.input, args.format)
     if args.weights == "binary":  # one precomputation per visibility pattern: fast
@@ -47,7 +50,7 @@ def _cmd_lift(args):
         atomic_write_text(out, json.dumps({"joint_names": list(skeleton.JOINT_NAMES), "model": args.model or "default",
                                            "frames": frames}, indent=1))
     if args.plot:
-        from .plot import save_lift_figure
+        from lifting.plot import save_lift_figure
 
         i = args.plot_frame
         if not 0 <= i < len(res):
@@ -59,7 +62,7 @@ def _cmd_lift(args):
 
 
 def _cmd_import_authors(args):
-    from .model import import_authors_model
+    from lifting.model import import_authors_model
 
     m = import_authors_model(args.mat)
     m.save(args.output)
@@ -95,11 +98,11 @@ def build_parser():
     p.add_argument("-o", "--output", required=True, help="output .h5")
     p.set_defaults(func=_cmd_import_authors)
 
-    from model_fitting.cli import register as register_fitting
-    from tools.cli import register as register_tools
+    from .fitting import register as register_fitting
+    from .network import register as register_network
 
     register_fitting(sub)
-    register_tools(sub)
+    register_network(sub)
     return ap
 
 

@@ -1,12 +1,12 @@
-"""``lifting fit`` and ``lifting evaluate``."""
+"""``lifting fit`` and ``lifting evaluate`` (over :mod:`model_fitting`)."""
 from __future__ import annotations
 
 import os
 
 
 def _cmd_fit(args):
-    from .data import gather
-    from .fit import FitConfig, fit, save_outputs
+    from model_fitting.data import gather
+    from model_fitting.fit import FitConfig, fit, save_outputs
 
     poses = gather(h36m_npz=args.h36m_npz, h36m_cdf=args.h36m_cdf, subjects=args.subjects, cmu=args.cmu, bvh=args.bvh,
                    bvh_unit_mm=args.bvh_unit_mm, poses=args.poses, up_axis=args.up_axis, step=args.step,
@@ -27,7 +27,7 @@ def _cmd_fit(args):
 
 
 def _cmd_evaluate(args):
-    from .evaluate import evaluate_models, resolve_model
+    from model_fitting.evaluate import evaluate_models, resolve_model
 
     evaluate_models([resolve_model(s) for s in args.model], args.output, h36m_npz=args.h36m_npz,
                     subjects=args.subjects, cmu=args.cmu, cmu_step=args.cmu_step, angles=args.angles,
