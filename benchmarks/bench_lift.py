@@ -11,13 +11,12 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from common import best_time, machine  # noqa: E402
-from helpers import make_model, sample_poses  # noqa: E402
+from reference import reference_lift  # noqa: E402
 
 from lifting.geometry import project, rotate_ground  # noqa: E402
 from lifting.lift import Lifter  # noqa: E402
-from reference import reference_lift  # noqa: E402
+from lifting.synthetic import make_model, sample_poses  # noqa: E402
 
 
 def main():

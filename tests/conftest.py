@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from lifting.geometry import rotate_ground
-from tests.helpers import make_model, sample_poses, shared_path
+from lifting.synthetic import make_model, sample_poses
+from tests.helpers import shared_path
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")

@@ -8,7 +8,7 @@ caffe = pytest.importorskip("caffe")
 
 from lifting.belief_maps import background_map, render_belief_maps
 from lifting.geometry import UPRIGHT_CAMERA, project, rotate_ground
-from tests.helpers import make_model, sample_poses
+from lifting.synthetic import make_model, sample_poses
 
 PROB_NET = """
 force_backward: true

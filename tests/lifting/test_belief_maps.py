@@ -3,7 +3,7 @@ import pytest
 
 from lifting.belief_maps import MapLifter, argmax_2d, background_map, fuse, fuse_gradients, render_belief_maps
 from lifting.geometry import project, rotate_ground
-from tests.helpers import make_model, sample_poses
+from lifting.synthetic import make_model, sample_poses
 
 
 def test_belief_map_is_a_unit_gaussian_at_the_rounded_joint():

@@ -3,7 +3,8 @@ import pytest
 
 from lifting.geometry import project, rotate_ground
 from lifting.lift import STATUS_DEGENERATE, STATUS_NONFINITE, STATUS_OK, STATUS_TOO_FEW_JOINTS, Lifter
-from tests.helpers import make_model, sample_poses, wrap
+from lifting.synthetic import make_model, sample_poses
+from tests.helpers import wrap
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ import pytest
 
 from lifting.lift import Lifter
 from lifting.model import ModelFileError, PoseModel, import_authors_model, load_model
-from tests.helpers import make_model, shared_path
+from lifting.synthetic import make_model
+from tests.helpers import shared_path
 
 
 def test_save_load_round_trip_is_exact_and_atomic(tmp_path):

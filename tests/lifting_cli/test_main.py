@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from lifting import skeleton
-from lifting_cli.main import main
 from lifting.geometry import project, rotate_ground
-from tests.helpers import make_model, sample_poses
+from lifting.synthetic import make_model, sample_poses
+from lifting_cli.main import main
 
 
 @pytest.fixture

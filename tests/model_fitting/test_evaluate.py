@@ -5,8 +5,9 @@ import pytest
 
 from lifting import metrics
 from lifting.geometry import project
+from lifting.synthetic import make_model, sample_poses
 from model_fitting.evaluate import evaluate, evaluate_models, project_random, resolve_model
-from tests.helpers import make_model, sample_poses, shared_path
+from tests.helpers import shared_path
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,10 @@ import pytest
 
 from lifting import skeleton
 from lifting.geometry import rotate_ground
+from lifting.synthetic import make_model, sample_poses
 from model_fitting import align
 from model_fitting.fit import FitConfig, fit, preprocess
-from tests.helpers import make_model, sample_poses, wrap
+from tests.helpers import wrap
 
 
 def test_alignment_undoes_unknown_rotations_and_objective_never_increases(posed):
