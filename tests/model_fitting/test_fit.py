@@ -2,9 +2,11 @@ import numpy as np
 import pytest
 
 from lifting import skeleton
+from lifting.files import atomic_savez
 from lifting.geometry import rotate_ground
 from lifting.synthetic import make_model, sample_poses
 from model_fitting import align
+from model_fitting import fit as fit_module
 from model_fitting.fit import FitConfig, fit, preprocess
 from tests.helpers import wrap
 
@@ -46,17 +48,34 @@ def test_preprocess_normalises_and_mirrors(rng):
         preprocess(np.zeros((0, 17, 3)))
 
 
-def test_interrupted_fit_resumes_to_the_same_model(tmp_path):
+def interrupted_after(n):
+    """A checkpoint writer that writes, then interrupts the run at its n-th call."""
+    calls = []
+
+    def savez(path, **arrays):
+        atomic_savez(path, **arrays)
+        calls.append(path)
+        if len(calls) == n:
+            raise KeyboardInterrupt(f"interrupted after {n} checkpoints")
+
+    return savez
+
+
+def test_interrupted_fit_resumes_to_the_same_model(tmp_path, monkeypatch):
     model = make_model(K=2, J=3, seed=4, noise=1e-4)
     canon, _, theta, _ = sample_poses(model, 300, seed=9)
     mm = rotate_ground(canon, theta) * 1000
     cfg = FitConfig(num_basis=3, max_components=2, em_iterations=6, em_tol=0)
     ref, ref_report, _ = fit(mm, cfg, progress=False)
     ck = tmp_path / "fit.ckpt.npz"
-    with pytest.raises(KeyboardInterrupt):
-        fit(mm, cfg, checkpoint=str(ck), progress=False, stop_after=4)  # inside the alignment
-    with pytest.raises(KeyboardInterrupt):
-        fit(mm, cfg, checkpoint=str(ck), progress=False, stop_after=5)  # inside EM
+    alternations = len(ref_report["alignment_objective"]) // 2
+    # killed right after a checkpoint, twice: at alternation 4, then at the second EM iteration
+    for iterations, where in (4, "align"), (alternations - 4 + 2, "mixture"):
+        with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+            patch.setattr(fit_module, "atomic_savez", interrupted_after(iterations))
+            fit(mm, cfg, checkpoint=str(ck), progress=False)
+        with np.load(ck) as z:
+            assert str(z["stage"]) == where and (where == "align" or int(z["em_step"]) == 2)
     resumed, report, _ = fit(mm, cfg, checkpoint=str(ck), progress=False)
     for name in ("mean", "basis", "variances", "noise_variance", "weights"):
         np.testing.assert_array_equal(getattr(resumed, name), getattr(ref, name))
