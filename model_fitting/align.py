@@ -20,8 +20,6 @@ from lifting.geometry import rotate_ground
 
 from .ppca import log_density, log_det, moments, ppca_from_moments
 
-D_FIT = 48
-
 
 def to_vectors(poses):
     """``(N, 17, 3)`` -> ``(N, 48)`` (root dropped)."""
