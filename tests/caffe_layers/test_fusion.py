@@ -69,5 +69,5 @@ def test_fusion_weight_is_kept_in_unit_interval_and_learned(tmp_path, rng):
 def test_fusion_rejects_bad_params(tmp_path):
     p = tmp_path / "f.prototxt"
     p.write_text(FUSION_NET.format(param=json.dumps({"init": 2.0})))
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match=r"FusionLayer: init must be in \[0, 1\], got 2.0"):
         caffe.Net(str(p), caffe.TRAIN)

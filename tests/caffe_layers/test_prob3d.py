@@ -94,5 +94,31 @@ def test_prob3d_passes_no_gradient_to_its_bottoms(tmp_path, model_file, rng):
 
 def test_prob3d_rejects_unknown_params(tmp_path, model_file):
     _, path = model_file
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match=r"Prob3DPoseLayer: unknown param_str keys \['sigmaa'\]"):
         prob_net(tmp_path, path, 1, sigmaa=2)
+    with pytest.raises(ValueError, match=r"Prob3DPoseLayer: channels \[.*, 25\] do not fit a bottom with 18"):
+        prob_net(tmp_path, path, 1, background_channel=25)
+
+
+def test_prob3d_reshapes_to_another_batch_size(tmp_path, model_file):
+    m, path = model_file
+    canon, _, theta, _ = sample_poses(m, 5, seed=8)
+    pts = np.round(project(rotate_ground(canon, theta), scale=20.0, offset=(23, 23)))
+    maps = render_belief_maps(pts, 46, 46, sigma=1.5)
+    net = prob_net(tmp_path, path, 2)
+    net.blobs["maps"].data[:, :17] = maps[:2]
+    net.blobs["camera"].data[...] = UPRIGHT_CAMERA.reshape(-1)
+    net.forward()
+    first = net.blobs["pose3d"].data.copy()
+    for n in (5, 1):  # larger, then smaller than the prototxt's batch
+        net.blobs["maps"].reshape(n, 18, 46, 46)
+        net.blobs["camera"].reshape(n, 9)
+        net.reshape()
+        net.blobs["maps"].data[...] = 0
+        net.blobs["maps"].data[:, :17] = maps[:n]
+        net.blobs["camera"].data[...] = UPRIGHT_CAMERA.reshape(-1)
+        net.forward()
+        assert net.blobs["proj"].data.shape == (n, 18, 46, 46)
+        assert net.blobs["pose3d"].data.shape == (n, 17, 3) and net.blobs["joints2d"].data.shape == (n, 17, 2)
+        np.testing.assert_allclose(net.blobs["pose3d"].data[:min(n, 2)], first[:min(n, 2)], atol=1e-3)
+        assert np.isfinite(net.blobs["pose3d"].data).all()

@@ -115,7 +115,14 @@ def test_bad_weights_and_camera_are_refused(model, data):
         Lifter(model, camera=np.diag([1.0, 1.0, -1.0]))
 
 
-def test_single_frame_latency_path(model, data):
-    y = data[4][0]
-    r = Lifter(model).lift(y)
-    assert r.pose3d.shape == (1, 17, 3)
+def test_a_single_frame_is_lifted_as_its_row_of_a_batch(model, data):
+    y = data[4][:7].copy()
+    y[3, [2, 9]] = np.nan  # its own visibility pattern
+    lifter = Lifter(model)
+    batch = lifter.lift(y)
+    for i in (0, 3):
+        one = lifter.lift(y[i])  # (17, 2) in, a batch of one out
+        assert one.pose3d.shape == (1, 17, 3) and one.status.tolist() == [STATUS_OK]
+        np.testing.assert_allclose(one.pose3d[0], batch.pose3d[i], atol=1e-12)
+        np.testing.assert_allclose(one.reprojected[0], batch.reprojected[i], atol=1e-9)
+        assert one.angle[0] == batch.angle[i] and one.component[0] == batch.component[i]
