@@ -17,8 +17,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import machine  # noqa: E402
 
-from lifting.lift import Lifter, project, rotate_ground  # noqa: E402
+from lifting.geometry import project, rotate_ground  # noqa: E402
+from lifting.lift import Lifter  # noqa: E402
 from lifting.model import load_model  # noqa: E402
+from lifting.synthetic import sample_poses  # noqa: E402
 
 
 def main():
@@ -26,11 +28,8 @@ def main():
     ap.add_argument("--frames", type=int, default=2000)
     args = ap.parse_args()
     m = load_model()
-    rng = np.random.default_rng(0)
-    k = rng.choice(m.num_components, size=args.frames, p=m.weights)
-    a = rng.normal(size=(args.frames, m.num_basis)) * np.sqrt(m.variances[k])
-    canon = m.mean[k] + np.einsum("nj,njlc->nlc", a, m.basis[k])
-    y = project(rotate_ground(canon, rng.uniform(0, 2 * np.pi, args.frames)), scale=300.0)
+    canon, _, theta, _ = sample_poses(m, args.frames, seed=0)
+    y = project(rotate_ground(canon, theta), scale=300.0)
     print(f"machine: {machine()}; {args.frames} poses drawn from the shipped model (K={m.num_components}, J={m.num_basis})")
     runs, speed = {}, {}
     for name, kw in (("80 angles", dict(num_angles=80)), ("80 angles + refine", dict(num_angles=80, refine=True)),

@@ -11,12 +11,12 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from common import best_time, machine  # noqa: E402
-from helpers import make_model, project, rotate, sample_poses  # noqa: E402
-
-from lifting.lift import Lifter  # noqa: E402
 from reference import reference_lift  # noqa: E402
+
+from lifting.geometry import project, rotate_ground  # noqa: E402
+from lifting.lift import Lifter  # noqa: E402
+from lifting.synthetic import make_model, sample_poses  # noqa: E402
 
 
 def main():
@@ -30,7 +30,7 @@ def main():
     for K in (1, 4):
         model = make_model(K=K, J=24, seed=1)
         canon, a, theta, _ = sample_poses(model, big, seed=2)
-        y = project(rotate(canon, theta), scale=200.0, offset=(300, 300))
+        y = project(rotate_ground(canon, theta), scale=200.0, offset=(300, 300))
         rng = np.random.default_rng(0)
         for missing in (False, True):
             w = np.ones(y.shape[:2])

@@ -16,6 +16,7 @@ from common import machine  # noqa: E402
 os.environ.setdefault("GLOG_minloglevel", "2")
 import caffe  # noqa: E402
 
+from lifting.geometry import UPRIGHT_CAMERA  # noqa: E402
 from prototxt import generate  # noqa: E402
 
 
@@ -44,7 +45,7 @@ def main():
             ext.params[name][i].data[...] = b.data
     base.blobs["data"].data[...] = data
     ext.blobs["data"].data[...] = data
-    ext.blobs["camera"].data[...] = np.diag([1.0, -1.0, -1.0]).reshape(1, 9)
+    ext.blobs["camera"].data[...] = UPRIGHT_CAMERA.reshape(1, 9)
     print(f"machine: {machine()}; batch 1, 368 x 368, CPU, best of {args.repeat} after a warm-up")
     t_base = timed_forward(base, args.repeat)
     t_ext = timed_forward(ext, args.repeat)

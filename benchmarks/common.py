@@ -17,7 +17,7 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def best_time(fn, repeat=3, min_time=0.0):
+def best_time(fn, repeat=3):
     """Best wall time of ``repeat`` calls (seconds)."""
     best = float("inf")
     for _ in range(repeat):

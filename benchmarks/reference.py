@@ -1,7 +1,7 @@
 """The straightforward lifting implementation the benchmarks compare against."""
 import numpy as np
 
-from lifting.lift import ground_rotation
+from lifting.geometry import ground_rotation
 
 
 def reference_lift(model, y, w, angles, camera):

@@ -1,4 +1,5 @@
-"""Caffe Python layers of the extended CPM (thin adapters over :mod:`lifting`).
+"""Caffe Python layers of the extended CPM: thin adapters over :mod:`lifting.belief_maps` (``MapLifter``, ``fuse``)
+that parse ``param_str``, check blob shapes and copy data. They import the core and Caffe only.
 
 Use in a prototxt as ``python_param { module: "caffe_layers" layer: "Prob3DPoseLayer" }`` (or ``FusionLayer``).
 """

@@ -1,4 +1,5 @@
-"""FusionLayer: eq. (8), ``f = w * b + (1 - w) * b_hat`` with one learnable weight ``w`` per stage.
+"""FusionLayer: eq. (8), ``f = w * b + (1 - w) * b_hat`` with one learnable weight ``w`` per stage; a thin adapter
+over :func:`lifting.belief_maps.fuse` and :func:`~lifting.belief_maps.fuse_gradients`.
 
 Bottoms: ``b`` (CNN belief maps) and ``b_hat`` (projected 3D pose maps), same shape. Top: ``f``.
 
@@ -12,6 +13,8 @@ import json
 
 import caffe
 import numpy as np
+
+from lifting.belief_maps import fuse, fuse_gradients
 
 
 class FusionLayer(caffe.Layer):
@@ -36,14 +39,12 @@ class FusionLayer(caffe.Layer):
 
     def forward(self, bottom, top):
         np.clip(self.blobs[0].data, 0.0, 1.0, out=self.blobs[0].data)
-        w = self.blobs[0].data[0]
-        top[0].data[...] = w * bottom[0].data + (1.0 - w) * bottom[1].data
+        top[0].data[...] = fuse(bottom[0].data, bottom[1].data, self.blobs[0].data[0])
 
     def backward(self, top, propagate_down, bottom):
-        w = self.blobs[0].data[0]
-        g = top[0].diff
-        self.blobs[0].diff[0] += np.sum(g * (bottom[0].data - bottom[1].data), dtype=np.float64)
+        d_b, d_b_hat, d_w = fuse_gradients(top[0].diff, bottom[0].data, bottom[1].data, self.blobs[0].data[0])
+        self.blobs[0].diff[0] += d_w
         if propagate_down[0]:
-            bottom[0].diff[...] = w * g
+            bottom[0].diff[...] = d_b
         if propagate_down[1]:
-            bottom[1].diff[...] = (1.0 - w) * g
+            bottom[1].diff[...] = d_b_hat

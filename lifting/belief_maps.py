@@ -1,7 +1,15 @@
-"""Belief maps (paper eqs. 4 and 7): argmax of CNN maps, and Gaussian maps rendered at projected joints."""
+"""Belief maps (paper secs. 5.2-5.5): argmax of CNN maps (eq. 4), Gaussian maps rendered at projected joints
+(eq. 7), their composition with the lifter (:class:`MapLifter`, eqs. 4 -> 5/6 -> 7) and the fusion of two sets of
+maps (eq. 8). Maps are ``(N, C, H, W)`` arrays; points ``(x, y)`` in map pixels, pixel centres at integers.
+
+The Caffe layers in ``caffe_layers/`` are thin adapters over :class:`MapLifter` and :func:`fuse`.
+"""
 from __future__ import annotations
 
 import numpy as np
+
+from . import skeleton
+from .lift import DEFAULT_NOISE_2D, Lifter, group_rows
 
 
 def render_belief_maps(points, height, width, sigma=1.0, weights=None, subpixel=False, dtype=np.float32):
@@ -81,3 +89,103 @@ def argmax_2d(maps, subpixel=False):
             off = np.where(inner, 0.5 * (fl - fh) / np.where(den < 0, den, -1), 0.0)
             pts[..., 1 - axis] += np.clip(off, -0.5, 0.5)
     return pts, peak
+
+
+class MapLifter:
+    """Eqs. 4 -> 5/6 -> 7 on a batch of belief maps: the argmax of every joint map, one vectorised lift per camera,
+    Gaussian maps at the reprojected joints and the background channel. A sample that cannot be lifted (e.g. all
+    maps flat) gets Gaussians at its argmax locations and a NaN 3D pose.
+
+    Args:
+        model: the :class:`~lifting.model.PoseModel`.
+        num_angles, refine: of the :class:`~lifting.lift.Lifter`.
+        camera: default camera rotation E ``(3, 3)`` (None: the upright camera) for calls without per-sample cameras.
+        sigma: Gaussian standard deviation of the rendered maps (map pixels).
+        subpixel: sub-pixel argmax (:func:`argmax_2d`).
+        joint_channels: the 17 channels holding the joints in skeleton order (default 0..16).
+        background_channel: channel of the background map (default 17), or None for none.
+        noise_2d: the lifter's 2D noise level (:class:`~lifting.lift.Lifter`; None = the model's own).
+        confidence: how a joint's map peak weights it in the lift: ``"none"`` (every joint counts fully, the paper),
+            ``"binary"`` (joints whose peak is below ``min_confidence`` are dropped, as the authors' demo did) or
+            ``"peak"`` (the peak itself, clipped to [0, 1], below ``min_confidence`` dropped).
+        min_confidence: the threshold of ``confidence``.
+    """
+
+    CONFIDENCE = ("none", "binary", "peak")
+
+    def __init__(self, model, num_angles=80, refine=False, camera=None, sigma=1.0, subpixel=False,
+                 joint_channels=None, background_channel=skeleton.NUM_JOINTS, noise_2d=DEFAULT_NOISE_2D,
+                 confidence="none", min_confidence=0.1):
+        self.joints = list(range(skeleton.NUM_JOINTS) if joint_channels is None else joint_channels)
+        if len(self.joints) != skeleton.NUM_JOINTS:
+            raise ValueError(f"joint_channels must list {skeleton.NUM_JOINTS} channels")
+        self.background = background_channel
+        self.sigma = float(sigma)
+        self.subpixel = bool(subpixel)
+        self.model = model
+        self.num_angles = int(num_angles)
+        self.refine = bool(refine)
+        self.noise_2d = noise_2d
+        if confidence not in self.CONFIDENCE:
+            raise ValueError(f"confidence must be one of {self.CONFIDENCE}, got {confidence!r}")
+        self.confidence = confidence
+        self.min_confidence = float(min_confidence)
+        self.default_lifter = self._make_lifter(None if camera is None else np.asarray(camera, np.float64))
+        self._lifters = {}
+
+    def check_channels(self, channels):
+        """Raise ValueError unless maps with ``channels`` channels hold every channel this lifter reads and writes."""
+        used = self.joints + ([self.background] if self.background is not None else [])
+        if max(used) >= channels or min(used) < 0:
+            raise ValueError(f"channels {used} do not fit a bottom with {channels} channels")
+
+    def _make_lifter(self, cam):
+        return Lifter(self.model, camera=cam, num_angles=self.num_angles, refine=self.refine, noise_2d=self.noise_2d)
+
+    def _lifter(self, cam):
+        key = np.round(cam, 9).tobytes()
+        if key not in self._lifters:
+            self._lifters[key] = self._make_lifter(cam.reshape(3, 3))
+        return self._lifters[key]
+
+    def weights(self, peaks):
+        """Per-joint lifting weights ``(N, 17)`` from the map peaks ``(N, 17)`` (see ``confidence``)."""
+        if self.confidence == "none":
+            return np.ones(peaks.shape)
+        keep = peaks >= self.min_confidence
+        if self.confidence == "binary":
+            return keep.astype(np.float64)
+        return np.where(keep, np.clip(peaks, 0.0, 1.0), 0.0).astype(np.float64)
+
+    def __call__(self, maps, cameras=None):
+        """Maps ``(N, C, H, W)`` and optional row-major cameras ``(N, 9)`` -> (projected maps ``(N, C, H, W)``
+        float32, 3D poses ``(N, 17, 3)`` mm, reprojected joints ``(N, 17, 2)`` map pixels)."""
+        n, _, h, w = maps.shape
+        pts, peaks = argmax_2d(maps[:, self.joints], subpixel=self.subpixel)
+        wts = self.weights(peaks)
+        pose = np.full((n, skeleton.NUM_JOINTS, 3), np.nan)
+        reproj = pts.copy()
+        groups = [(None, np.arange(n))] if cameras is None else group_rows(np.round(cameras, 9))
+        for cam, idx in groups:
+            lifter = self.default_lifter if cam is None else self._lifter(cam)
+            res = lifter.lift(pts[idx], wts[idx])
+            ok = res.status == 0
+            pose[idx[ok]] = res.pose3d_mm[ok]
+            reproj[idx[ok]] = res.reprojected[ok]
+        out = np.zeros(maps.shape, np.float32)
+        jm = render_belief_maps(reproj, h, w, sigma=self.sigma)
+        out[:, self.joints] = jm
+        if self.background is not None:
+            out[:, self.background] = background_map(jm)
+        return out, pose, reproj
+
+
+def fuse(b, b_hat, w):
+    """Eq. (8): ``f = w b + (1 - w) b_hat`` for maps ``b`` (CNN) and ``b_hat`` (projected pose) of one shape."""
+    return w * b + (1.0 - w) * b_hat
+
+
+def fuse_gradients(top_diff, b, b_hat, w):
+    """Gradients of a scalar loss through eq. (8), given ``top_diff = dloss/df``:
+    ``(dloss/db, dloss/db_hat, dloss/dw)``, the last summed over every element (float)."""
+    return w * top_diff, (1.0 - w) * top_diff, float(np.sum(top_diff * (b - b_hat), dtype=np.float64))

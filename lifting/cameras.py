@@ -7,11 +7,12 @@ Frames: Human3.6M's world is z up (metres in the file); ours is y up (:func:`lif
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
 import numpy as np
+
+from .files import read_json
 
 #: y-up (ours) -> z-up (Human3.6M, CMU) axes: the inverse of ``(x, y, z) -> (x, z, -y)``
 Y_UP_TO_Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
@@ -72,19 +73,13 @@ def read_h36m_cameras_json(path) -> dict[tuple[str, str], Camera]:
     name}}}`` -> ``{(subject, camera_id): Camera}`` (``T`` converted to mm).
 
     The stored ``R`` is the camera-to-world rotation: ``X_cam = R^T (X_world - T)``; ``Camera.R`` is its transpose.
-    Evidence (tests/test_cameras.py): read this way, the camera-frame 3D labels of all four fixture frames land as
+    Evidence (tests/lifting/test_cameras.py): read this way, the camera-frame 3D labels of all four fixture frames land as
     upright bodies with their feet within 0.11 m of the floor, inside the capture area, and every camera looks
     10-16 degrees down at the room's centre with under 6 degrees of roll; read as world-to-camera, the cameras
     55011271 and 60457274 would turn people upside down 10 m outside the room and the others would be rolled by
     about 24 degrees."""
     path = os.fspath(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            obj = json.load(f)
-    except OSError as e:
-        raise CameraFileError(f"{path}: cannot read ({e.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CameraFileError(f"{path}: not valid JSON ({e})") from None
+    obj = read_json(path, CameraFileError)
     if not isinstance(obj, dict) or not obj:
         raise CameraFileError(f"{path}: expected an object of subjects")
     out = {}
@@ -101,6 +96,21 @@ def read_h36m_cameras_json(path) -> dict[tuple[str, str], Camera]:
                                       p=_field(c, "p", (2,), where), width=int(c.get("width", 1000)),
                                       height=int(c.get("height", 1002)), name=str(c.get("name", cid)))
     return out
+
+
+def read_rotation_json(path, what="--camera"):
+    """A JSON file holding one 3x3 world->camera rotation ``E`` (our y-up world) as ``R``, ``R_world_to_camera`` or
+    ``camera.R_world_to_camera`` (the shipped sample's layout) -> ``(3, 3)``."""
+    obj = read_json(path, CameraFileError, what)
+    if isinstance(obj, dict) and isinstance(obj.get("camera"), dict):
+        obj = obj["camera"]
+    R = obj.get("R", obj.get("R_world_to_camera")) if isinstance(obj, dict) else None
+    if R is None:
+        raise CameraFileError(f"{what} {path}: no field 'R' or 'R_world_to_camera'")
+    R = np.asarray(R, np.float64)
+    if R.shape != (3, 3):
+        raise CameraFileError(f"{what} {path}: field R must be 3x3, got shape {R.shape}")
+    return R
 
 
 def place_in_room(poses_y_up, rng, area_mm=1500.0):

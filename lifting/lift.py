@@ -30,13 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import skeleton
+from .geometry import UPRIGHT_CAMERA, project, rotate_ground
 from .model import PoseModel
 
-#: the default camera E (world -> camera axes): an upright camera; world y (up) becomes image y (down), and the
-#: optical axis (camera +z) points along world -z.
-UPRIGHT_CAMERA = np.diag([1.0, -1.0, -1.0])
-
-#: defaults chosen by measurement on held-out training data (scripts/model_selection.sh, results/model_selection.md)
+#: defaults chosen by measurement on held-out training data (scripts/model_selection.py, results/model_selection.md)
 DEFAULT_NOISE_2D = 0.08
 DEFAULT_SCALE_BOUNDS = (0.6, 2.0)
 
@@ -54,26 +51,6 @@ STATUS_NAMES = {
     STATUS_NO_SOLUTION: "no solution with positive scale",
     STATUS_IMPLAUSIBLE: "3D limb scale outside limb_scale_range (the 2D is not explained by a plausible pose)",
 }
-
-
-def ground_rotation(theta):
-    """``(...)`` angles -> ``(..., 3, 3)`` ground-plane rotations about the y axis (eq. 2)."""
-    theta = np.asarray(theta, np.float64)
-    c, s = np.cos(theta), np.sin(theta)
-    z, o = np.zeros_like(c), np.ones_like(c)
-    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
-
-
-def rotate_ground(poses, theta):
-    """``R(theta) X`` for poses ``(N, 17, 3)`` and per-pose angles ``(N,)``."""
-    return np.einsum("nij,nlj->nli", ground_rotation(theta), np.asarray(poses, np.float64))
-
-
-def project(poses, camera=UPRIGHT_CAMERA, scale=1.0, offset=(0.0, 0.0)):
-    """Weak perspective ``scale * Pi E X + offset`` of poses ``(N, 17, 3)`` -> ``(N, 17, 2)``; ``scale`` may be
-    per pose ``(N,)``."""
-    xy = np.einsum("ij,nlj->nli", np.asarray(camera, np.float64)[:2], poses)
-    return np.asarray(scale, np.float64).reshape(-1, 1, 1) * xy + np.asarray(offset, np.float64)
 
 
 @dataclass

@@ -1,20 +1,11 @@
-"""Evaluation protocols: MPJPE (protocol 1), P-MPJPE (protocol 2), N-MPJPE, 2D error, per-action tables."""
-from __future__ import annotations
+"""Evaluation protocols: MPJPE (protocol 1), P-MPJPE (protocol 2), N-MPJPE, 2D error, per-action aggregation.
 
-import csv
-import io
-import os
+Formatting them as tables is :mod:`lifting.report`'s job."""
+from __future__ import annotations
 
 import numpy as np
 
-#: the 15 Human3.6M actions in the column order of the paper's Table 1, with the names used in the table.
-H36M_ACTIONS = (
-    ("directions", "Directions"), ("discussion", "Discussion"), ("eating", "Eating"), ("greeting", "Greeting"),
-    ("phoning", "Phoning"), ("posing", "Posing"), ("purchases", "Purchases"), ("sitting", "Sitting"),
-    ("sittingdown", "SitDown"), ("smoking", "Smoking"), ("takingphoto", "Photo"), ("waiting", "Waiting"),
-    ("walking", "Walk"), ("walkingdog", "WalkDog"), ("walkingtogether", "WalkTogether"),
-)
-
+from .skeleton import action_key
 
 def _check(pred, gt, dims=3):
     pred = np.asarray(pred, np.float64)
@@ -86,15 +77,8 @@ def pixel_error(pred2d, gt2d, weights=None):
     return np.sum(d * w, -1) / np.maximum(w.sum(-1), 1)
 
 
-def action_key(name):
-    """``'walkingdog_1'`` / ``'WalkDog 1'`` / ``'TakingPhoto'`` -> our action key (``'walkingdog'``)."""
-    base = str(name).split("_")[0].split(" ")[0].split(".")[0].lower()
-    aliases = {"photo": "takingphoto", "walkdog": "walkingdog", "sitdown": "sittingdown", "walktogether": "walkingtogether"}
-    return aliases.get(base, base)
-
-
 def per_action(errors, actions):
-    """Aggregate per-frame errors ``(N,)`` by action.
+    """Aggregate per-frame errors ``(N,)`` by action (:func:`lifting.skeleton.action_key` of each name).
 
     Returns ``(table, action_mean, frame_mean)``: ``table`` maps action key -> (mean, frames); ``action_mean`` is
     the mean of the action means (the paper's "Avg"); ``frame_mean`` weighs every frame equally.
@@ -109,37 +93,3 @@ def per_action(errors, actions):
         table[str(k)] = (float(e.mean()), int(e.size))
     action_mean = float(np.mean([m for m, _ in table.values()])) if table else float("nan")
     return table, action_mean, float(errors.mean()) if errors.size else float("nan")
-
-
-def table1(rows):
-    """Rows ``{method: per_action(...)}`` -> list of header + rows in the paper's Table 1 layout (15 + Avg)."""
-    header = ["Method"] + [title for _, title in H36M_ACTIONS] + ["Avg", "Avg (frames)"]
-    out = [header]
-    for method, (table, action_mean, frame_mean) in rows.items():
-        cells = [method]
-        for key, _ in H36M_ACTIONS:
-            cells.append(f"{table[key][0]:.2f}" if key in table else "-")
-        cells += [f"{action_mean:.2f}", f"{frame_mean:.2f}"]
-        out.append(cells)
-    return out
-
-
-def table_markdown(rows):
-    t = table1(rows)
-    lines = ["| " + " | ".join(t[0]) + " |", "|" + "---|" * len(t[0])]
-    lines += ["| " + " | ".join(r) + " |" for r in t[1:]]
-    return "\n".join(lines) + "\n"
-
-
-def table_csv(rows):
-    buf = io.StringIO()
-    csv.writer(buf).writerows(table1(rows))
-    return buf.getvalue()
-
-
-def write_tables(rows, stem):
-    """Write ``stem.md`` and ``stem.csv`` atomically."""
-    from .io import atomic_write_text
-
-    atomic_write_text(os.fspath(stem) + ".md", table_markdown(rows))
-    atomic_write_text(os.fspath(stem) + ".csv", table_csv(rows))

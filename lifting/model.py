@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import skeleton
+from .files import atomic_path
+from .geometry import z_up_to_y_up
 
 FORMAT_VERSION = 1
 UNITS = "normalised: root-centred, y up, sum of squared limb lengths = 1"
@@ -115,28 +116,15 @@ class PoseModel:
         """Write atomically (temporary file in the same folder, then rename)."""
         import h5py
 
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=folder)
-        os.close(fd)
-        try:
-            with h5py.File(tmp, "w") as f:
-                for name in ("mean", "basis", "variances", "noise_variance", "weights"):
-                    f.create_dataset(name, data=getattr(self, name))
-                f.attrs["format_version"] = FORMAT_VERSION
-                f.attrs["joint_names"] = np.array(self.joint_names, dtype=h5py.string_dtype())
-                f.attrs["parents"] = np.array(skeleton.PARENTS, dtype=np.int64)
-                f.attrs["units"] = UNITS
-                f.attrs["mm_per_unit"] = float(self.mm_per_unit)
-                f.attrs["provenance"] = json.dumps(self.provenance, sort_keys=True, default=str)
-            from .io import _umask_mode
-
-            os.chmod(tmp, _umask_mode())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+            for name in ("mean", "basis", "variances", "noise_variance", "weights"):
+                f.create_dataset(name, data=getattr(self, name))
+            f.attrs["format_version"] = FORMAT_VERSION
+            f.attrs["joint_names"] = np.array(self.joint_names, dtype=h5py.string_dtype())
+            f.attrs["parents"] = np.array(skeleton.PARENTS, dtype=np.int64)
+            f.attrs["units"] = UNITS
+            f.attrs["mm_per_unit"] = float(self.mm_per_unit)
+            f.attrs["provenance"] = json.dumps(self.provenance, sort_keys=True, default=str)
 
     @classmethod
     def load(cls, path):
@@ -181,27 +169,6 @@ def default_model_path():
 def load_model(path=None) -> PoseModel:
     """Load ``path``, or the shipped default model when ``path`` is None."""
     return PoseModel.load(path or default_model_path())
-
-
-# ---- coordinate frames and normalisation (paper sec. 4) ------------------------------------------------------
-def z_up_to_y_up(poses):
-    """``(..., 17, 3)`` from a z-up frame (Human3.6M, CMU after our reader) to our y-up frame: (x, y, z) -> (x, z, -y)."""
-    poses = np.asarray(poses, np.float64)
-    return np.stack([poses[..., 0], poses[..., 2], -poses[..., 1]], axis=-1)
-
-
-def normalise_poses(poses):
-    """Root-centre and scale each pose ``(N, 17, 3)`` to unit limb scale.
-
-    Returns ``(normalised (N, 17, 3), scales (N,))`` with ``poses - root == normalised * scales``.
-    """
-    poses = np.asarray(poses, np.float64)
-    centred = poses - poses[..., :1, :]
-    scale = skeleton.limb_scale(centred)
-    if np.any(~np.isfinite(scale)) or np.any(scale <= 0):
-        bad = np.flatnonzero(~(np.isfinite(scale) & (scale > 0)))
-        raise ValueError(f"poses {bad[:10].tolist()} have a non-finite or zero limb scale")
-    return centred / scale[..., None, None], scale
 
 
 def import_authors_model(mat_path) -> PoseModel:

@@ -1,8 +1,6 @@
 """Matplotlib drawings: 2D skeletons (on images), 3D skeletons, side-by-side figures. Always writes PNG files."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from . import skeleton
@@ -75,13 +73,13 @@ def save_lift_figure(path, points2d, pose3d, weights=None, reprojected=None, ima
 
 
 def _save(fig, path):
-    from .io import atomic_write_bytes
-    import io
+    from .files import atomic_path
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    _mpl().close(fig)
-    atomic_write_bytes(os.fspath(path), buf.getvalue())
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    finally:
+        _mpl().close(fig)
 
 
 def save_figure(fig, path):

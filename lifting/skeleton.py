@@ -1,6 +1,7 @@
-"""The one skeleton definition of the project: Human3.6M 17 joints, and keypoint-format converters.
+"""The project's tables: the one skeleton (Human3.6M 17 joints), the keypoint formats and their converters, the
+CPM map orders, the Human3.6M actions and their spellings.
 
-Every array of joints in this project is in this order, shape ``(..., 17, D)``.
+Every array of joints in this project is in the skeleton's order, shape ``(..., 17, D)``.
 """
 from __future__ import annotations
 
@@ -30,6 +31,15 @@ RIGHT_JOINTS = (1, 2, 3, 14, 15, 16)
 
 J = {name: i for i, name in enumerate(JOINT_NAMES)}
 
+# --- CPM map orders ------------------------------------------------------------------------------------------
+#: the 14 joints of the original CPM models in map order (their map 14 is the background): MPI and LSP/LEEDS.
+CPM_ORDERS = {
+    "mpi": ("head", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist", "r_hip",
+            "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle"),
+    "lsp": ("r_ankle", "r_knee", "r_hip", "l_hip", "l_knee", "l_ankle", "r_wrist", "r_elbow", "r_shoulder",
+            "l_shoulder", "l_elbow", "l_wrist", "neck", "head"),
+}
+
 # --- keypoint formats -------------------------------------------------------------------------------------
 # For each format: its joint names in file order, and for every H36M joint either a source joint name, a tuple of
 # names whose midpoint defines it, or None (not defined by the format -> not visible).
@@ -58,10 +68,9 @@ KEYPOINT_FORMATS = {
                 "Neck/Nose": "upper_neck", "Head": "head_top", "LShoulder": "l_shoulder", "LElbow": "l_elbow",
                 "LWrist": "l_wrist", "RShoulder": "r_shoulder", "RElbow": "r_elbow", "RWrist": "r_wrist"},
     },
-    # The 14 joints of the original CPM MPI/LEEDS models (their 15th map is the background).
+    # The 14 joints of the original CPM MPI models; its single-name entries are also how `convert-cpm` maps maps.
     "cpm14": {
-        "names": ("head", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist",
-                  "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle"),
+        "names": CPM_ORDERS["mpi"],
         "map": {"Hip": ("l_hip", "r_hip"), "RHip": "r_hip", "RKnee": "r_knee", "RFoot": "r_ankle",
                 "LHip": "l_hip", "LKnee": "l_knee", "LFoot": "l_ankle", "Spine": _SPINE,
                 "Thorax": ("l_shoulder", "r_shoulder"), "Neck/Nose": "neck", "Head": "head",
@@ -132,6 +141,29 @@ def convert_keypoints(points, fmt, confidence=None):
     w = np.clip(w, 0.0, None)
     out[w <= 0] = np.nan
     return out, w
+
+
+# --- Human3.6M actions -----------------------------------------------------------------------------------------
+#: the 15 actions: our key and the title in the paper's Table 1, in the table's column order.
+H36M_ACTIONS = (
+    ("directions", "Directions"), ("discussion", "Discussion"), ("eating", "Eating"), ("greeting", "Greeting"),
+    ("phoning", "Phoning"), ("posing", "Posing"), ("purchases", "Purchases"), ("sitting", "Sitting"),
+    ("sittingdown", "SitDown"), ("smoking", "Smoking"), ("takingphoto", "Photo"), ("waiting", "Waiting"),
+    ("walking", "Walk"), ("walkingdog", "WalkDog"), ("walkingtogether", "WalkTogether"),
+)
+#: every spelling of an action, lower case (the official release's file names for any subject, the paper's table
+#: titles) -> our key. Whole words only: 'sittingdown' is not 'sitting', 'walkdog' is not 'walking'.
+ACTION_SPELLINGS = {
+    **{key: key for key, _ in H36M_ACTIONS},
+    "photo": "takingphoto", "walkdog": "walkingdog", "walktogether": "walkingtogether", "sitdown": "sittingdown",
+}
+
+
+def action_key(name):
+    """``'walkingdog_1'`` / ``'WalkDog 1'`` / ``'TakingPhoto.cdf'`` -> our action key (``'walkingdog'``); a name
+    that is no Human3.6M action keeps its lower-case base name."""
+    base = str(name).split("_")[0].split(" ")[0].split(".")[0].lower()
+    return ACTION_SPELLINGS.get(base, base)
 
 
 def flip_lr(poses):

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ppca import log_density, log_det, moments, ppca_from_moments
+from lifting.geometry import rotate_ground
 
-D_FIT = 48
+from .ppca import log_density, log_det, moments, ppca_from_moments
 
 
 def to_vectors(poses):
@@ -33,14 +33,8 @@ def to_poses(vectors):
 
 
 def rotate_back(P, theta):
-    """``q = R(theta)^T p`` for vectors ``P (N, 48)`` (x, y, z per joint) and angles ``(N,)``."""
-    c, s = np.cos(theta)[:, None], np.sin(theta)[:, None]
-    x, y, z = P[:, 0::3], P[:, 1::3], P[:, 2::3]
-    Q = np.empty_like(P)
-    Q[:, 0::3] = c * x - s * z
-    Q[:, 1::3] = y
-    Q[:, 2::3] = s * x + c * z
-    return Q
+    """``q = R(theta)^T p`` (eq. 2) for vectors ``P (N, 48)`` (x, y, z per joint) and angles ``(N,)``: a new array."""
+    return rotate_ground(P.reshape(len(P), -1, 3), theta, inverse=True).reshape(P.shape)
 
 
 def tomasi_kanade_mean(P):
@@ -154,12 +148,11 @@ def update_rotations_ceres(P, theta, mu, U, lam, s2, max_iterations=50):
 
         def Evaluate(self, parameters, residuals, jacobians):
             th = parameters[0][0]
-            c, s = np.cos(th), np.sin(th)
-            x, y, z = self.p[0::3], self.p[1::3], self.p[2::3]
-            q = np.empty_like(self.p)
-            q[0::3], q[1::3], q[2::3] = c * x - s * z, y, s * x + c * z
+            q = rotate_ground(self.p.reshape(-1, 3), th, inverse=True).reshape(-1)
             residuals[:] = whiten(q - mu)
-            if jacobians is not None and jacobians[0] is not None:
+            if jacobians is not None and jacobians[0] is not None:  # d(R^T p)/d theta
+                c, s = np.cos(th), np.sin(th)
+                x, z = self.p[0::3], self.p[2::3]
                 dq = np.zeros_like(self.p)
                 dq[0::3], dq[2::3] = -s * x - c * z, c * x - s * z
                 jacobians[0][:] = whiten(dq)

@@ -6,8 +6,7 @@ import os
 
 import numpy as np
 
-from lifting.lift import rotate_ground
-from lifting.model import z_up_to_y_up
+from lifting.geometry import rotate_ground, z_up_to_y_up
 
 from .readers import MotionFileError, read_asf_amc, read_bvh, read_h36m_dataset, read_pose_array
 
@@ -64,24 +63,33 @@ def augment_rotations(poses, copies, seed=0):
     return rotate_ground(rep, theta)
 
 
-def gather(args):
-    """Poses from every input option of the ``fit`` subcommand, concatenated."""
+def gather(h36m_npz=None, h36m_cdf=None, subjects=None, cmu=(), bvh=(), bvh_unit_mm=1.0, poses=(), up_axis="y",
+           step=1, rotations=1, seed=0):
+    """Poses from every kind of input the ``fit`` subcommand accepts, concatenated: ``(N, 17, 3)`` mm, y up.
+
+    Args:
+        h36m_npz: an npz in the shared layout (:func:`load_h36m_npz`); h36m_cdf: root of the official release
+            (needs ``subjects``); subjects: e.g. ``["S1", "S5"]`` (None: all of the npz); cmu: CMU subject folders;
+            bvh: BVH files with ``bvh_unit_mm`` millimetres per unit; poses: ``(N, 17, 3)`` array files whose up
+            axis is ``up_axis``; step: keep every step-th frame; rotations: randomly ground-plane-rotated copies
+            of every pose (seeded by ``seed``) when above 1.
+    """
     parts = []
-    if args.h36m_npz:
-        parts.append(load_h36m_npz(args.h36m_npz, args.subjects, args.step)[0])
-    if args.h36m_cdf:
-        if not args.subjects:
+    if h36m_npz:
+        parts.append(load_h36m_npz(h36m_npz, subjects, step)[0])
+    if h36m_cdf:
+        if not subjects:
             raise ValueError("--h36m-cdf needs --subjects")
-        parts.append(read_h36m_dataset(args.h36m_cdf, args.subjects, args.step)[0])
-    for folder in args.cmu or []:
-        parts.append(load_cmu_folder(folder, args.step)[0])
-    for f in args.bvh or []:
-        parts.append(read_bvh(f, unit_mm=args.bvh_unit_mm, step=args.step))
-    for f in args.poses or []:
-        parts.append(read_pose_array(f, up_axis=args.up_axis)[::args.step])
+        parts.append(read_h36m_dataset(h36m_cdf, subjects, step)[0])
+    for folder in cmu or []:
+        parts.append(load_cmu_folder(folder, step)[0])
+    for f in bvh or []:
+        parts.append(read_bvh(f, unit_mm=bvh_unit_mm, step=step))
+    for f in poses or []:
+        parts.append(read_pose_array(f, up_axis=up_axis)[::step])
     if not parts:
         raise ValueError("no input: give --h36m-npz, --h36m-cdf, --cmu, --bvh or --poses")
-    poses = np.concatenate(parts)
-    if args.augment_rotations > 1:
-        poses = augment_rotations(poses, args.augment_rotations, args.seed)
-    return poses
+    out = np.concatenate(parts)
+    if rotations > 1:
+        out = augment_rotations(out, rotations, seed)
+    return out

@@ -3,27 +3,40 @@ of every pose at a random ground-plane angle, compare with the 3D truth (MPJPE p
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 
-from lifting import metrics
-from lifting.io import atomic_write_text
-from lifting.lift import DEFAULT_NOISE_2D, Lifter, project, rotate_ground
+from lifting import metrics, report
+from lifting.files import atomic_write_text
+from lifting.geometry import project, rotate_ground
+from lifting.lift import DEFAULT_NOISE_2D, Lifter
 from lifting.model import PoseModel, import_authors_model, load_model
 
 from .views import camera_views, h36m_rig, lift_views, summarise, view_errors
 
 
 def resolve_model(spec) -> tuple[str, PoseModel]:
-    """``NAME=PATH`` with PATH a model file, ``default`` or ``authors:<prob_model_params.mat>``."""
+    """``NAME=PATH[:k]`` with PATH a model file, ``default`` or ``authors:<prob_model_params.mat>``; ``:k`` keeps
+    component k only (:meth:`PoseModel.subset`)."""
     if "=" not in spec:
         raise ValueError(f"--model expects NAME=PATH, got {spec!r}")
     name, path = spec.rsplit("=", 1)
+    component = None
+    picked = re.fullmatch(r"(.+):(\d+)", path)
+    if picked:
+        path, component = picked.group(1), int(picked.group(2))
     if path == "default":
-        return name, load_model()
-    if path.startswith("authors:"):
-        return name, import_authors_model(path[len("authors:"):])
-    return name, load_model(path)
+        model = load_model()
+    elif path.startswith("authors:"):
+        model = import_authors_model(path[len("authors:"):])
+    else:
+        model = load_model(path)
+    if component is not None:
+        if component >= model.num_components:
+            raise ValueError(f"--model {spec!r}: no component {component} (the model has {model.num_components})")
+        model = model.subset([component])
+    return name, model
 
 
 def project_random(poses, seed=0, noise_mm=0.0):
@@ -46,72 +59,68 @@ def evaluate(model, truth, y, angles=80, noise_2d=DEFAULT_NOISE_2D):
     return err, res
 
 
-def summary_markdown(summaries):
-    """``{model: summarise(...)}`` -> a markdown table with mean and median errors, scale blow-ups, failures."""
-    lines = ["| model | frames | not lifted | MPJPE mean | MPJPE median | P-MPJPE mean | P-MPJPE median | "
-             "limb scale off > 1.5x |", "|---|---|---|---|---|---|---|---|"]
-    f = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
-    for name, s in summaries.items():
-        lines.append(f"| {name} | {s['frames']} | {s['failed']} | {f(s['mpjpe_mean'])} | {f(s['mpjpe_median'])} | "
-                     f"{f(s['p_mpjpe_mean'])} | {f(s['p_mpjpe_median'])} | "
-                     + ("-" if s["scale_off_1.5x"] is None else f"{100 * s['scale_off_1.5x']:.2f}%") + " |")
-    return "\n".join(lines)
+def evaluate_models(models, output, h36m_npz=None, subjects=("S9",), cmu=None, cmu_step=4, angles=80, noise_mm=0.0,
+                    seed=0, noise_2d=DEFAULT_NOISE_2D, cameras=None, camera_subject="S9", log=print):
+    """Accuracy of every ``(name, PoseModel)`` of ``models`` on held-out Human3.6M poses (an npz in the shared
+    layout, the given subjects, per action) and CMU subject folders (every ``cmu_step``-th frame); writes
+    ``<output>.md``, ``<output>.csv`` (the Human3.6M tables) and ``<output>.json``, and returns the JSON's dict.
 
-
-def evaluate_cli(args):
+    ``cameras``: a Human3.6M camera file (:func:`lifting.cameras.read_h36m_cameras_json`): the Human3.6M poses are
+    then seen through the four real cameras of ``camera_subject`` (:func:`model_fitting.views.camera_views`) instead
+    of an upright weak-perspective camera. Every table reports mean and median errors, the fraction of frames whose
+    limb scale is off by more than 1.5x, and the frames not lifted."""
     from .data import load_cmu_folder, load_h36m_npz
 
-    models = [resolve_model(s) for s in args.model]
-    out = {"protocol": {"angles": args.angles, "noise_mm": args.noise_mm, "seed": args.seed, "noise_2d": args.noise_2d,
+    log = log or (lambda *a, **k: None)
+    subjects = list(subjects)
+    out = {"protocol": {"angles": angles, "noise_mm": noise_mm, "seed": seed, "noise_2d": noise_2d,
                         "projection": "weak perspective, upright camera, random ground-plane angle per pose"}}
     md = []
-    if args.h36m_npz:
-        poses, _, actions = load_h36m_npz(args.h36m_npz, args.subjects)
-        if args.cameras:
+    if h36m_npz:
+        poses, _, actions = load_h36m_npz(h36m_npz, subjects)
+        if cameras:
             from lifting.cameras import read_h36m_cameras_json
 
-            rig = h36m_rig(read_h36m_cameras_json(args.cameras), args.camera_subject)
-            views = camera_views(poses, rig, args.seed, args.noise_mm)
-            out["protocol"]["projection"] = (f"pinhole, the four Human3.6M cameras of {args.camera_subject} "
-                                             f"({args.cameras}), random place and ground-plane angle per pose; "
-                                             "errors in the camera frame")
+            rig = h36m_rig(read_h36m_cameras_json(cameras), camera_subject)
+            views = camera_views(poses, rig, seed, noise_mm)
+            out["protocol"]["projection"] = (f"pinhole, the four Human3.6M cameras of {camera_subject} ({cameras}), "
+                                             "random place and ground-plane angle per pose; errors in the camera frame")
         else:
-            truth, y = project_random(poses, args.seed, args.noise_mm)
+            truth, y = project_random(poses, seed, noise_mm)
         rows_p, rows_m, summaries = {}, {}, {}
         for name, m in models:
-            if args.cameras:
-                err = view_errors(m, lift_views(m, views, rig, num_angles=args.angles, noise_2d=args.noise_2d), views)
+            if cameras:
+                err = view_errors(m, lift_views(m, views, rig, num_angles=angles, noise_2d=noise_2d), views)
             else:
-                err, _ = evaluate(m, truth, y, args.angles, args.noise_2d)
+                err, _ = evaluate(m, truth, y, angles, noise_2d)
             ok = err["ok"]
-            summaries[name] = summarise(err)
+            summaries[name] = s = summarise(err)
             rows_m[name] = metrics.per_action(err["mpjpe"][ok], actions[ok])
             rows_p[name] = metrics.per_action(err["p_mpjpe"][ok], actions[ok])
-            s = summaries[name]
-            print(f"{name}: H36M {','.join(args.subjects)} ({len(ok)} poses, {s['failed']} not lifted) MPJPE mean "
-                  f"{s['mpjpe_mean']:.2f} median {s['mpjpe_median']:.2f} mm, P-MPJPE mean {s['p_mpjpe_mean']:.2f} "
-                  f"median {s['p_mpjpe_median']:.2f} mm, limb scale off > 1.5x {100 * s['scale_off_1.5x']:.2f}%")
-        out["h36m"] = {"subjects": args.subjects, "frames": int(len(poses)), "summary": summaries,
+            log(f"{name}: H36M {','.join(subjects)} ({len(ok)} poses, {s['failed']} not lifted) MPJPE mean "
+                f"{s['mpjpe_mean']:.2f} median {s['mpjpe_median']:.2f} mm, P-MPJPE mean {s['p_mpjpe_mean']:.2f} "
+                f"median {s['p_mpjpe_median']:.2f} mm, limb scale off > 1.5x {100 * s['scale_off_1.5x']:.2f}%")
+        out["h36m"] = {"subjects": subjects, "frames": int(len(poses)), "summary": summaries,
                        "p_mpjpe": {k: v for k, v in rows_p.items()}, "mpjpe": {k: v for k, v in rows_m.items()}}
-        md += [f"Summary, {', '.join(args.subjects)}, {len(poses)} poses (mm)", "", summary_markdown(summaries), "",
-               f"P-MPJPE (mm), {', '.join(args.subjects)}, {len(poses)} poses", "", metrics.table_markdown(rows_p),
-               f"MPJPE (mm), {', '.join(args.subjects)}", "", metrics.table_markdown(rows_m)]
-        atomic_write_text(args.output + ".csv", metrics.table_csv(rows_p) + metrics.table_csv(rows_m))
-    if args.cmu:
+        md += [f"Summary, {', '.join(subjects)}, {len(poses)} poses (mm)", "", report.summary_markdown(summaries), "",
+               f"P-MPJPE (mm), {', '.join(subjects)}, {len(poses)} poses", "", report.table_markdown(rows_p),
+               f"MPJPE (mm), {', '.join(subjects)}", "", report.table_markdown(rows_m)]
+        atomic_write_text(output + ".csv", report.table_csv(rows_p) + report.table_csv(rows_m))
+    if cmu:
         lines = ["| model | " + " | ".join(["trials", "poses", "MPJPE", "P-MPJPE"]) + " |", "|---|---|---|---|---|"]
         out["cmu"] = {}
-        for folder in args.cmu:
-            poses, trial = load_cmu_folder(folder, args.cmu_step)
-            truth, y = project_random(poses, args.seed, args.noise_mm)
+        for folder in cmu:
+            poses, trial = load_cmu_folder(folder, cmu_step)
+            truth, y = project_random(poses, seed, noise_mm)
             for name, m in models:
-                err, _ = evaluate(m, truth, y, args.angles, args.noise_2d)
+                err, _ = evaluate(m, truth, y, angles, noise_2d)
                 mp, pm = err["mpjpe"], err["p_mpjpe"]
                 out["cmu"].setdefault(name, {})[folder] = {"mpjpe": float(np.nanmean(mp)), "p_mpjpe": float(np.nanmean(pm)),
                                                           "poses": int(len(y)), "summary": summarise(err)}
                 lines.append(f"| {name} ({folder.rstrip('/').split('/')[-1]}) | {len(set(trial))} | {len(y)} | "
                              f"{np.nanmean(mp):.2f} | {np.nanmean(pm):.2f} |")
-                print(f"{name}: CMU {folder} ({len(y)} poses) MPJPE {np.nanmean(mp):.2f}, P-MPJPE {np.nanmean(pm):.2f}")
+                log(f"{name}: CMU {folder} ({len(y)} poses) MPJPE {np.nanmean(mp):.2f}, P-MPJPE {np.nanmean(pm):.2f}")
         md += ["CMU motion capture (never seen in training)", ""] + lines + [""]
-    atomic_write_text(args.output + ".md", "\n".join(md) + "\n")
-    atomic_write_text(args.output + ".json", json.dumps(out, indent=1, default=float))
-    return 0
+    atomic_write_text(output + ".md", "\n".join(md) + "\n")
+    atomic_write_text(output + ".json", json.dumps(out, indent=1, default=float))
+    return out

@@ -16,8 +16,9 @@ import numpy as np
 from scipy.special import logsumexp
 
 from lifting import skeleton
-from lifting.io import atomic_savez, atomic_write_text
-from lifting.model import PoseModel, normalise_poses
+from lifting.files import atomic_savez, atomic_write_text
+from lifting.geometry import normalise_poses
+from lifting.model import PoseModel
 
 from . import align, mixture
 from .ppca import moments, ppca_from_moments
@@ -97,45 +98,84 @@ def _unpack_components(z):
     return [(z["mix_mu"][k], z["mix_U"][k], z["mix_lam"][k], float(z["mix_s2"][k])) for k in range(len(z["mix_s2"]))]
 
 
-def fit(poses_mm, config: FitConfig, checkpoint=None, progress=True, log=print, stop_after=None):
-    """Fit a pose model to ``poses_mm (N, 17, 3)`` (y up, millimetres).
+def fit(poses_mm, config: FitConfig, checkpoint=None, progress=True, log=print):
+    """Fit a pose model to ``poses_mm (N, 17, 3)`` (y up, millimetres): pre-processing, alignment, mixture.
 
     Args:
-        checkpoint: path of the checkpoint (.npz); resumed from when it exists and matches data and config.
-        stop_after: for tests: stop (as if interrupted) after this many outer iterations of this run.
+        checkpoint: path of the checkpoint (.npz), written after every outer iteration; resumed from when it exists
+            and matches data and config.
+        progress: tqdm bars; log: where messages go (print).
 
-    Returns ``(PoseModel, report dict)``; raises ``KeyboardInterrupt`` when stopped by ``stop_after``.
+    Returns ``(PoseModel, report dict, extras)`` with extras ``{"aligned": (M, 48) rotated-back poses, "labels": (M,)
+    component of each}`` (M = 2N with mirroring).
     """
-    from tqdm import tqdm
-
     config.validate()
     t0 = time.perf_counter()
     norm, mm_per_unit = preprocess(poses_mm, config.mirror)
     P = align.to_vectors(norm)
     fp = _fingerprint(P, config)
-    schedule = _schedule(config)
-    state = None
-    if checkpoint and os.path.exists(checkpoint):
-        with np.load(checkpoint, allow_pickle=False) as z:
-            state = {k: z[k] for k in z.files}
-        if str(state["fingerprint"]) != fp:
-            raise ValueError(f"{checkpoint}: checkpoint was written for other data or another config "
-                             f"(fingerprint {state['fingerprint']} != {fp}); delete it or choose another path")
-        log(f"resuming from {checkpoint} (stage {state['stage']}, step {int(state['step'])})")
+    state = _load_checkpoint(checkpoint, fp, log)
     timings = {"preprocess_s": time.perf_counter() - t0}
-    done_this_run = 0
 
     def save(**st):
-        nonlocal done_this_run
         if checkpoint:
             atomic_savez(checkpoint, fingerprint=np.array(fp), **st)
-        done_this_run += 1
-        if stop_after is not None and done_this_run >= stop_after:
-            raise KeyboardInterrupt(f"stopped after {done_this_run} outer iterations (checkpoint {checkpoint})")
 
-    # ---- alignment -------------------------------------------------------------------------------------------
+    t = time.perf_counter()
+    theta, obj_log = _align(P, config, state, save, progress, log)
+    timings["align_s"] = time.perf_counter() - t
+    Q = align.rotate_back(P, theta)
+
+    t = time.perf_counter()
+    aligned_state = dict(step=np.array(len(_schedule(config))), theta=theta, objective=np.array(obj_log))
+    comps, log_pi, ll_log, min_sep = _mixture(Q, config, state, lambda **st: save(**aligned_state, **st), progress)
+    lj = mixture.log_joint(Q, comps, log_pi)  # once: final log-likelihood and hard labels
+    final_ll = float(logsumexp(lj, axis=1).sum())
+    labels = np.argmax(lj, 1)
+    timings["mixture_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - t0
+
+    model = to_pose_model(comps, log_pi, mm_per_unit, config, n_poses=len(poses_mm))
+    mu_all, cov_all = moments(Q)
+    total_var = float(np.trace(cov_all))
+    k1 = ppca_from_moments(mu_all, cov_all, config.num_basis)
+    report = {
+        "config": asdict(config),
+        "poses_in": int(len(poses_mm)), "poses_fitted": int(len(P)), "mm_per_unit": mm_per_unit,
+        "alignment_objective": obj_log,
+        "alignment_monotone": bool(np.all(np.diff(obj_log) <= 1e-9 * np.abs(np.array(obj_log[1:])) + 1e-9)),
+        "variance_explained_single_ppca": float(np.sum(k1[2]) / total_var),
+        "em_loglik": ll_log + [final_ll],
+        "components": int(len(comps)),
+        "component_sizes": np.bincount(labels, minlength=len(comps)).tolist(),
+        "component_weights": np.exp(log_pi).tolist(),
+        "seed_min_separation": min_sep,
+        "timings_s": timings,
+    }
+    return model, report, {"aligned": Q, "labels": labels}
+
+
+def _load_checkpoint(checkpoint, fingerprint, log):
+    """The checkpoint's arrays, or None when there is none; refuses one written for other data or config."""
+    if not (checkpoint and os.path.exists(checkpoint)):
+        return None
+    with np.load(checkpoint, allow_pickle=False) as z:
+        state = {k: z[k] for k in z.files}
+    if str(state["fingerprint"]) != fingerprint:
+        raise ValueError(f"{checkpoint}: checkpoint was written for other data or another config "
+                         f"(fingerprint {state['fingerprint']} != {fingerprint}); delete it or choose another path")
+    log(f"resuming from {checkpoint} (stage {state['stage']}, step {int(state['step'])})")
+    return state
+
+
+def _align(P, config, state, save, progress, log):
+    """Sec. 4.1: alternate PPCA and rotation updates, the basis growing to J (resumed from ``state``); ``save`` after
+    every alternation. Returns ``(theta (M,), objective log)``: eq. (1) after each PPCA and each rotation update."""
+    from tqdm import tqdm
+
+    schedule = _schedule(config)
     if state is None:
-        mu0, theta = align.tomasi_kanade_mean(P)
+        _, theta = align.tomasi_kanade_mean(P)
         obj_log = []
         step = 0
     else:
@@ -143,7 +183,6 @@ def fit(poses_mm, config: FitConfig, checkpoint=None, progress=True, log=print, 
         obj_log = state["objective"].tolist()
         step = int(state["step"]) if str(state["stage"]) == "align" else len(schedule)
     solver = align.ROTATION_SOLVERS[config.rotation_solver]
-    t = time.perf_counter()
     bar = tqdm(total=len(schedule), initial=step, desc="align", disable=not progress, unit="it")
     while step < len(schedule) and not _align_converged(obj_log, step, schedule, config.align_tol):
         J, _ = schedule[step]
@@ -159,12 +198,14 @@ def fit(poses_mm, config: FitConfig, checkpoint=None, progress=True, log=print, 
     bar.close()
     if step < len(schedule):
         log(f"alignment converged after {step} alternations")
-        step = len(schedule)
-    timings["align_s"] = time.perf_counter() - t
-    Q = align.rotate_back(P, theta)
+    return theta, obj_log
 
-    # ---- mixture ---------------------------------------------------------------------------------------------
-    t = time.perf_counter()
+
+def _mixture(Q, config, state, save, progress):
+    """Sec. 4.2: greedy seeds, then EM until the log-likelihood settles (resumed from ``state``); ``save`` after
+    every EM iteration. Returns ``(components, log_pi, log-likelihood log, seed min separation)``."""
+    from tqdm import tqdm
+
     rng = np.random.default_rng(config.seed)
     if state is not None and str(state["stage"]) == "mixture":
         comps = _unpack_components(state)
@@ -192,34 +233,10 @@ def fit(poses_mm, config: FitConfig, checkpoint=None, progress=True, log=print, 
         bar.update(1)
         bar.set_postfix(K=len(comps), LL=f"{ll:.8g}")
         converged = len(ll_log) >= 2 and abs(ll_log[-1] - ll_log[-2]) <= config.em_tol * abs(ll_log[-1])
-        save(stage=np.array("mixture"), step=np.array(len(schedule)), theta=theta, objective=np.array(obj_log),
-             seeds=seeds, min_separation=np.array(min_sep), em_step=np.array(it), loglik=np.array(ll_log),
-             log_pi=log_pi, **_pack_components(comps))
+        save(stage=np.array("mixture"), seeds=seeds, min_separation=np.array(min_sep), em_step=np.array(it),
+             loglik=np.array(ll_log), log_pi=log_pi, **_pack_components(comps))
     bar.close()
-    lj = mixture.log_joint(Q, comps, log_pi)  # once: final log-likelihood and hard labels
-    final_ll = float(logsumexp(lj, axis=1).sum())
-    labels = np.argmax(lj, 1)
-    timings["mixture_s"] = time.perf_counter() - t
-    timings["total_s"] = time.perf_counter() - t0
-
-    model = to_pose_model(comps, log_pi, mm_per_unit, config, n_poses=len(poses_mm))
-    mu_all, cov_all = moments(Q)
-    total_var = float(np.trace(cov_all))
-    k1 = ppca_from_moments(mu_all, cov_all, config.num_basis)
-    report = {
-        "config": asdict(config),
-        "poses_in": int(len(poses_mm)), "poses_fitted": int(len(P)), "mm_per_unit": mm_per_unit,
-        "alignment_objective": obj_log,
-        "alignment_monotone": bool(np.all(np.diff(obj_log) <= 1e-9 * np.abs(np.array(obj_log[1:])) + 1e-9)),
-        "variance_explained_single_ppca": float(np.sum(k1[2]) / total_var),
-        "em_loglik": ll_log + [final_ll],
-        "components": int(len(comps)),
-        "component_sizes": np.bincount(labels, minlength=len(comps)).tolist(),
-        "component_weights": np.exp(log_pi).tolist(),
-        "seed_min_separation": min_sep,
-        "timings_s": timings,
-    }
-    return model, report, {"aligned": Q, "labels": labels}
+    return comps, log_pi, ll_log, min_sep
 
 
 def to_pose_model(comps, log_pi, mm_per_unit, config, n_poses):

@@ -15,7 +15,7 @@ import re
 import numpy as np
 
 from lifting import skeleton
-from lifting.model import z_up_to_y_up
+from lifting.geometry import z_up_to_y_up
 
 
 class MotionFileError(ValueError):
@@ -23,16 +23,6 @@ class MotionFileError(ValueError):
 
 
 # ---- Human3.6M --------------------------------------------------------------------------------------------------
-#: file-name action (as spelled in the official release, any subject) -> our action key
-H36M_FILE_ACTIONS = {
-    "directions": "directions", "discussion": "discussion", "eating": "eating", "greeting": "greeting",
-    "phoning": "phoning", "photo": "takingphoto", "takingphoto": "takingphoto", "posing": "posing",
-    "purchases": "purchases", "sitting": "sitting", "sittingdown": "sittingdown", "smoking": "smoking",
-    "waiting": "waiting", "walkdog": "walkingdog", "walkingdog": "walkingdog", "walking": "walking",
-    "walktogether": "walkingtogether", "walkingtogether": "walkingtogether",
-}
-
-
 def parse_h36m_action(filename):
     """``'SittingDown 1.cdf'`` -> ``('sittingdown', 1)``; ``'Directions.cdf'`` -> ``('directions', 0)``.
 
@@ -41,9 +31,9 @@ def parse_h36m_action(filename):
     """
     stem = os.path.splitext(os.path.basename(filename))[0]
     m = re.fullmatch(r"\s*([A-Za-z]+)\s*(\d*)\s*", stem)
-    if not m or m.group(1).lower() not in H36M_FILE_ACTIONS:
+    if not m or m.group(1).lower() not in skeleton.ACTION_SPELLINGS:
         raise MotionFileError(f"{filename}: file name is not a Human3.6M action ('<Action>[ <n>].cdf')")
-    return H36M_FILE_ACTIONS[m.group(1).lower()], int(m.group(2) or 0)
+    return skeleton.ACTION_SPELLINGS[m.group(1).lower()], int(m.group(2) or 0)
 
 
 def read_h36m_cdf(path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from lifting.io import atomic_write_text
+from lifting.files import atomic_write_text
 
 from .netdef import build, solver
 

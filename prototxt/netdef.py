@@ -31,7 +31,7 @@ RENAMED = {"conv7_stage1": "conv7_stage1_new", **{f"Mconv5_stage{t}": f"Mconv5_s
            **{f"Mconv1_stage{t}": f"Mconv1_stage{t}_new" for t in range(2, 7)}}
 
 
-def _conv(bottom, num, k, v, new, lr_policy, name=None):
+def _conv(bottom, num, k, v, new, lr_policy):
     if lr_policy == "finetune" and not new:
         mult = [dict(lr_mult=0.001, decay_mult=1), dict(lr_mult=0.002, decay_mult=0)]
     else:
@@ -70,13 +70,12 @@ def build(variant="full", extended=True, phase="deploy", lr_policy="finetune", m
     lift = dict(model=model, num_angles=num_angles, sigma=sigma, joint_channels=list(range(skeleton.NUM_JOINTS)),
                 background_channel=skeleton.NUM_JOINTS)
 
-    def conv_relu(name, bottom, num, k, new=False, relu=True, prefix="relu"):
+    def conv_relu(name, bottom, num, k, new=False, relu=True):
         setattr(ns, name, _conv(bottom, num, k, v, new, lr_policy))
         top = getattr(ns, name)
         if relu:
             relu_name = name.replace("conv", "relu", 1).replace("_new", "")
-            setattr(ns, relu_name,
-                    L.ReLU(top, in_place=True))
+            setattr(ns, relu_name, L.ReLU(top, in_place=True))
         return top
 
     def pool(name, bottom):
@@ -109,10 +108,10 @@ def build(variant="full", extended=True, phase="deploy", lr_policy="finetune", m
             f = conv_relu("conv4_stage2" if t == 2 else f"conv1_stage{t}", features, v["feat"], 5)
             setattr(ns, f"concat_stage{t}", L.Concat(f, belief, ns.pool_center_lower, axis=1))
             x = getattr(ns, f"concat_stage{t}")
-            x = conv_relu(f"Mconv1_stage{t}_new", x, v["m"], v["km"], new=True, prefix="M")
-            x = conv_relu(f"Mconv2_stage{t}", x, v["m"], v["km"], prefix="M")
-            x = conv_relu(f"Mconv3_stage{t}", x, v["m"], v["km"], prefix="M")
-            x = conv_relu(f"Mconv4_stage{t}", x, v["m"], 1, prefix="M")
+            x = conv_relu(f"Mconv1_stage{t}_new", x, v["m"], v["km"], new=True)
+            x = conv_relu(f"Mconv2_stage{t}", x, v["m"], v["km"])
+            x = conv_relu(f"Mconv3_stage{t}", x, v["m"], v["km"])
+            x = conv_relu(f"Mconv4_stage{t}", x, v["m"], 1)
             maps = conv_relu(f"Mconv5_stage{t}_new", x, NUM_MAPS, 1, new=True, relu=False)
         if extended and t < T:
             py = dict(module="caffe_layers", layer="Prob3DPoseLayer", param_str=json.dumps(lift))

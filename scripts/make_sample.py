@@ -19,7 +19,7 @@ import numpy as np
 
 from lifting import skeleton
 from lifting.cameras import look_at
-from lifting.io import atomic_write_text
+from lifting.files import atomic_write_text
 from model_fitting.readers import read_asf_amc
 
 F, C = 1145.0, (512.0, 515.0)

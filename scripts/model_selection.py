@@ -19,7 +19,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from lifting.cameras import read_h36m_cameras_json  # noqa: E402
-from lifting.io import atomic_write_text  # noqa: E402
+from lifting.files import atomic_write_text  # noqa: E402
 from lifting.model import load_model  # noqa: E402
 from model_fitting.data import load_h36m_npz  # noqa: E402
 from model_fitting.views import camera_views, h36m_rig, lift_views, summarise, view_errors  # noqa: E402

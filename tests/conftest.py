@@ -1,26 +1,33 @@
 import os
-import sys
 
 import numpy as np
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)  # Python layers defined in tests/ are importable by name from prototxt
+from lifting.geometry import rotate_ground
+from lifting.synthetic import make_model, sample_poses
+from tests.helpers import shared_path
+
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
-
-SHARED = os.path.abspath(os.path.join(HERE, "..", "..", "shared"))
-SHARED_DATA = os.path.join(SHARED, "data")
-
-
-def shared_path(*parts):
-    """Path inside ../shared; skips the test with a clear message when it is absent."""
-    p = os.path.join(SHARED, *parts)
-    if not os.path.exists(p):
-        pytest.skip(f"shared data not found: {p} (the ../shared folder beside the project)")
-    return p
 
 
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def posed():
+    """Poses from a known 1-component model, each rotated by a known ground-plane angle:
+    ``(model, canonical (400, 17, 3), theta (400,), rotated (400, 17, 3))``."""
+    model = make_model(K=1, J=3, seed=7, noise=1e-6)
+    canon, a, theta, _ = sample_poses(model, 400, seed=8)
+    return model, canon, theta, rotate_ground(canon, theta)
+
+
+@pytest.fixture(scope="session")
+def s1_poses():
+    """Every 10th pose of subject S1 in the shared Human3.6M file (y up, mm, real handedness)."""
+    from model_fitting.data import load_h36m_npz
+
+    return load_h36m_npz(shared_path("data", "h36m_poses_17j_5fps.npz"), ["S1"], step=10)[0]

@@ -6,7 +6,7 @@ import pytest
 
 caffe = pytest.importorskip("caffe")
 
-from caffe_layers.gradcheck import check_gradients
+from tests.gradcheck import check_gradients
 
 NET = """
 name: "toy"
@@ -16,7 +16,7 @@ layer {{ name: "target" type: "Input" top: "target" input_param {{ shape {{ dim:
 layer {{
   name: "scale" type: "Python" bottom: "data" top: "scaled"
   param {{ lr_mult: 1 decay_mult: 0 }}
-  python_param {{ module: "toy_layers" layer: "ScaleLayer" param_str: '{param}' }}
+  python_param {{ module: "tests.toy_layers" layer: "ScaleLayer" param_str: '{param}' }}
 }}
 layer {{ name: "loss" type: "EuclideanLoss" bottom: "scaled" bottom: "target" top: "loss" }}
 """
@@ -58,7 +58,7 @@ def test_gradient_check_helper(net_file, rng):
 
 
 def test_gradient_check_helper_catches_a_wrong_gradient(net_file, rng, monkeypatch):
-    import toy_layers
+    from tests import toy_layers
 
     def wrong_backward(self, top, propagate_down, bottom):
         bottom[0].diff[...] = 2 * top[0].diff  # wrong: should be w * top.diff

@@ -17,31 +17,19 @@ import numpy as np
 
 from lifting import skeleton
 
-#: CPM map orders (14 joints; map 14 is the background)
-CPM_ORDERS = {
-    "mpi": ("head", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist", "r_hip",
-            "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle"),
-    "lsp": ("r_ankle", "r_knee", "r_hip", "l_hip", "l_knee", "l_ankle", "r_wrist", "r_elbow", "r_shoulder",
-            "l_shoulder", "l_elbow", "l_wrist", "neck", "head"),
-}
-#: H36M joint <- CPM joint (the others have no counterpart and stay freshly initialised)
-H36M_FROM_CPM = {"Head": "head", "Neck/Nose": "neck", "RShoulder": "r_shoulder", "RElbow": "r_elbow",
-                 "RWrist": "r_wrist", "LShoulder": "l_shoulder", "LElbow": "l_elbow", "LWrist": "l_wrist",
-                 "RHip": "r_hip", "RKnee": "r_knee", "RFoot": "r_ankle", "LHip": "l_hip", "LKnee": "l_knee",
-                 "LFoot": "l_ankle"}
-
-
 class WeightFileError(ValueError):
     """A caffemodel cannot be used; the message names the file and the layer/blob."""
 
 
 def map_correspondence(order="mpi"):
-    """``[(target map index, source map index)]`` for joints and the background."""
-    if order not in CPM_ORDERS:
-        raise ValueError(f"unknown CPM joint order {order!r}; known: {sorted(CPM_ORDERS)}")
-    src = {n: i for i, n in enumerate(CPM_ORDERS[order])}
-    pairs = [(skeleton.J[h], src[c]) for h, c in H36M_FROM_CPM.items()]
-    pairs.append((skeleton.NUM_JOINTS, len(CPM_ORDERS[order])))  # background
+    """``[(target map index, source map index)]`` for joints and the background: a joint that CPM has (the single-name
+    entries of the ``cpm14`` keypoint format) takes CPM's map; Hip, Spine and Thorax (midpoints) have none."""
+    if order not in skeleton.CPM_ORDERS:
+        raise ValueError(f"unknown CPM joint order {order!r}; known: {sorted(skeleton.CPM_ORDERS)}")
+    src = {n: i for i, n in enumerate(skeleton.CPM_ORDERS[order])}
+    cpm14 = skeleton.KEYPOINT_FORMATS["cpm14"]["map"]
+    pairs = [(skeleton.J[h], src[c]) for h, c in cpm14.items() if isinstance(c, str)]
+    pairs.append((skeleton.NUM_JOINTS, len(skeleton.CPM_ORDERS[order])))  # background
     return sorted(pairs)
 
 
@@ -104,12 +92,12 @@ def convert(src_prototxt, src_caffemodel, dst_prototxt, dst_caffemodel, order="m
     import caffe
 
     from prototxt.netdef import RENAMED
-    from lifting.io import atomic_write_bytes
+    from lifting.files import atomic_path
 
     weights = read_caffemodel(src_caffemodel)
     check_against_prototxt(weights, src_prototxt, src_caffemodel)
     pairs = map_correspondence(order)
-    n_src_maps = len(CPM_ORDERS[order]) + 1
+    n_src_maps = len(skeleton.CPM_ORDERS[order]) + 1
     renamed_from = {new: old for old, new in RENAMED.items()}
     net = caffe.Net(os.fspath(dst_prototxt), caffe.TEST)  # freshly initialised by the target's fillers
     rows = []
@@ -141,12 +129,8 @@ def convert(src_prototxt, src_caffemodel, dst_prototxt, dst_caffemodel, order="m
             else:
                 raise WeightFileError(f"{src_caffemodel}: layer {src_name!r} blob {i} has shape {src.shape}, which "
                                       f"cannot initialise {name!r} {tuple(tgt.shape)}")
-    tmp = os.fspath(dst_caffemodel) + ".tmp"
-    net.save(tmp)
-    with open(tmp, "rb") as f:
-        data = f.read()
-    os.unlink(tmp)
-    atomic_write_bytes(dst_caffemodel, data)
+    with atomic_path(dst_caffemodel) as tmp:
+        net.save(tmp)
     if log:
         width = max(len(r[0]) for r in rows)
         log(f"{'layer':<{width}}  blob  action       detail")

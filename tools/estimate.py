@@ -1,4 +1,9 @@
-"""Image -> 2D joints and 3D pose with the extended network (CPM preprocessing, forward, argmax, final lift)."""
+"""Image -> 2D joints and 3D pose with the extended network (CPM preprocessing, forward, final lift).
+
+The reported 2D joints and 3D pose are the two outputs of the net's final Prob3DPoseLayer (tops ``joints2d`` and
+``pose3d``): the lifted pose and its projection, one solution (the paper's 2D estimate is the projected 3D pose, its
+Table 2). Where the lift fails, ``joints2d`` holds the argmax points the layer tried and the pose is null.
+"""
 from __future__ import annotations
 
 import json
@@ -7,62 +12,24 @@ import os
 import numpy as np
 
 from lifting import skeleton
+from lifting.geometry import UPRIGHT_CAMERA
 
-BOX = 368
-STRIDE = 8
+from .cpm import map_to_image, preprocess
 
 
 class MissingWeightsError(FileNotFoundError):
     pass
 
 
-def preprocess(image, box=None, size=BOX):
-    """CPM preprocessing: the person box (or the whole image) scaled so its longer side is ``0.8 size`` (box) or
-    ``size`` (whole image), centred in a ``size x size`` window padded with grey; pixels -> [-0.5, 0.5).
-
-    Returns ``(data (4, size, size) float32, transform (scale, offset_x, offset_y))`` with
-    ``window = image * scale + offset``.
-    """
-    import cv2
-
-    from .synth import centre_map
-
-    img = np.asarray(image)
-    if img.ndim != 3 or img.shape[2] != 3:
-        raise ValueError(f"image must be H x W x 3 (BGR), got shape {img.shape}")
-    h, w = img.shape[:2]
-    if box is None:
-        x0, y0, bw, bh = 0.0, 0.0, float(w), float(h)
-        scale = size / max(bw, bh)
-    else:
-        x0, y0, bw, bh = (float(v) for v in box)
-        if bw <= 0 or bh <= 0:
-            raise ValueError(f"person box must have positive width and height, got {box}")
-        scale = 0.8 * size / max(bw, bh)
-    cx, cy = x0 + bw / 2, y0 + bh / 2
-    ox, oy = size / 2 - cx * scale, size / 2 - cy * scale
-    M = np.array([[scale, 0, ox], [0, scale, oy]], np.float64)
-    win = cv2.warpAffine(img, M, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
-                         borderValue=(128, 128, 128))
-    data = np.empty((4, size, size), np.float32)
-    data[:3] = win.transpose(2, 0, 1).astype(np.float32) / 256.0 - 0.5
-    data[3] = centre_map(size)
-    return data, (scale, ox, oy)
-
-
-def map_to_image(points_map, transform):
-    """Map pixels (stride 8) -> original image pixels."""
-    scale, ox, oy = transform
-    win = points_map * STRIDE + (STRIDE - 1) / 2
-    return (win - np.array([ox, oy])) / scale
-
-
 def estimate(image_paths, weights, prototxt, out_dir, box=None, camera=None, plot=True, log=print):
+    """Run the extended net on every image; write ``<out_dir>/<stem>.json`` (joint names, ``joints2d_px``, the
+    peak of each joint's final map as ``confidence``, ``pose3d_mm``) and, with ``plot``, ``<stem>.png``.
+    ``box``: person box x, y, w, h in image pixels (default: the whole image); ``camera``: E (default upright).
+    Returns the list of JSON records."""
     import caffe
     import cv2
 
-    from lifting.belief_maps import argmax_2d
-    from lifting.io import atomic_write_text
+    from lifting.files import atomic_write_text
     from lifting.plot import save_lift_figure
 
     log = log or (lambda *a, **k: None)
@@ -72,6 +39,10 @@ def estimate(image_paths, weights, prototxt, out_dir, box=None, camera=None, plo
             "`lifting convert-cpm --cpm-prototxt <CPM deploy prototxt> --cpm-weights <pose_iter_*.caffemodel> "
             "-o lifting_init.caffemodel` (or train with `lifting train`), then pass --weights.")
     net = caffe.Net(prototxt, weights, caffe.TEST)
+    missing = sorted({"pose3d", "joints2d"} - set(net.blobs))
+    if missing:
+        raise ValueError(f"{prototxt}: no {' or '.join(missing)} top; estimate needs the extended net (a final "
+                         "Prob3DPoseLayer with tops pose3d and joints2d)")
     size = net.blobs["data"].data.shape[-1]
     os.makedirs(out_dir, exist_ok=True)
     results = []
@@ -85,21 +56,19 @@ def estimate(image_paths, weights, prototxt, out_dir, box=None, camera=None, plo
         net.blobs["data"].reshape(1, *data.shape)
         net.blobs["data"].data[0] = data
         if "camera" in net.blobs:
-            cam = np.diag([1.0, -1.0, -1.0]) if camera is None else np.asarray(camera, np.float64)
+            cam = UPRIGHT_CAMERA if camera is None else np.asarray(camera, np.float64)
             net.blobs["camera"].data[...] = cam.reshape(1, 9)
         net.forward()
-        maps = net.blobs[last].data[:, : skeleton.NUM_JOINTS]
-        pts, peak = argmax_2d(maps, subpixel=True)
-        joints = map_to_image(pts[0], tf)
-        pose = net.blobs["pose3d"].data[0].astype(np.float64) if "pose3d" in net.blobs else None
+        joints = map_to_image(net.blobs["joints2d"].data[0].astype(np.float64), tf)
+        pose = net.blobs["pose3d"].data[0].astype(np.float64)
+        peak = net.blobs[last].data[0, : skeleton.NUM_JOINTS].max(axis=(1, 2))
         rec = {"image": path, "joint_names": list(skeleton.JOINT_NAMES), "joints2d_px": joints.round(2).tolist(),
-               "confidence": peak[0].round(4).tolist(),
-               "pose3d_mm": None if pose is None or not np.isfinite(pose).all() else pose.round(2).tolist()}
+               "confidence": peak.round(4).tolist(),
+               "pose3d_mm": pose.round(2).tolist() if np.isfinite(pose).all() else None}
         stem = os.path.join(out_dir, os.path.splitext(os.path.basename(path))[0])
         atomic_write_text(stem + ".json", json.dumps(rec, indent=1))
         if plot:
-            save_lift_figure(stem + ".png", joints, pose if pose is not None else np.zeros((17, 3)),
-                             image=img[:, :, ::-1], title=os.path.basename(path))
+            save_lift_figure(stem + ".png", joints, pose, image=img[:, :, ::-1], title=os.path.basename(path))
         results.append(rec)
         log(f"{path}: 2D joints and 3D pose -> {stem}.json" + (f", {stem}.png" if plot else ""))
     return results

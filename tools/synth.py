@@ -10,15 +10,9 @@ import numpy as np
 
 from lifting import skeleton
 from lifting.belief_maps import background_map, render_belief_maps
-from lifting.lift import UPRIGHT_CAMERA, project, rotate_ground
+from lifting.geometry import UPRIGHT_CAMERA, project, rotate_ground
 
-STRIDE = 8
-
-
-def centre_map(size, sigma=21.0):
-    """CPM's centre map: a Gaussian at the image centre, ``(size, size)``."""
-    g = np.arange(size) - (size - 1) / 2
-    return np.exp(-(g[:, None] ** 2 + g[None, :] ** 2) / (2 * sigma**2)).astype(np.float32)
+from .cpm import STRIDE, centre_map, window_to_map
 
 
 def make_batch(poses_mm, n, size, rng, label_sigma=1.0, thickness=None):
@@ -44,7 +38,7 @@ def make_batch(poses_mm, n, size, rng, label_sigma=1.0, thickness=None):
                      tuple(float(v) for v in colours[li]), thick, lineType=cv2.LINE_AA)
         data[i, :3] = img.transpose(2, 0, 1) - 0.5
     data[:, 3] = centre_map(size)
-    grid = (pts - (STRIDE - 1) / 2) / STRIDE  # image pixel -> map pixel (centres of the stride-8 cells)
+    grid = window_to_map(pts)
     hm = size // STRIDE
     jm = render_belief_maps(grid, hm, hm, sigma=label_sigma, subpixel=True)
     label = np.concatenate([jm, background_map(jm)[:, None]], axis=1)

@@ -18,7 +18,7 @@ def train(train_prototxt, out_dir, poses_mm, iterations, base_lr=1e-3, snapshot_
     import caffe
     from tqdm import tqdm
 
-    from lifting.io import atomic_write_text
+    from lifting.files import atomic_write_text
     from prototxt.netdef import solver as solver_text
 
     from .synth import make_batch

@@ -1,4 +1,4 @@
-"""FusionLayer and Prob3DPoseLayer through real caffe.Net objects built from temporary prototxt files."""
+"""Prob3DPoseLayer (eqs. 4-7) through real caffe.Net objects built from temporary prototxt files."""
 import json
 
 import numpy as np
@@ -6,74 +6,10 @@ import pytest
 
 caffe = pytest.importorskip("caffe")
 
-from caffe_layers.gradcheck import check_gradients
-from helpers import make_model, project, rotate, sample_poses
 from lifting import skeleton
 from lifting.belief_maps import background_map, render_belief_maps
-
-FUSION_NET = """
-force_backward: true
-layer {{ name: "b" type: "Input" top: "b" input_param {{ shape {{ dim: 2 dim: 3 dim: 5 dim: 4 }} }} }}
-layer {{ name: "bh" type: "Input" top: "bh" input_param {{ shape {{ dim: 2 dim: 3 dim: 5 dim: 4 }} }} }}
-layer {{ name: "t" type: "Input" top: "t" input_param {{ shape {{ dim: 2 dim: 3 dim: 5 dim: 4 }} }} }}
-layer {{ name: "fuse" type: "Python" bottom: "b" bottom: "bh" top: "f" param {{ lr_mult: 1 decay_mult: 0 }}
-  python_param {{ module: "caffe_layers" layer: "FusionLayer" param_str: '{param}' }} }}
-layer {{ name: "loss" type: "EuclideanLoss" bottom: "f" bottom: "t" top: "loss" }}
-"""
-
-
-def fusion_net(tmp_path, rng, init=0.3):
-    p = tmp_path / "fusion.prototxt"
-    p.write_text(FUSION_NET.format(param=json.dumps({"init": init})))
-    net = caffe.Net(str(p), caffe.TRAIN)
-    for name in ("b", "bh", "t"):
-        net.blobs[name].data[...] = rng.normal(size=net.blobs[name].data.shape)
-    return net, p
-
-
-def test_fusion_forward_is_eq8(tmp_path, rng):
-    net, _ = fusion_net(tmp_path, rng, init=0.3)
-    net.forward()
-    b, bh = net.blobs["b"].data, net.blobs["bh"].data
-    np.testing.assert_allclose(net.blobs["f"].data, 0.3 * b + 0.7 * bh, rtol=1e-6)
-
-
-def test_fusion_gradients_numeric(tmp_path, rng):
-    net, _ = fusion_net(tmp_path, rng, init=0.3)
-    checked = check_gradients(net, "f", inputs=["b", "bh"], params=[("fuse", 0)], eps=1e-2, rtol=2e-2)
-    assert {c[0] for c in checked} == {"blob 'b'", "blob 'bh'", "param 'fuse'[0]"}
-
-
-def test_fusion_weight_is_kept_in_unit_interval_and_learned(tmp_path, rng):
-    net, proto = fusion_net(tmp_path, rng, init=1.0)
-    net.params["fuse"][0].data[0] = 1.7
-    net.forward()
-    assert net.params["fuse"][0].data[0] == 1.0
-    np.testing.assert_allclose(net.blobs["f"].data, net.blobs["b"].data)
-    solver_file = tmp_path / "solver.prototxt"
-    solver_file.write_text(f'net: "{proto}"\nbase_lr: 0.001\nlr_policy: "fixed"\nmomentum: 0.9\nmax_iter: 100\n'
-                           f'display: 0\nsnapshot_prefix: "{tmp_path}/s"\nsolver_mode: CPU\n')
-    solver = caffe.SGDSolver(str(solver_file))
-    b = rng.normal(size=(2, 3, 5, 4))
-    bh = rng.normal(size=(2, 3, 5, 4))
-    for name, val in (("b", b), ("bh", bh), ("t", 0.25 * b + 0.75 * bh)):  # the target is w = 0.25
-        solver.net.blobs[name].data[...] = val
-    solver.net.params["fuse"][0].data[0] = 1.0
-    solver.step(60)
-    solver.net.forward()
-    assert abs(solver.net.params["fuse"][0].data[0] - 0.25) < 0.05
-    # saved and loaded with the weights
-    solver.net.save(str(tmp_path / "w.caffemodel"))
-    net2 = caffe.Net(str(proto), str(tmp_path / "w.caffemodel"), caffe.TEST)
-    assert net2.params["fuse"][0].data[0] == solver.net.params["fuse"][0].data[0]
-
-
-def test_fusion_rejects_bad_params(tmp_path):
-    p = tmp_path / "f.prototxt"
-    p.write_text(FUSION_NET.format(param=json.dumps({"init": 2.0})))
-    with pytest.raises(Exception):
-        caffe.Net(str(p), caffe.TRAIN)
-
+from lifting.geometry import UPRIGHT_CAMERA, project, rotate_ground
+from lifting.synthetic import make_model, sample_poses
 
 PROB_NET = """
 force_backward: true
@@ -101,14 +37,14 @@ def prob_net(tmp_path, model_path, n, **extra):
 def test_prob3d_lifts_the_argmax_and_renders_gaussians(tmp_path, model_file):
     m, path = model_file
     canon, a, theta, _ = sample_poses(m, 3, seed=4)
-    world = rotate(canon, theta)
+    world = rotate_ground(canon, theta)
     pts = project(world, scale=20.0, offset=(23, 23))  # on the 46 x 46 grid, upright camera
     pts = np.round(pts)  # belief maps peak on integer pixels
     maps = render_belief_maps(pts, 46, 46, sigma=1.5)
     net = prob_net(tmp_path, path, 3)
     net.blobs["maps"].data[:, :17] = maps
     net.blobs["maps"].data[:, 17] = background_map(maps)
-    net.blobs["camera"].data[...] = np.diag([1.0, -1.0, -1.0]).reshape(-1)
+    net.blobs["camera"].data[...] = UPRIGHT_CAMERA.reshape(-1)
     net.forward()
     j2d = net.blobs["joints2d"].data
     assert np.abs(j2d - pts).max() < 1.0  # reprojection of a plausible pose stays within a pixel of the argmax
@@ -125,10 +61,10 @@ def test_prob3d_lifts_the_argmax_and_renders_gaussians(tmp_path, model_file):
 def test_prob3d_uses_the_camera_bottom_per_sample(tmp_path, model_file):
     m, path = model_file
     canon, _, theta, _ = sample_poses(m, 2, seed=6)
-    world = rotate(canon, theta)
-    tilt = np.array([[1, 0, 0], [0, np.cos(0.5), -np.sin(0.5)], [0, np.sin(0.5), np.cos(0.5)]]) @ np.diag([1.0, -1, -1])
-    cams = [np.diag([1.0, -1, -1]), tilt]
-    pts = np.stack([project(world[i:i + 1], 20.0, (23, 23), camera=cams[i])[0] for i in range(2)])
+    world = rotate_ground(canon, theta)
+    tilt = np.array([[1, 0, 0], [0, np.cos(0.5), -np.sin(0.5)], [0, np.sin(0.5), np.cos(0.5)]]) @ UPRIGHT_CAMERA
+    cams = [UPRIGHT_CAMERA, tilt]
+    pts = np.stack([project(world[i:i + 1], cams[i], 20.0, (23, 23))[0] for i in range(2)])
     maps = render_belief_maps(np.round(pts), 46, 46)
     net = prob_net(tmp_path, path, 2)
     net.blobs["maps"].data[:, :17] = maps
@@ -143,7 +79,7 @@ def test_prob3d_passes_no_gradient_to_its_bottoms(tmp_path, model_file, rng):
     _, path = model_file
     net = prob_net(tmp_path, path, 2)
     net.blobs["maps"].data[...] = rng.random(net.blobs["maps"].data.shape)
-    net.blobs["camera"].data[...] = np.diag([1.0, -1.0, -1.0]).reshape(-1)
+    net.blobs["camera"].data[...] = UPRIGHT_CAMERA.reshape(-1)
     net.forward()
     net.blobs["maps"].diff[...] = 123.0
     net.blobs["proj"].diff[...] = rng.normal(size=net.blobs["proj"].data.shape)
@@ -159,8 +95,34 @@ def test_prob3d_passes_no_gradient_to_its_bottoms(tmp_path, model_file, rng):
 
 def test_prob3d_rejects_unknown_params(tmp_path, model_file):
     _, path = model_file
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match=r"Prob3DPoseLayer: unknown param_str keys \['sigmaa'\]"):
         prob_net(tmp_path, path, 1, sigmaa=2)
+    with pytest.raises(ValueError, match=r"Prob3DPoseLayer: channels \[.*, 25\] do not fit a bottom with 18"):
+        prob_net(tmp_path, path, 1, background_channel=25)
+
+
+def test_prob3d_reshapes_to_another_batch_size(tmp_path, model_file):
+    m, path = model_file
+    canon, _, theta, _ = sample_poses(m, 5, seed=8)
+    pts = np.round(project(rotate_ground(canon, theta), scale=20.0, offset=(23, 23)))
+    maps = render_belief_maps(pts, 46, 46, sigma=1.5)
+    net = prob_net(tmp_path, path, 2)
+    net.blobs["maps"].data[:, :17] = maps[:2]
+    net.blobs["camera"].data[...] = UPRIGHT_CAMERA.reshape(-1)
+    net.forward()
+    first = net.blobs["pose3d"].data.copy()
+    for n in (5, 1):  # larger, then smaller than the prototxt's batch
+        net.blobs["maps"].reshape(n, 18, 46, 46)
+        net.blobs["camera"].reshape(n, 9)
+        net.reshape()
+        net.blobs["maps"].data[...] = 0
+        net.blobs["maps"].data[:, :17] = maps[:n]
+        net.blobs["camera"].data[...] = UPRIGHT_CAMERA.reshape(-1)
+        net.forward()
+        assert net.blobs["proj"].data.shape == (n, 18, 46, 46)
+        assert net.blobs["pose3d"].data.shape == (n, 17, 3) and net.blobs["joints2d"].data.shape == (n, 17, 2)
+        np.testing.assert_allclose(net.blobs["pose3d"].data[:min(n, 2)], first[:min(n, 2)], atol=1e-3)
+        assert np.isfinite(net.blobs["pose3d"].data).all()
 
 
 def test_prob3d_confidence_weights_drop_a_missing_joint(tmp_path, model_file):
@@ -168,8 +130,8 @@ def test_prob3d_confidence_weights_drop_a_missing_joint(tmp_path, model_file):
     lift; with "none" (the paper's layer) its corner location pulls the 3D pose away."""
     m, path = model_file
     canon, _, theta, _ = sample_poses(m, 2, seed=9)
-    world = rotate(canon, theta)
-    pts = np.round(project(world, scale=20.0, offset=(23, 23)))
+    world = rotate_ground(canon, theta)
+    pts = np.round(project(world, UPRIGHT_CAMERA, scale=20.0, offset=(23, 23)))
     maps = render_belief_maps(pts, 46, 46, sigma=1.5)
     maps[:, skeleton.J["LWrist"]] = 0.0
     truth = (world - world[:, :1]) * m.mm_per_unit
@@ -177,7 +139,7 @@ def test_prob3d_confidence_weights_drop_a_missing_joint(tmp_path, model_file):
     for conf in ("none", "binary", "peak"):
         net = prob_net(tmp_path, path, 2, confidence=conf, min_confidence=0.2, noise_2d=0.01)
         net.blobs["maps"].data[:, :17] = maps
-        net.blobs["camera"].data[...] = np.diag([1.0, -1.0, -1.0]).reshape(-1)
+        net.blobs["camera"].data[...] = UPRIGHT_CAMERA.reshape(-1)
         net.forward()
         err[conf] = np.abs(net.blobs["pose3d"].data - truth).mean()
     assert err["binary"] < 0.5 * err["none"]

@@ -3,12 +3,13 @@ implausible-pose status; real Human3.6M frames with their own cameras."""
 import numpy as np
 import pytest
 
-from conftest import shared_path
-from helpers import make_model, project, rotate, sample_poses
 from lifting import metrics, skeleton
 from lifting.cameras import read_h36m_cameras_json
+from lifting.geometry import UPRIGHT_CAMERA, project, rotate_ground
 from lifting.lift import STATUS_IMPLAUSIBLE, STATUS_OK, Lifter
 from lifting.model import load_model
+from lifting.synthetic import make_model, sample_poses
+from tests.helpers import shared_path
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,8 @@ def test_bounded_scale_is_the_exact_constrained_optimum():
     dense scan over s with b solved exactly for each s."""
     model = make_model(K=1, J=4, seed=7)
     canon, _, theta, _ = sample_poses(model, 1, seed=2)
-    y = project(rotate(canon, theta), scale=200.0) + np.random.default_rng(0).normal(size=(1, 17, 2)) * 40
+    y = project(rotate_ground(canon, theta), UPRIGHT_CAMERA, scale=200.0)
+    y = y + np.random.default_rng(0).normal(size=(1, 17, 2)) * 40
     lifter = Lifter(model, num_angles=8, noise_2d=0.05, scale_bounds=(0.9, 1.05))
     r = lifter.lift(y)
     # rebuild the problem at the chosen angle in normalised units, as Lifter does
@@ -89,13 +91,13 @@ def test_property_no_status_ok_frame_has_an_implausible_scale(fixture):
     canon = model.mean[rng.integers(model.num_components, size=n)]
     canon = canon + np.einsum("nj,njlc->nlc", rng.normal(size=(n, model.num_basis)) * np.sqrt(model.variances[0]),
                               model.basis[np.zeros(n, int)])
-    world = rotate(canon, rng.uniform(0, 2 * np.pi, n))
-    good = project(world, 300.0, (500, 500), E) + rng.normal(size=(n, 17, 2)) * 8
+    world = rotate_ground(canon, rng.uniform(0, 2 * np.pi, n))
+    good = project(world, E, 300.0, (500, 500)) + rng.normal(size=(n, 17, 2)) * 8
     inputs = {
         "noisy": good,
-        "very noisy": project(world, 300.0, (500, 500), E) + rng.normal(size=(n, 17, 2)) * 40,
-        "upside down": project(world * [1, -1, 1], 300.0, (500, 500), E),
-        "lying": project(world @ np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0.0]]).T, 300.0, (500, 500), E),
+        "very noisy": project(world, E, 300.0, (500, 500)) + rng.normal(size=(n, 17, 2)) * 40,
+        "upside down": project(world * [1, -1, 1], E, 300.0, (500, 500)),
+        "lying": project(world @ np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0.0]]).T, E, 300.0, (500, 500)),
         "random": rng.uniform(0, 600, (n, 17, 2)),
         "collapsed": 500 + rng.normal(size=(n, 17, 2)) * [40, 0.5],
     }

@@ -2,16 +2,49 @@ import numpy as np
 import pytest
 
 from lifting import skeleton
-from lifting.belief_maps import argmax_2d, background_map, render_belief_maps
+
+
+#: joint names of the 32-joint D3_Positions layout, from the Human3.6M release's metadata (an independent table)
+H36M32_OFFICIAL = (
+    "Hips", "RightUpLeg", "RightLeg", "RightFoot", "RightToeBase", "Site", "LeftUpLeg", "LeftLeg", "LeftFoot",
+    "LeftToeBase", "Site", "Spine", "Spine1", "Neck", "Head", "Site", "LeftShoulder", "LeftArm", "LeftForeArm",
+    "LeftHand", "LeftHandThumb", "Site", "L_Wrist_End", "Site", "RightShoulder", "RightArm", "RightForeArm",
+    "RightHand", "RightHandThumb", "Site", "R_Wrist_End", "Site")
 
 
 def test_table_is_consistent():
     assert len(skeleton.JOINT_NAMES) == len(skeleton.PARENTS) == 17
     assert len(skeleton.LIMBS) == 16
-    assert skeleton.H36M32_TO_17 == (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
     for l, r in skeleton.LEFT_RIGHT_PAIRS:
         assert skeleton.JOINT_NAMES[l][0] == "L" and skeleton.JOINT_NAMES[r][0] == "R"
         assert skeleton.JOINT_NAMES[l][1:] == skeleton.JOINT_NAMES[r][1:]
+
+
+def test_h36m32_selection_picks_the_anatomical_joints():
+    """The community's 17 joints, by the release's own names (our Thorax is its Neck, our Neck/Nose its Head, our
+    Head the end site above it); a wrong index picks a toe, a clavicle or a thumb."""
+    picked = {skeleton.JOINT_NAMES[j]: H36M32_OFFICIAL[i] for j, i in enumerate(skeleton.H36M32_TO_17)}
+    assert picked == {
+        "Hip": "Hips", "RHip": "RightUpLeg", "RKnee": "RightLeg", "RFoot": "RightFoot", "LHip": "LeftUpLeg",
+        "LKnee": "LeftLeg", "LFoot": "LeftFoot", "Spine": "Spine1", "Thorax": "Neck", "Neck/Nose": "Head",
+        "Head": "Site", "LShoulder": "LeftArm", "LElbow": "LeftForeArm", "LWrist": "LeftHand",
+        "RShoulder": "RightArm", "RElbow": "RightForeArm", "RWrist": "RightHand"}
+    assert skeleton.H36M32_TO_17[skeleton.J["Head"]] == H36M32_OFFICIAL.index("Head") + 1  # the site of the head
+
+
+def test_action_spellings_map_whole_words_to_the_table_keys():
+    keys = {k for k, _ in skeleton.H36M_ACTIONS}
+    assert len(keys) == 15 and set(skeleton.ACTION_SPELLINGS.values()) == keys
+    for name, key in (("walkingdog_1", "walkingdog"), ("WalkDog 1", "walkingdog"), ("TakingPhoto.cdf", "takingphoto"),
+                      ("Photo", "takingphoto"), ("SittingDown 2", "sittingdown"), ("Sitting", "sitting"),
+                      ("SitDown", "sittingdown"), ("WalkTogether", "walkingtogether"), ("Walking", "walking")):
+        assert skeleton.action_key(name) == key
+    assert skeleton.action_key("Dancing_1") == "dancing"  # not an H36M action: kept, not forced onto one
+
+
+def test_cpm14_format_is_the_mpi_map_order():
+    assert skeleton.KEYPOINT_FORMATS["cpm14"]["names"] == skeleton.CPM_ORDERS["mpi"]
+    assert sorted(skeleton.CPM_ORDERS["lsp"]) == sorted(skeleton.CPM_ORDERS["mpi"])
 
 
 def test_flip_lr_is_an_involution_and_swaps_sides(rng):
@@ -55,22 +88,3 @@ def test_converter_errors():
         skeleton.convert_keypoints(np.zeros((1, 17, 2)), "xyz")
     with pytest.raises(ValueError, match=r"\(N, 17, 2 or 3\)"):
         skeleton.convert_keypoints(np.zeros((1, 16, 2)), "coco")
-
-
-def test_belief_map_is_a_unit_gaussian_at_the_rounded_joint():
-    m = render_belief_maps(np.array([[[10.4, 20.6], [-3.0, 5.0]]]), 46, 40, sigma=1.0)
-    assert m.shape == (1, 2, 46, 40) and m.dtype == np.float32
-    assert m[0, 0, 21, 10] == 1.0
-    assert m[0, 0, 21, 11] == pytest.approx(np.exp(-0.5))
-    assert m[0, 0, 22, 11] == pytest.approx(np.exp(-1.0))
-    assert m[0, 1].max() == 0  # off the grid -> empty map
-    bg = background_map(m)
-    assert bg[0, 21, 10] == 0 and bg[0, 0, 0] == pytest.approx(1.0)
-
-
-def test_argmax_with_subpixel_refinement():
-    m = render_belief_maps(np.array([[[12.3, 7.8]]]), 20, 20, sigma=1.5, subpixel=True)
-    p, peak = argmax_2d(m)
-    np.testing.assert_array_equal(p[0, 0], [12, 8])
-    ps, _ = argmax_2d(m, subpixel=True)
-    np.testing.assert_allclose(ps[0, 0], [12.3, 7.8], atol=0.05)

@@ -50,15 +50,10 @@ def test_pixel_error_with_weights():
     assert metrics.pixel_error(pred, gt, weights=np.array([[1, 1, 0]]))[0] == pytest.approx(2.5)
 
 
-def test_per_action_means_and_table():
+def test_per_action_means():
     table, action_mean, frame_mean = metrics.per_action([1, 1, 1, 4], ["walking_1", "walking_2", "Walking", "WalkDog 1"])
     assert table == {"walking": (1.0, 3), "walkingdog": (4.0, 1)}
     assert action_mean == pytest.approx(2.5) and frame_mean == pytest.approx(1.75)
-    t = metrics.table1({"m": (table, action_mean, frame_mean)})
-    assert t[0][1] == "Directions" and t[0][-2:] == ["Avg", "Avg (frames)"] and len(t[0]) == 18
-    assert t[1][13] == "1.00" and t[1][14] == "4.00" and t[1][1] == "-"
-    md = metrics.table_markdown({"m": (table, action_mean, frame_mean)})
-    assert md.count("\n") == 3 and "| m |" in md
 
 
 def test_shape_errors():

@@ -1,17 +1,20 @@
-"""``lifting fit`` and ``lifting evaluate``."""
+"""``lifting fit`` and ``lifting evaluate`` (over :mod:`model_fitting`)."""
 from __future__ import annotations
 
 import os
 
-from lifting.cli import noise_2d_arg
 from lifting.lift import DEFAULT_NOISE_2D
+
+from .main import noise_2d_arg
 
 
 def _cmd_fit(args):
-    from .data import gather
-    from .fit import FitConfig, fit, save_outputs
+    from model_fitting.data import gather
+    from model_fitting.fit import FitConfig, fit, save_outputs
 
-    poses = gather(args)
+    poses = gather(h36m_npz=args.h36m_npz, h36m_cdf=args.h36m_cdf, subjects=args.subjects, cmu=args.cmu, bvh=args.bvh,
+                   bvh_unit_mm=args.bvh_unit_mm, poses=args.poses, up_axis=args.up_axis, step=args.step,
+                   rotations=args.augment_rotations, seed=args.seed)
     cfg = FitConfig(num_basis=args.basis, max_components=args.components, rotation_solver=args.rotation_solver,
                     em_iterations=args.em_iterations, mirror=not args.no_mirror, seed=args.seed,
                     inner_iterations=args.inner_iterations, final_iterations=args.final_iterations)
@@ -28,9 +31,13 @@ def _cmd_fit(args):
 
 
 def _cmd_evaluate(args):
-    from .evaluate import evaluate_cli
+    from model_fitting.evaluate import evaluate_models, resolve_model
 
-    return evaluate_cli(args)
+    evaluate_models([resolve_model(s) for s in args.model], args.output, h36m_npz=args.h36m_npz,
+                    subjects=args.subjects, cmu=args.cmu, cmu_step=args.cmu_step, angles=args.angles,
+                    noise_mm=args.noise_mm, seed=args.seed, noise_2d=args.noise_2d, cameras=args.cameras,
+                    camera_subject=args.camera_subject)
+    return 0
 
 
 def register(sub):

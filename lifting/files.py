@@ -1,7 +1,10 @@
-"""File helpers: atomic writes and 2D keypoint readers (JSON, CSV, npy/npz)."""
+"""The core's files: atomic writes (every file the project writes goes through :func:`atomic_path`) and the 2D
+keypoint readers (JSON incl. OpenPose, CSV, npy/npz)."""
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import os
 import tempfile
@@ -17,13 +20,16 @@ def _umask_mode():
     return 0o666 & ~mask
 
 
-def atomic_write_bytes(path, data: bytes):
-    """Write to a temporary file in the same folder, then rename: readers never see a half-written file."""
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path in the folder of ``path``; when the block ends without an exception the temporary
+    file gets the usual permissions (0666 less the umask) and is renamed to ``path``, otherwise it is removed.
+    Readers never see a half-written file."""
     path = os.fspath(path)
     fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        yield tmp
         os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
@@ -32,16 +38,33 @@ def atomic_write_bytes(path, data: bytes):
         raise
 
 
+def atomic_write_bytes(path, data: bytes):
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
+
+
 def atomic_write_text(path, text: str):
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_savez(path, **arrays):
-    import io as _io
-
-    buf = _io.BytesIO()
+    buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     atomic_write_bytes(path, buf.getvalue())
+
+
+def read_json(path, error=ValueError, what=None):
+    """Parse a UTF-8 JSON file; an unreadable or invalid file raises ``error`` naming the file (``what`` is a prefix
+    such as ``"--camera"``) and the problem."""
+    name = f"{what} {path}" if what else f"{path}"
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except OSError as e:
+        raise error(f"{name}: cannot read ({e.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise error(f"{name}: not valid JSON ({e})") from None
 
 
 def read_keypoints(path, fmt="h36m"):

@@ -1,11 +1,15 @@
 import json
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
 
-from helpers import make_model, project, rotate, sample_poses
 from lifting import skeleton
-from lifting.cli import main
+from lifting.geometry import project, rotate_ground
+from lifting.model import load_model
+from lifting.synthetic import make_model, sample_poses
+from lifting_cli.main import main
 
 
 @pytest.fixture
@@ -19,7 +23,7 @@ def model_path(tmp_path):
 def test_lift_json_coco_with_plot(tmp_path, model_path):
     m, path = model_path
     canon, _, theta, _ = sample_poses(m, 2, seed=1)
-    y = project(rotate(canon, theta), 200, (300, 300))
+    y = project(rotate_ground(canon, theta), scale=200, offset=(300, 300))
     # write as COCO keypoints: take the H36M joints COCO has
     names = skeleton.KEYPOINT_FORMATS["coco"]["names"]
     cmap = skeleton.KEYPOINT_FORMATS["coco"]["map"]
@@ -35,13 +39,17 @@ def test_lift_json_coco_with_plot(tmp_path, model_path):
     out = json.loads((tmp_path / "o.json").read_text())
     assert len(out["frames"]) == 2 and out["frames"][0]["status"] == "ok"
     assert np.array(out["frames"][0]["pose3d_mm"]).shape == (17, 3)
-    assert (tmp_path / "o.png").stat().st_size > 5000
+    png = plt.imread(tmp_path / "o.png")[..., :3]
+    half = png.shape[1] // 2
+    for side in (png[:, :half], png[:, half:]):  # the 2D input on the left, the 3D skeleton on the right
+        for colour in ("tab:blue", "tab:red"):  # left and right limbs drawn
+            assert (np.abs(side - to_rgb(colour)).max(-1) < 0.1).sum() > 50
 
 
 def test_lift_csv_to_npz(tmp_path, model_path):
     m, path = model_path
     canon, _, theta, _ = sample_poses(m, 3, seed=2)
-    y = project(rotate(canon, theta), 50, (0, 0))
+    y = project(rotate_ground(canon, theta), scale=50)
     np.savetxt(tmp_path / "k.csv", y.reshape(3, -1), delimiter=",", header=",".join(f"c{i}" for i in range(34)))
     assert main(["lift", str(tmp_path / "k.csv"), "--model", path, "-o", str(tmp_path / "o.npz"), "--refine"]) == 0
     z = np.load(tmp_path / "o.npz")
@@ -87,3 +95,24 @@ def test_lift_camera_file_errors(tmp_path):
     assert main(["lift", str(kp), "--camera", str(bad), "-o", str(tmp_path / "o.json")]) == 2
     assert main(["lift", str(kp), "--sample", "-o", str(tmp_path / "o.json")]) == 2
     assert main(["lift", "-o", str(tmp_path / "o.json")]) == 2
+
+
+def test_fit_then_evaluate_one_component(tmp_path, model_path):
+    m, _ = model_path
+    canon, _, theta, _ = sample_poses(m, 300, seed=3)
+    np.save(tmp_path / "poses.npy", rotate_ground(canon, theta) * 1000.0)
+    out = tmp_path / "fitted.h5"
+    assert main(["fit", "--poses", str(tmp_path / "poses.npy"), "-J", "3", "-K", "2", "--final-iterations", "3",
+                 "--em-iterations", "3", "-o", str(out)]) == 0
+    fitted = load_model(out)
+    assert fitted.num_basis == 3 and fitted.provenance["inputs"]["poses"] == [str(tmp_path / "poses.npy")]
+    assert (tmp_path / "fitted.report.json").exists() and (tmp_path / "fitted.png").exists()
+    x, y, z = (canon * 1000.0)[..., 0], (canon * 1000.0)[..., 1], (canon * 1000.0)[..., 2]
+    np.savez(tmp_path / "h36m.npz", positions_17=np.stack([-x, -z, y], -1), subject=np.full(300, "S9"),
+             action=np.full(300, "walking_1"))
+    assert main(["evaluate", "--model", f"k0={out}:0", "--h36m-npz", str(tmp_path / "h36m.npz"),
+                 "-o", str(tmp_path / "eval")]) == 0
+    res = json.loads((tmp_path / "eval.json").read_text())
+    assert res["h36m"]["frames"] == 300 and list(res["h36m"]["p_mpjpe"]) == ["k0"]
+    assert main(["evaluate", "--model", f"k9={out}:9", "--h36m-npz", str(tmp_path / "h36m.npz"),
+                 "-o", str(tmp_path / "eval")]) == 2  # no component 9: an error message, exit 2

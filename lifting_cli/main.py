@@ -1,4 +1,7 @@
-"""The project's one command: ``lifting <subcommand>``; ``lifting <subcommand> --help`` for each."""
+"""The project's one command: ``lifting <subcommand>``; ``lifting <subcommand> --help`` for each.
+
+This module builds the parser and runs ``lift`` and ``import-authors-model``; :mod:`lifting_cli.fitting` and
+:mod:`lifting_cli.network` register the other subcommands."""
 from __future__ import annotations
 
 import argparse
@@ -8,33 +11,20 @@ import sys
 
 import numpy as np
 
-from .lift import DEFAULT_NOISE_2D
+import lifting
+from lifting.lift import DEFAULT_NOISE_2D
 
-
-SAMPLE_KEYPOINTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "sample_keypoints.json")
+#: the shipped sample of ``lifting lift --sample`` (made by scripts/make_sample.py)
+SAMPLE_KEYPOINTS = os.path.join(os.path.dirname(os.path.abspath(lifting.__file__)), "data", "sample_keypoints.json")
 
 
 def read_camera(spec):
-    """``--camera``: None/"upright" -> None (the upright camera); a JSON file holding a 3x3 world->camera rotation
-    (world y up) as ``R``, ``R_world_to_camera`` or ``camera.R_world_to_camera``."""
+    """``--camera``: None/"upright" -> None (the upright camera); else :func:`lifting.cameras.read_rotation_json`."""
     if spec is None or spec == "upright":
         return None
-    try:
-        with open(spec, encoding="utf-8") as f:
-            obj = json.load(f)
-    except OSError as e:
-        raise ValueError(f"--camera {spec}: cannot read ({e.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"--camera {spec}: not valid JSON ({e})") from None
-    if isinstance(obj, dict) and isinstance(obj.get("camera"), dict):
-        obj = obj["camera"]
-    R = obj.get("R", obj.get("R_world_to_camera")) if isinstance(obj, dict) else None
-    if R is None:
-        raise ValueError(f"--camera {spec}: no field 'R' or 'R_world_to_camera'")
-    R = np.asarray(R, np.float64)
-    if R.shape != (3, 3):
-        raise ValueError(f"--camera {spec}: field R must be 3x3, got shape {R.shape}")
-    return R
+    from lifting.cameras import read_rotation_json
+
+    return read_rotation_json(spec)
 
 
 def noise_2d_arg(text):
@@ -51,10 +41,10 @@ def noise_2d_arg(text):
 
 
 def _cmd_lift(args):
-    from . import skeleton
-    from .io import atomic_savez, atomic_write_text, read_keypoints
-    from .lift import STATUS_NAMES, Lifter
-    from .model import load_model
+    from lifting import skeleton
+    from lifting.files import atomic_savez, atomic_write_text, read_keypoints
+    from lifting.lift import STATUS_NAMES, Lifter
+    from lifting.model import load_model
 
     truth = None
     if args.sample:
@@ -106,7 +96,7 @@ def _cmd_lift(args):
         atomic_write_text(out, json.dumps({"joint_names": list(skeleton.JOINT_NAMES), "model": args.model or "default",
                                            "frames": frames}, indent=1))
     if args.plot:
-        from .plot import save_lift_figure
+        from lifting.plot import save_lift_figure
 
         i = args.plot_frame
         if not 0 <= i < len(res):
@@ -115,7 +105,7 @@ def _cmd_lift(args):
     bad = int(np.count_nonzero(res.status))
     print(f"lifted {len(res) - bad} of {len(res)} frames -> {out}" + (f" ({bad} not lifted: see status)" if bad else ""))
     if truth is not None:
-        from .metrics import mpjpe, p_mpjpe
+        from lifting.metrics import mpjpe, p_mpjpe
 
         ok = res.status == 0
         pred = res.pose3d_camera_mm[ok] - res.pose3d_camera_mm[ok][:, :1]
@@ -127,7 +117,7 @@ def _cmd_lift(args):
 
 
 def _cmd_import_authors(args):
-    from .model import import_authors_model
+    from lifting.model import import_authors_model
 
     m = import_authors_model(args.mat)
     m.save(args.output)
@@ -170,11 +160,11 @@ def build_parser():
     p.add_argument("-o", "--output", required=True, help="output .h5")
     p.set_defaults(func=_cmd_import_authors)
 
-    from model_fitting.cli import register as register_fitting
-    from tools.cli import register as register_tools
+    from .fitting import register as register_fitting
+    from .network import register as register_network
 
     register_fitting(sub)
-    register_tools(sub)
+    register_network(sub)
     return ap
 
 

@@ -1,4 +1,5 @@
-"""``lifting prototxt``, ``lifting convert-cpm``, ``lifting estimate``, ``lifting train``."""
+"""``lifting prototxt``, ``lifting convert-cpm``, ``lifting estimate``, ``lifting train`` (over :mod:`prototxt` and
+:mod:`tools`; train reads its poses with :mod:`model_fitting.data`)."""
 from __future__ import annotations
 
 import os
@@ -16,14 +17,14 @@ def _cmd_prototxt(args):
 
 
 def _cmd_convert(args):
-    from .convert import convert
+    from tools.convert import convert
 
     convert(args.cpm_prototxt, args.cpm_weights, args.target, args.output, order=args.joint_order)
     return 0
 
 
 def _cmd_estimate(args):
-    from .estimate import estimate
+    from tools.estimate import estimate
 
     box = [float(v) for v in args.box.split(",")] if args.box else None
     estimate(args.images, args.weights, args.prototxt, args.out, box=box, plot=not args.no_plot)
@@ -35,7 +36,7 @@ def _cmd_train(args):
 
     from model_fitting.data import load_h36m_npz
 
-    from .train import train
+    from tools.train import train
 
     poses, _, _ = load_h36m_npz(args.h36m_npz, args.subjects)
     h = train(args.prototxt, args.out, poses, args.iterations, base_lr=args.base_lr, snapshot_every=args.snapshot,
@@ -65,8 +66,8 @@ def register(sub):
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser("estimate", help="image(s) -> 2D joints and 3D pose (JSON + PNG)",
-                       description="Run the extended network on images: CPM preprocessing, forward, argmax with "
-                                   "sub-pixel refinement, final 3D lift.")
+                       description="Run the extended network on images: CPM preprocessing, forward, final 3D lift; "
+                                   "the 2D joints are the projection of the 3D pose (one solution).")
     p.add_argument("images", nargs="+")
     p.add_argument("--weights", help="trained or converted .caffemodel (see `lifting convert-cpm`)")
     p.add_argument("--prototxt", default=os.path.abspath(os.path.join(PROTO, "lifting_h36m_full_deploy.prototxt")))

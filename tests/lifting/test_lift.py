@@ -1,19 +1,10 @@
 import numpy as np
 import pytest
 
-from helpers import make_model, project, rotate, sample_poses
-from lifting.lift import (STATUS_DEGENERATE, STATUS_NONFINITE, STATUS_OK, STATUS_TOO_FEW_JOINTS, Lifter,
-                          ground_rotation)
-
-
-def wrap(d):
-    return np.angle(np.exp(1j * d))
-
-
-def test_ground_rotation_matches_eq2():
-    R = ground_rotation(np.pi / 2)
-    np.testing.assert_allclose(R, [[0, 0, 1], [0, 1, 0], [-1, 0, 0]], atol=1e-15)
-    assert ground_rotation(np.zeros(4)).shape == (4, 3, 3)
+from lifting.geometry import project, rotate_ground
+from lifting.lift import STATUS_DEGENERATE, STATUS_NONFINITE, STATUS_OK, STATUS_TOO_FEW_JOINTS, Lifter
+from lifting.synthetic import make_model, sample_poses
+from tests.helpers import wrap
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +15,7 @@ def model():
 @pytest.fixture(scope="module")
 def data(model):
     canon, a, theta, _ = sample_poses(model, 100, seed=5)
-    world = rotate(canon, theta)
+    world = rotate_ground(canon, theta)
     y = project(world, scale=250.0, offset=(320, 240))
     return canon, a, theta, world, y
 
@@ -79,7 +70,7 @@ def test_zero_weight_equals_missing(model, data):
 def test_mixture_picks_the_generating_component():
     model = make_model(K=3, J=3, seed=11, noise=1e-5)
     canon, a, theta, comp = sample_poses(model, 90, seed=2)
-    y = project(rotate(canon, theta), scale=100.0)
+    y = project(rotate_ground(canon, theta), scale=100.0)
     r = Lifter(model, refine=True).lift(y)
     assert np.mean(r.component == comp) > 0.95
 
@@ -124,7 +115,14 @@ def test_bad_weights_and_camera_are_refused(model, data):
         Lifter(model, camera=np.diag([1.0, 1.0, -1.0]))
 
 
-def test_single_frame_latency_path(model, data):
-    y = data[4][0]
-    r = Lifter(model).lift(y)
-    assert r.pose3d.shape == (1, 17, 3)
+def test_a_single_frame_is_lifted_as_its_row_of_a_batch(model, data):
+    y = data[4][:7].copy()
+    y[3, [2, 9]] = np.nan  # its own visibility pattern
+    lifter = Lifter(model)
+    batch = lifter.lift(y)
+    for i in (0, 3):
+        one = lifter.lift(y[i])  # (17, 2) in, a batch of one out
+        assert one.pose3d.shape == (1, 17, 3) and one.status.tolist() == [STATUS_OK]
+        np.testing.assert_allclose(one.pose3d[0], batch.pose3d[i], atol=1e-12)
+        np.testing.assert_allclose(one.reprojected[0], batch.reprojected[i], atol=1e-9)
+        assert one.angle[0] == batch.angle[i] and one.component[0] == batch.component[i]

@@ -7,8 +7,8 @@ import pytest
 
 caffe = pytest.importorskip("caffe")
 
-from conftest import shared_path
 from prototxt import generate
+from tests.helpers import shared_path
 from tools.convert import WeightFileError, convert, map_correspondence
 
 TARGET = os.path.join(generate.HERE, "lifting_h36m_full_deploy.prototxt")

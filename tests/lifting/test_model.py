@@ -4,10 +4,10 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import shared_path
-from helpers import make_model
 from lifting.lift import Lifter
 from lifting.model import ModelFileError, PoseModel, import_authors_model, load_model
+from lifting.synthetic import make_model
+from tests.helpers import shared_path
 
 
 def test_save_load_round_trip_is_exact_and_atomic(tmp_path):

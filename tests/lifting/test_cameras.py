@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from conftest import shared_path
 from lifting.cameras import CameraFileError, pitch_deg, read_h36m_cameras_json
+from tests.helpers import shared_path
 
 
 def test_fixture_frames_stand_on_the_floor_in_the_world():

@@ -3,10 +3,10 @@ import os
 import numpy as np
 import pytest
 
-from conftest import shared_path
 from lifting import skeleton
 from model_fitting.readers import (MotionFileError, parse_h36m_action, read_asf_amc, read_bvh, read_h36m_cdf,
                                    read_h36m_dataset, read_pose_array)
+from tests.helpers import shared_path
 
 
 # ---- Human3.6M CDF ---------------------------------------------------------------------------------------------
