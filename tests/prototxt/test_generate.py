@@ -4,11 +4,7 @@ Compared as parsed messages, not as text: protobuf's text printer orders a messa
 release to the next (4.25, which MediaPipe needs, by field number; 7.x by declaration), and Caffe reads either."""
 import os
 
-import pytest
-
-caffe = pytest.importorskip("caffe")
-
-from caffe.proto import caffe_pb2
+from caffe.proto import caffe_pb2  # set-up builds Caffe: a missing one must fail, never skip
 from google.protobuf import text_format
 
 from prototxt import generate

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-pytest.importorskip("mediapipe")
+import mediapipe  # noqa: F401,E402  (set-up installs it: a broken MediaPipe must fail, never skip)
 
 from lifting import skeleton
 from tests.helpers import shared_path

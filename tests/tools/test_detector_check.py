@@ -2,9 +2,8 @@
 import json
 
 import matplotlib.pyplot as plt
-import pytest
 
-pytest.importorskip("mediapipe")
+import mediapipe  # noqa: F401,E402  (set-up installs it: a broken MediaPipe must fail, never skip)
 
 from lifting.model import load_model
 from tests.helpers import shared_path

@@ -87,7 +87,6 @@ def test_cli_network_path_needs_weights_and_refuses_videos(tmp_path, capsys):
 
 
 def test_cli_network_path_centres_the_cpm_crop_on_mediapipes_person_box(tmp_path):
-    pytest.importorskip("mediapipe")
     from lifting_cli.main import main
 
     folder = shared_path("data", "h36m_fixture")

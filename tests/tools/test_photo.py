@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-pytest.importorskip("mediapipe")
+import mediapipe  # noqa: F401,E402  (set-up installs it: a broken MediaPipe must fail, never skip)
 
 from lifting import skeleton
 from lifting.lift import Lifter

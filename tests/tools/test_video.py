@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-pytest.importorskip("mediapipe")
+import mediapipe  # noqa: F401,E402  (set-up installs it: a broken MediaPipe must fail, never skip)
 
 from lifting.lift import Lifter
 from lifting.model import load_model
