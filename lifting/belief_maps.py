@@ -12,7 +12,8 @@ from . import skeleton
 from .lift import DEFAULT_NOISE_2D, Lifter, group_rows
 
 
-def render_belief_maps(points, height, width, sigma=1.0, weights=None, subpixel=False, dtype=np.float32):
+def render_belief_maps(points, height, width, sigma=1.0, weights=None, subpixel=False, dtype=np.float32, cutoff=0.0,
+                       off_grid_tails=False):
     """Eq. (7) followed by a Gaussian filter, batched.
 
     A one-hot map at the (rounded) joint location convolved with a Gaussian of standard deviation ``sigma`` (map
@@ -24,9 +25,13 @@ def render_belief_maps(points, height, width, sigma=1.0, weights=None, subpixel=
         sigma: Gaussian standard deviation in map pixels (> 0).
         weights: optional ``(N, J)``; joints with weight 0 (or non-finite points) give an empty map.
         subpixel: centre the Gaussian on the exact location instead of the rounded pixel.
+        cutoff: values below it are set to 0 (CPM's labels: 0.01).
+        off_grid_tails: a joint off the grid still gives the tail of its Gaussian that falls on the grid (CPM's
+            labels) instead of an empty map.
 
     Returns:
-        ``(N, J, height, width)`` maps of ``dtype``. Joints whose rounded location is off the grid give an empty map.
+        ``(N, J, height, width)`` maps of ``dtype``. Joints whose rounded location is off the grid give an empty map
+        (unless ``off_grid_tails``).
     """
     pts = np.asarray(points, np.float64)
     if pts.ndim != 3 or pts.shape[-1] != 2:
@@ -40,14 +45,18 @@ def render_belief_maps(points, height, width, sigma=1.0, weights=None, subpixel=
         valid &= np.asarray(weights) > 0
     p = np.where(valid[..., None], pts, 0.0)
     c = p if subpixel else np.round(p)
-    valid &= (c[..., 0] >= -0.5) & (c[..., 0] <= width - 0.5) & (c[..., 1] >= -0.5) & (c[..., 1] <= height - 0.5)
-    if not subpixel:
-        valid &= (c[..., 0] >= 0) & (c[..., 0] <= width - 1) & (c[..., 1] >= 0) & (c[..., 1] <= height - 1)
+    if not off_grid_tails:
+        valid &= (c[..., 0] >= -0.5) & (c[..., 0] <= width - 0.5) & (c[..., 1] >= -0.5) & (c[..., 1] <= height - 0.5)
+        if not subpixel:
+            valid &= (c[..., 0] >= 0) & (c[..., 0] <= width - 1) & (c[..., 1] >= 0) & (c[..., 1] <= height - 1)
     inv = 1.0 / (2.0 * sigma * sigma)
     gx = np.exp(-((np.arange(width) - c[..., 0:1]) ** 2) * inv).astype(dtype)  # (N, J, W)
     gy = np.exp(-((np.arange(height) - c[..., 1:2]) ** 2) * inv).astype(dtype)  # (N, J, H)
     gy *= valid[..., None]
-    return gy[..., :, None] * gx[..., None, :]
+    maps = gy[..., :, None] * gx[..., None, :]
+    if cutoff > 0:
+        maps[maps < cutoff] = 0
+    return maps
 
 
 def background_map(joint_maps):
