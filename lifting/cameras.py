@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .files import read_json
+from .files import open_h5, read_json
 
 #: the four Human3.6M camera ids, in the dataset's order (``camera1`` .. ``camera4`` of ``cameras.h5``)
 H36M_CAMERA_IDS = ("54138969", "55011271", "58860488", "60457274")
@@ -118,17 +118,9 @@ def read_h36m_cameras_h5(path) -> dict[tuple[str, str], Camera]:
     The stored ``R`` is the transpose of the world-to-camera rotation: their loader transposes it on reading and then
     uses ``X_cam = R (X_world - T)`` (``load_camera_params``: ``R = hf[...][:].T``). So, as in the JSON layout,
     ``X_cam = R_file^T (X_world - T)`` and ``Camera.R = R_file^T``."""
-    import h5py
-
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise CameraFileError(f"{path}: no such camera file")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as e:
-        raise CameraFileError(f"{path}: not a readable HDF5 file ({e})") from None
     out = {}
-    with f:
+    with open_h5(path, CameraFileError, "HDF5 camera file") as f:
         subjects = sorted(k for k in f.keys() if k.startswith("subject"))
         if not subjects:
             raise CameraFileError(f"{path}: no group 'subject<n>' (found {sorted(f.keys())[:10]})")

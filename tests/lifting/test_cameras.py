@@ -8,23 +8,10 @@ import pytest
 
 from lifting.cameras import (H36M_CAMERA_IDS, CameraFileError, pitch_deg, read_h36m_cameras, read_h36m_cameras_h5,
                              read_h36m_cameras_json, rotate_about_optical_axis)
+from tests.h36m_tree import write_martinez_h5
 from tests.helpers import shared_path
 
 FIXTURE_CAMERAS = ("data", "h36m_fixture", "cameras.json")
-
-
-def write_martinez_h5(path, cameras):
-    """``cameras`` ({(subject, id): Camera}) in the layout of the Martinez et al. ``cameras.h5``: groups
-    ``subject{n}/camera{m}`` (m = 1..4 in the order of ``H36M_CAMERA_IDS``) holding ``R`` as stored there (the
-    transpose of world -> camera), ``T (3, 1)`` mm, ``f``, ``c``, ``k``, ``p`` as column vectors and ``Name`` as
-    character codes."""
-    with h5py.File(path, "w") as f:
-        for (subj, cid), cam in cameras.items():
-            g = f.create_group(f"subject{subj[1:]}/camera{H36M_CAMERA_IDS.index(cid) + 1}")
-            g["R"] = cam.R.T
-            for key in ("T", "f", "c", "k", "p"):
-                g[key] = getattr(cam, key).reshape(-1, 1)
-            g["Name"] = np.frombuffer(cid.encode(), np.uint8)  # their loader: "".join(chr(item) for item in name)
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +93,7 @@ def test_h5_errors_name_file_and_field(tmp_path, json_cameras):
     with pytest.raises(CameraFileError, match=r"subject1/camera1: field 'T' must hold 3 finite values"):
         read_h36m_cameras_h5(path)
     (tmp_path / "junk.h5").write_bytes(b"not hdf5")
-    with pytest.raises(CameraFileError, match="junk.h5: not a readable HDF5 file"):
+    with pytest.raises(CameraFileError, match="junk.h5: not a readable HDF5 camera file"):
         read_h36m_cameras_h5(tmp_path / "junk.h5")
     with h5py.File(tmp_path / "empty.h5", "w"):
         pass
