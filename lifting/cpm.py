@@ -8,6 +8,7 @@ Window: ``size x size`` network input (368 for the full net); belief-map pixel `
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -25,10 +26,18 @@ BOX_FILL = 0.8
 
 def centre_map(size, sigma=21.0, centre=None):
     """CPM's centre map: a Gaussian (peak 1, ``sigma`` window pixels) at ``centre`` (x, y) (default the window
-    centre), ``(size, size)`` float32."""
+    centre), ``(size, size)`` float32, read-only (the last few are cached: training asks for the same one for every
+    sample)."""
     cx, cy = ((size - 1) / 2, (size - 1) / 2) if centre is None else centre
+    return _centre_map(int(size), float(sigma), float(cx), float(cy))
+
+
+@functools.lru_cache(maxsize=8)
+def _centre_map(size, sigma, cx, cy):
     g = np.arange(size, dtype=np.float64)
-    return np.exp(-((g[:, None] - cy) ** 2 + (g[None, :] - cx) ** 2) / (2 * sigma**2)).astype(np.float32)
+    m = np.exp(-((g[:, None] - cy) ** 2 + (g[None, :] - cx) ** 2) / (2 * sigma**2)).astype(np.float32)
+    m.flags.writeable = False
+    return m
 
 
 def map_to_window(points_map):
@@ -41,9 +50,13 @@ def window_to_map(points_window):
     return (np.asarray(points_window) - (STRIDE - 1) / 2) / STRIDE
 
 
-def pixels_to_input(image_bgr):
-    """8-bit ``(H, W, 3)`` BGR -> ``(3, H, W)`` float32 network pixels ``(v - 128) / 256``."""
-    return (np.asarray(image_bgr, np.float32).transpose(2, 0, 1) - 128.0) / 256.0
+def pixels_to_input(image_bgr, out=None):
+    """8-bit ``(H, W, 3)`` BGR -> ``(3, H, W)`` float32 network pixels ``(v - 128) / 256`` (into ``out``)."""
+    img = np.asarray(image_bgr)
+    out = np.empty((3,) + img.shape[:2], np.float32) if out is None else out
+    np.subtract(img.transpose(2, 0, 1), np.float32(128), out=out, dtype=np.float32)
+    out *= np.float32(1 / 256)
+    return out
 
 
 def label_maps(points, visible, size, sigma=7.0):

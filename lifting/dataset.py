@@ -115,7 +115,7 @@ class PreparedDataset:
         if len(counts) == 0 or counts.sum() == 0:
             raise DatasetError(f"{self.folder}: the dataset holds no sample")
         self.offsets = np.concatenate([[0], np.cumsum(counts)])
-        self._open = {}
+        self._open, self._label_cache = {}, {}
         for path, n in zip(self.shards, counts):  # every shard is there and as long as the manifest says
             f = self._file(path)
             for name in ("jpeg",) + tuple(FIELDS):
@@ -129,11 +129,11 @@ class PreparedDataset:
         return int(self.offsets[-1])
 
     def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if k != "_open"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_open", "_label_cache")}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._open = {}
+        self._open, self._label_cache = {}, {}
 
     def _file(self, path):
         key = (os.getpid(), path)
@@ -148,13 +148,20 @@ class PreparedDataset:
         s = int(np.searchsorted(self.offsets, i, side="right") - 1)
         return self.shards[s], int(i - self.offsets[s])
 
+    def _labels(self, path):
+        """The small per-sample arrays of a shard, read whole once (about 240 bytes a sample)."""
+        if path not in self._label_cache:
+            f = self._file(path)
+            self._label_cache[path] = {k: f[k][()] for k in ("joints2d", "visible", "objpos", "box", "E")}
+        return self._label_cache[path]
+
     def sample(self, i):
         """dict(jpeg bytes, joints2d (17, 2), visible (17,), objpos (2,), box, E (3, 3))."""
         path, j = self.locate(i)
-        f = self._file(path)
-        return {"jpeg": f["jpeg"][j].tobytes(), "joints2d": f["joints2d"][j].astype(np.float64),
-                "visible": f["visible"][j], "objpos": f["objpos"][j].astype(np.float64), "box": float(f["box"][j]),
-                "E": f["E"][j]}
+        a = self._labels(path)
+        return {"jpeg": self._file(path)["jpeg"][j].tobytes(), "joints2d": a["joints2d"][j].astype(np.float64),
+                "visible": a["visible"][j], "objpos": a["objpos"][j].astype(np.float64), "box": float(a["box"][j]),
+                "E": a["E"][j]}
 
     def meta(self, i):
         """dict(subject, action, sequence, camera, frame, joints3d_camera_mm (17, 3), crop_transform (3,))."""
@@ -167,4 +174,4 @@ class PreparedDataset:
     def close(self):
         for f in self._open.values():
             f.close()
-        self._open = {}
+        self._open, self._label_cache = {}, {}
