@@ -176,6 +176,15 @@ def rotate_about_optical_axis(E, degrees):
     return Rz @ np.asarray(E, np.float64)
 
 
+def camera_roll(E):
+    """The roll of cameras ``E (..., 3, 3)`` about their optical axes, degrees: ``E = rotate_about_optical_axis(E0,
+    roll)`` with ``E0`` level (its x axis horizontal, ``E0[0, 1] = 0``, and world up pointing up in the image,
+    ``E0[1, 1] < 0``). A camera looking straight down or up has roll 0."""
+    E = np.asarray(E, np.float64)
+    a, b = E[..., 0, 1], E[..., 1, 1]
+    return np.where(np.hypot(a, b) > 1e-9, np.degrees(np.arctan2(-a, -b)), 0.0)
+
+
 def read_rotation_json(path, what="--camera"):
     """A JSON file holding one 3x3 world->camera rotation ``E`` (our y-up world) as ``R``, ``R_world_to_camera`` or
     ``camera.R_world_to_camera`` (the shipped sample's layout) -> ``(3, 3)``."""
