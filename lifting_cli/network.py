@@ -19,7 +19,8 @@ def _cmd_prototxt(args):
 def _cmd_convert(args):
     from tools.convert import convert
 
-    convert(args.cpm_prototxt, args.cpm_weights, args.target, args.output, order=args.joint_order)
+    convert(args.cpm_prototxt, args.cpm_weights, args.target, args.output, order=args.joint_order,
+            new_layers=args.new_layers)
     return 0
 
 
@@ -77,13 +78,17 @@ def register(sub):
     p.set_defaults(func=_cmd_prototxt)
 
     p = sub.add_parser("convert-cpm", help="original CPM weights -> initial weights of the extended net",
-                       description="Copy/remap original CPM weights (MPI or LSP/LEEDS order) into a caffemodel "
-                                   "for the extended Human3.6M net; prints what was copied, remapped, initialised.")
+                       description="Copy original CPM weights (MPI or LSP/LEEDS order) into a caffemodel for the "
+                                   "extended Human3.6M net; the layers whose shape changes are initialised randomly "
+                                   "(the paper) or remapped by joint; prints what was copied, remapped, initialised.")
     p.add_argument("--cpm-prototxt", required=True, help="the CPM deploy prototxt the weights belong to")
     p.add_argument("--cpm-weights", required=True, help="CPM .caffemodel (e.g. pose_iter_985000_addLEEDS)")
     p.add_argument("--target", default=os.path.abspath(os.path.join(PROTO, "lifting_h36m_full_train.prototxt")),
                    help="target net prototxt (default: the extended full train net)")
     p.add_argument("--joint-order", choices=("mpi", "lsp"), default="mpi", help="joint order of the CPM maps")
+    p.add_argument("--new-layers", choices=("random", "remap"), default="random",
+                   help="the layers whose shape changes with the joint count (conv7_stage1_new, Mconv1/5_stageN_new): "
+                        "random as in the paper (default), or remap: copy CPM's filters of the corresponding joints")
     p.add_argument("-o", "--output", required=True, help="output .caffemodel")
     p.set_defaults(func=_cmd_convert)
 
