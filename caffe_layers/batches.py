@@ -9,7 +9,7 @@ with batch ``world_size * B`` would see. A sample's augmentation is drawn from `
 depend on the number of workers or on how fast they run, and a run resumed at iteration ``k`` sees the batches of an
 uninterrupted one.
 
-Sample: the JPEG crop decoded (BGR), one affine warp (cubic, grey border, as CPM) into the ``crop x crop`` window,
+Sample: the JPEG crop decoded (BGR), one affine warp (cubic as CPM, or linear; grey border) into the ``crop x crop`` window,
 pixels ``(v - 128) / 256``, the centre map as the 4th channel; labels on the stride-8 grid (:func:`lifting.cpm.label_maps`);
 the camera ``E`` turned about the optical axis by the image rotation.
 """
@@ -58,9 +58,10 @@ class SampleOrder:
         return np.array([self._perm(int(p // self.n))[p % self.n] for p in positions], np.int64)
 
 
-def make_sample(dataset, index, aug, rng=None):
+def make_sample(dataset, index, aug, rng=None, data=None, label=None):
     """One sample, augmented with ``rng`` (None: no augmentation, scale 1, no rotation) ->
-    ``(data (4, c, c), label (18, c/8, c/8), E (3, 3), joints2d (17, 2) window pixels)``."""
+    ``(data (4, c, c), label (18, c/8, c/8), E (3, 3), joints2d (17, 2) window pixels)``; ``data`` and ``label`` are
+    written into the given arrays where given (a batch's rows: no allocation, no copy)."""
     import cv2
 
     s = dataset.sample(index)
@@ -70,13 +71,18 @@ def make_sample(dataset, index, aug, rng=None):
         raise ValueError(f"{path}: field 'jpeg' of sample {j} cannot be decoded")
     mult, deg, shift = aug.draw(rng) if rng is not None else (1.0, 0.0, np.zeros(2))
     M = aug.window(s["objpos"], s["box"], mult, deg, shift)
-    win = cv2.warpAffine(img, M, (aug.crop, aug.crop), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
+    flags = cv2.INTER_CUBIC if aug.interpolation == "cubic" else cv2.INTER_LINEAR
+    win = cv2.warpAffine(img, M, (aug.crop, aug.crop), flags=flags, borderMode=cv2.BORDER_CONSTANT,
                          borderValue=(128, 128, 128))
     joints = apply_affine(M, s["joints2d"])
-    data = np.empty((4, aug.crop, aug.crop), np.float32)
+    data = np.empty((4, aug.crop, aug.crop), np.float32) if data is None else data
     pixels_to_input(win, out=data[:3])
     data[3] = centre_map(aug.crop, aug.sigma_center, apply_affine(M, s["objpos"]))
-    label = label_maps(joints[None], s["visible"][None], aug.crop, aug.sigma)[0]
+    maps = label_maps(joints[None], s["visible"][None], aug.crop, aug.sigma)[0]
+    if label is None:
+        label = maps
+    else:
+        label[...] = maps
     return data, label, aug.camera(s["E"], deg), joints
 
 
@@ -92,7 +98,7 @@ def make_batch(dataset, order, aug, positions, seed, augment=True, out=None):
     index = order(positions)
     for k, (p, i) in enumerate(zip(positions, index)):
         rng = np.random.default_rng([int(seed), int(p)]) if augment else None
-        out["data"][k], out["label"][k], E, joints[k] = make_sample(dataset, int(i), aug, rng)
+        _, _, E, joints[k] = make_sample(dataset, int(i), aug, rng, out["data"][k], out["label"][k])
         out["camera"][k] = E.reshape(9)
     return {**out, "joints2d": joints, "index": index}
 
