@@ -192,6 +192,11 @@ class GradientAverager:
             self.shm.unlink()
 
 
+def _data_layers(net):
+    """The H36MDataLayer objects of a net (Python layers with a batch loader; tools does not import caffe_layers)."""
+    return [layer for layer in net.layers if hasattr(layer, "loader") and callable(getattr(layer, "seek", None))]
+
+
 def _loss(net):
     return sum(float(net.blobs[k].data) for k in net.outputs if k.startswith("loss"))
 
@@ -201,7 +206,6 @@ def _run_rank(rank, cfg, sync=None):
     import caffe
     from tqdm import tqdm
 
-    from caffe_layers.data import H36MDataLayer
     from lifting.files import atomic_write_text
 
     from .train import fusion_names, new_history, plot_history, record, resumed_history
@@ -222,9 +226,8 @@ def _run_rank(rank, cfg, sync=None):
     if cfg["fusion_init"] is not None and not cfg["resume"]:
         for k in fusion_names(net):
             net.params[k][0].data[...] = cfg["fusion_init"]
-    for layer in net.layers:
-        if isinstance(layer, H36MDataLayer):
-            layer.seek(solver.iter)  # a resumed run continues with the batch of its iteration
+    for layer in _data_layers(net):
+        layer.seek(solver.iter)  # a resumed run continues with the batch of its iteration
     averager = None
     if sync is not None:
         averager = GradientAverager(sync["name"], rank, len(cfg["devices"]), sync["barrier"], net)
@@ -253,9 +256,8 @@ def _run_rank(rank, cfg, sync=None):
             atomic_write_text(log_path, json.dumps(history))
             plot_history(history, os.path.join(cfg["out"], "loss.png"), fusion_names(net))
     finally:
-        for layer in net.layers:
-            if isinstance(layer, H36MDataLayer):
-                layer.loader.close()
+        for layer in _data_layers(net):
+            layer.loader.close()
         if averager:
             averager.close()
     return history
