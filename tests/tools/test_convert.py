@@ -100,3 +100,14 @@ def test_mismatched_caffemodel_is_refused(cpm_weights, tmp_path):
     net.save(str(path))
     with pytest.raises(WeightFileError, match="do not match|is missing"):
         convert(proto, path, TARGET, tmp_path / "x.caffemodel", log=None)
+
+
+def test_command_line_new_layers_option(cpm_weights, tmp_path, capsys):
+    from lifting_cli.main import main
+
+    proto, weights, _ = cpm_weights
+    out = tmp_path / "remapped.caffemodel"
+    assert main(["convert-cpm", "--cpm-prototxt", proto, "--cpm-weights", weights, "--target", TARGET,
+                 "--new-layers", "remap", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "'remapped': 17" in text and out.exists()
