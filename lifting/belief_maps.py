@@ -9,10 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 from . import skeleton
-from .lift import DEFAULT_NOISE_2D, Lifter, group_rows
+from .cameras import camera_roll, rotate_about_optical_axis
+from .lift import DEFAULT_NOISE_2D, Lifter
 
 
-def render_belief_maps(points, height, width, sigma=1.0, weights=None, subpixel=False, dtype=np.float32):
+def render_belief_maps(points, height, width, sigma=1.0, weights=None, subpixel=False, dtype=np.float32, cutoff=0.0,
+                       off_grid_tails=False):
     """Eq. (7) followed by a Gaussian filter, batched.
 
     A one-hot map at the (rounded) joint location convolved with a Gaussian of standard deviation ``sigma`` (map
@@ -24,9 +26,13 @@ def render_belief_maps(points, height, width, sigma=1.0, weights=None, subpixel=
         sigma: Gaussian standard deviation in map pixels (> 0).
         weights: optional ``(N, J)``; joints with weight 0 (or non-finite points) give an empty map.
         subpixel: centre the Gaussian on the exact location instead of the rounded pixel.
+        cutoff: values below it are set to 0 (CPM's labels: 0.01).
+        off_grid_tails: a joint off the grid still gives the tail of its Gaussian that falls on the grid (CPM's
+            labels) instead of an empty map.
 
     Returns:
-        ``(N, J, height, width)`` maps of ``dtype``. Joints whose rounded location is off the grid give an empty map.
+        ``(N, J, height, width)`` maps of ``dtype``. Joints whose rounded location is off the grid give an empty map
+        (unless ``off_grid_tails``).
     """
     pts = np.asarray(points, np.float64)
     if pts.ndim != 3 or pts.shape[-1] != 2:
@@ -40,14 +46,18 @@ def render_belief_maps(points, height, width, sigma=1.0, weights=None, subpixel=
         valid &= np.asarray(weights) > 0
     p = np.where(valid[..., None], pts, 0.0)
     c = p if subpixel else np.round(p)
-    valid &= (c[..., 0] >= -0.5) & (c[..., 0] <= width - 0.5) & (c[..., 1] >= -0.5) & (c[..., 1] <= height - 0.5)
-    if not subpixel:
-        valid &= (c[..., 0] >= 0) & (c[..., 0] <= width - 1) & (c[..., 1] >= 0) & (c[..., 1] <= height - 1)
+    if not off_grid_tails:
+        valid &= (c[..., 0] >= -0.5) & (c[..., 0] <= width - 0.5) & (c[..., 1] >= -0.5) & (c[..., 1] <= height - 0.5)
+        if not subpixel:
+            valid &= (c[..., 0] >= 0) & (c[..., 0] <= width - 1) & (c[..., 1] >= 0) & (c[..., 1] <= height - 1)
     inv = 1.0 / (2.0 * sigma * sigma)
     gx = np.exp(-((np.arange(width) - c[..., 0:1]) ** 2) * inv).astype(dtype)  # (N, J, W)
     gy = np.exp(-((np.arange(height) - c[..., 1:2]) ** 2) * inv).astype(dtype)  # (N, J, H)
     gy *= valid[..., None]
-    return gy[..., :, None] * gx[..., None, :]
+    maps = gy[..., :, None] * gx[..., None, :]
+    if cutoff > 0:
+        maps[maps < cutoff] = 0
+    return maps
 
 
 def background_map(joint_maps):
@@ -112,6 +122,8 @@ class MapLifter:
     """
 
     CONFIDENCE = ("none", "binary", "peak")
+    #: level cameras whose Lifter is kept (a training set has a few dozen)
+    MAX_LIFTERS = 64
 
     def __init__(self, model, num_angles=80, refine=False, camera=None, sigma=1.0, subpixel=False,
                  joint_channels=None, background_channel=skeleton.NUM_JOINTS, noise_2d=DEFAULT_NOISE_2D,
@@ -131,7 +143,7 @@ class MapLifter:
         self.confidence = confidence
         self.min_confidence = float(min_confidence)
         self.default_lifter = self._make_lifter(None if camera is None else np.asarray(camera, np.float64))
-        self._lifters = {}
+        self._lifters = []
 
     def check_channels(self, channels):
         """Raise ValueError unless maps with ``channels`` channels hold every channel this lifter reads and writes."""
@@ -143,10 +155,15 @@ class MapLifter:
         return Lifter(self.model, camera=cam, num_angles=self.num_angles, refine=self.refine, noise_2d=self.noise_2d)
 
     def _lifter(self, cam):
-        key = np.round(cam, 9).tobytes()
-        if key not in self._lifters:
-            self._lifters[key] = self._make_lifter(cam.reshape(3, 3))
-        return self._lifters[key]
+        """The Lifter of camera ``cam (9,)``: a kept one whose camera agrees to 1e-5 (float32 camera blobs), else a
+        new one (the oldest is dropped beyond ``MAX_LIFTERS``)."""
+        for key, lifter in self._lifters:
+            if np.abs(key - cam).max() < 1e-5:
+                return lifter
+        if len(self._lifters) >= self.MAX_LIFTERS:
+            self._lifters.pop(0)
+        self._lifters.append((cam.copy(), self._make_lifter(cam.reshape(3, 3))))
+        return self._lifters[-1][1]
 
     def weights(self, peaks):
         """Per-joint lifting weights ``(N, 17)`` from the map peaks ``(N, 17)`` (see ``confidence``)."""
@@ -165,13 +182,22 @@ class MapLifter:
         wts = self.weights(peaks)
         pose = np.full((n, skeleton.NUM_JOINTS, 3), np.nan)
         reproj = pts.copy()
-        groups = [(None, np.arange(n))] if cameras is None else group_rows(np.round(cameras, 9))
-        for cam, idx in groups:
-            lifter = self.default_lifter if cam is None else self._lifter(cam)
-            res = lifter.lift(pts[idx], wts[idx])
+        if cameras is None:
+            groups, turn, level = [(self.default_lifter, np.arange(n))], np.tile(np.eye(2), (n, 1, 1)), pts
+        else:  # each camera = a level camera turned about its optical axis: lift the turned-back points with the
+            # level camera (the same problem, exactly), so in-plane rotations share one precomputed Lifter
+            cams = np.asarray(cameras, np.float64).reshape(n, 3, 3)
+            roll = camera_roll(cams)
+            turn = rotate_about_optical_axis(np.eye(3), roll)[:, :2, :2]  # points of E = turn @ points of level E
+            level = np.einsum("nji,nlj->nli", turn, pts)
+            lifters = [self._lifter(c) for c in rotate_about_optical_axis(cams, -roll).reshape(n, 9)]
+            ids = np.array([id(lf) for lf in lifters])
+            groups = [(lifters[i], np.flatnonzero(ids == ids[i])) for i in np.unique(ids, return_index=True)[1]]
+        for lifter, idx in groups:
+            res = lifter.lift(level[idx], wts[idx])
             ok = res.status == 0
             pose[idx[ok]] = res.pose3d_mm[ok]
-            reproj[idx[ok]] = res.reprojected[ok]
+            reproj[idx[ok]] = np.einsum("nij,nlj->nli", turn[idx[ok]], res.reprojected[ok])
         out = np.zeros(maps.shape, np.float32)
         jm = render_belief_maps(reproj, h, w, sigma=self.sigma)
         out[:, self.joints] = jm

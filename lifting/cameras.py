@@ -1,4 +1,5 @@
-"""Real cameras: the Human3.6M camera JSON layout, the rotation ``E`` that the lifter takes, and pinhole projection.
+"""Real cameras: the two Human3.6M camera file layouts (the JSON of ``h36m_fixture/cameras.json`` and the
+``cameras.h5`` of the Martinez et al. baseline), the rotation ``E`` that the lifter takes, and pinhole projection.
 
 Frames: Human3.6M's world is z up (metres in the file); ours is y up (:func:`lifting.model.z_up_to_y_up`,
 ``(x, y, z) -> (x, z, -y)``). A camera's ``R`` maps world to camera axes (x right, y down, z forward) and
@@ -12,8 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .files import read_json
+from .files import open_h5, read_json
 
+#: the four Human3.6M camera ids, in the dataset's order (``camera1`` .. ``camera4`` of ``cameras.h5``)
+H36M_CAMERA_IDS = ("54138969", "55011271", "58860488", "60457274")
 #: y-up (ours) -> z-up (Human3.6M, CMU) axes: the inverse of ``(x, y, z) -> (x, z, -y)``
 Y_UP_TO_Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 
@@ -68,6 +71,12 @@ def _field(obj, key, shape, where):
     return a
 
 
+def _rotation(R, where):
+    if np.abs(R @ R.T - np.eye(3)).max() > 1e-5 or np.linalg.det(R) < 0:
+        raise CameraFileError(f"{where}: field 'R' is not a rotation")
+    return R
+
+
 def read_h36m_cameras_json(path) -> dict[tuple[str, str], Camera]:
     """The layout of ``h36m_fixture/cameras.json``: ``{subject: {camera_id: {R, T_m, f, c, k, p, width, height,
     name}}}`` -> ``{(subject, camera_id): Camera}`` (``T`` converted to mm).
@@ -88,14 +97,92 @@ def read_h36m_cameras_json(path) -> dict[tuple[str, str], Camera]:
             raise CameraFileError(f"{path}: {subj}: expected an object of cameras")
         for cid, c in cams.items():
             where = f"{path}: {subj}/{cid}"
-            R = _field(c, "R", (3, 3), where).T
-            if np.abs(R @ R.T - np.eye(3)).max() > 1e-5 or np.linalg.det(R) < 0:
-                raise CameraFileError(f"{where}: field 'R' is not a rotation")
+            R = _rotation(_field(c, "R", (3, 3), where).T, where)
             out[(subj, cid)] = Camera(R=R, T=_field(c, "T_m", (3,), where) * 1000.0, f=_field(c, "f", (2,), where),
                                       c=_field(c, "c", (2,), where), k=_field(c, "k", (3,), where),
                                       p=_field(c, "p", (2,), where), width=int(c.get("width", 1000)),
                                       height=int(c.get("height", 1002)), name=str(c.get("name", cid)))
     return out
+
+
+#: image size (width, height) of each Human3.6M camera; ``cameras.h5`` does not store it
+H36M_IMAGE_SIZE = {"54138969": (1000, 1002), "55011271": (1000, 1000), "58860488": (1000, 1000),
+                   "60457274": (1000, 1002)}
+
+
+def read_h36m_cameras_h5(path) -> dict[tuple[str, str], Camera]:
+    """The ``cameras.h5`` layout of the Martinez et al. baseline: ``subject{n}/camera{m}/{R, T, f, c, k, p, Name}``
+    (``T (3, 1)`` camera centre in mm, ``f``, ``c (2, 1)``, ``k (3, 1)``, ``p (2, 1)``, ``Name`` the camera id as
+    character codes) -> ``{("S<n>", camera_id): Camera}``.
+
+    The stored ``R`` is the transpose of the world-to-camera rotation: their loader transposes it on reading and then
+    uses ``X_cam = R (X_world - T)`` (``load_camera_params``: ``R = hf[...][:].T``). So, as in the JSON layout,
+    ``X_cam = R_file^T (X_world - T)`` and ``Camera.R = R_file^T``."""
+    path = os.fspath(path)
+    out = {}
+    with open_h5(path, CameraFileError, "HDF5 camera file") as f:
+        subjects = sorted(k for k in f.keys() if k.startswith("subject"))
+        if not subjects:
+            raise CameraFileError(f"{path}: no group 'subject<n>' (found {sorted(f.keys())[:10]})")
+        for sg in subjects:
+            subj = "S" + sg[len("subject"):]
+            for cg in sorted(f[sg].keys()):
+                g = f[sg][cg]
+                where = f"{path}: {sg}/{cg}"
+                fields = {}
+                for key, shape in (("R", (3, 3)), ("T", (3,)), ("f", (2,)), ("c", (2,)), ("k", (3,)), ("p", (2,))):
+                    if key not in g:
+                        raise CameraFileError(f"{where}: field {key!r} is missing")
+                    a = np.asarray(g[key][()], np.float64)
+                    if a.size != int(np.prod(shape)) or not np.all(np.isfinite(a)):
+                        raise CameraFileError(f"{where}: field {key!r} must hold {int(np.prod(shape))} finite values, "
+                                              f"got shape {a.shape}")
+                    fields[key] = a.reshape(shape)
+                if "Name" not in g:
+                    raise CameraFileError(f"{where}: field 'Name' is missing")
+                name = np.asarray(g["Name"][()]).reshape(-1)
+                cid = "".join(chr(int(v)) for v in name) if name.dtype.kind in "iuf" else \
+                    b"".join(v if isinstance(v, bytes) else str(v).encode() for v in name).decode()
+                if cid not in H36M_IMAGE_SIZE:
+                    raise CameraFileError(f"{where}: field 'Name' is {cid!r}, not a Human3.6M camera id "
+                                          f"{H36M_CAMERA_IDS}")
+                R = _rotation(fields["R"].T, where)
+                w, h = H36M_IMAGE_SIZE[cid]
+                out[(subj, cid)] = Camera(R=R, T=fields["T"], f=fields["f"], c=fields["c"], k=fields["k"],
+                                          p=fields["p"], width=w, height=h, name=cg)
+    return out
+
+
+def read_h36m_cameras(path) -> dict[tuple[str, str], Camera]:
+    """Either Human3.6M camera layout, by extension: ``.json`` (:func:`read_h36m_cameras_json`) or ``.h5``/``.hdf5``
+    (:func:`read_h36m_cameras_h5`)."""
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    if ext == ".json":
+        return read_h36m_cameras_json(path)
+    if ext in (".h5", ".hdf5"):
+        return read_h36m_cameras_h5(path)
+    raise CameraFileError(f"{path}: unknown camera file type {ext!r} (use the .json or the cameras.h5 layout)")
+
+
+def rotate_about_optical_axis(E, degrees):
+    """The camera rotation seen after the image is rotated in its plane: image points ``(x, y)`` (pixels, y down)
+    turned by ``degrees`` about any centre, ``[x', y'] = [[cos, sin], [-sin, cos]] [x, y]`` (counter-clockwise on the
+    screen for positive degrees, OpenCV's ``getRotationMatrix2D`` convention), are the weak-perspective image of
+    the same 3D pose seen by ``blockdiag(that 2x2, 1) @ E``. ``E (..., 3, 3)``, ``degrees (...)``."""
+    a = np.radians(np.asarray(degrees, np.float64))
+    c, s = np.cos(a), np.sin(a)
+    z, o = np.zeros_like(c), np.ones_like(c)
+    Rz = np.stack([np.stack([c, s, z], -1), np.stack([-s, c, z], -1), np.stack([z, z, o], -1)], -2)
+    return Rz @ np.asarray(E, np.float64)
+
+
+def camera_roll(E):
+    """The roll of cameras ``E (..., 3, 3)`` about their optical axes, degrees: ``E = rotate_about_optical_axis(E0,
+    roll)`` with ``E0`` level (its x axis horizontal, ``E0[0, 1] = 0``, and world up pointing up in the image,
+    ``E0[1, 1] < 0``). A camera looking straight down or up has roll 0."""
+    E = np.asarray(E, np.float64)
+    a, b = E[..., 0, 1], E[..., 1, 1]
+    return np.where(np.hypot(a, b) > 1e-9, np.degrees(np.arctan2(-a, -b)), 0.0)
 
 
 def read_rotation_json(path, what="--camera"):

@@ -68,6 +68,20 @@ def read_json(path, error=ValueError, what=None):
         raise error(f"{name}: not valid JSON ({e})") from None
 
 
+def open_h5(path, error=ValueError, what="HDF5 file"):
+    """Open an HDF5 file read-only; a missing or unreadable file raises ``error`` naming it (``what`` says what it
+    should have been)."""
+    import h5py
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise error(f"{path}: no such {what}")
+    try:
+        return h5py.File(path, "r")
+    except OSError as e:
+        raise error(f"{path}: not a readable {what} ({e})") from None
+
+
 def read_keypoints(path, fmt="h36m"):
     """Read 2D keypoints of format ``fmt`` and convert them to the H36M order.
 

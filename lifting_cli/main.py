@@ -161,9 +161,11 @@ def build_parser():
     p.set_defaults(func=_cmd_import_authors)
 
     from .fitting import register as register_fitting
+    from .h36m import register as register_h36m
     from .network import register as register_network
 
     register_fitting(sub)
+    register_h36m(sub)
     register_network(sub)
     return ap
 

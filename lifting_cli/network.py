@@ -1,5 +1,5 @@
 """``lifting prototxt``, ``lifting convert-cpm``, ``lifting estimate``, ``lifting train`` (over :mod:`prototxt` and
-:mod:`tools`; train reads its poses with :mod:`model_fitting.data`)."""
+:mod:`tools`; the synthetic demo reads its poses with :mod:`model_fitting.data`)."""
 from __future__ import annotations
 
 import os
@@ -19,7 +19,8 @@ def _cmd_prototxt(args):
 def _cmd_convert(args):
     from tools.convert import convert
 
-    convert(args.cpm_prototxt, args.cpm_weights, args.target, args.output, order=args.joint_order)
+    convert(args.cpm_prototxt, args.cpm_weights, args.target, args.output, order=args.joint_order,
+            new_layers=args.new_layers)
     return 0
 
 
@@ -73,18 +74,40 @@ def _detector_box():
 def _cmd_train(args):
     import numpy as np
 
-    from model_fitting.data import load_h36m_npz
+    if (args.data is None) == (args.h36m_npz is None):
+        raise ValueError("give either --data (a prepared Human3.6M dataset) or --h36m-npz (the synthetic demo)")
+    if args.data is not None:
+        h = _train_on_dataset(args)
+    else:
+        if args.gpu is not None or args.solver is not None:
+            raise ValueError("--gpu and --solver train on a prepared dataset: give --data")
+        from model_fitting.data import load_h36m_npz
 
-    from tools.train import train
+        from tools.train import train
 
-    poses, _, _ = load_h36m_npz(args.h36m_npz, args.subjects)
-    h = train(args.prototxt, args.out, poses, args.iterations, base_lr=args.base_lr, snapshot_every=args.snapshot,
-              resume=args.resume, weights=args.weights, seed=args.seed, fusion_init=args.fusion_init)
+        poses, _, _ = load_h36m_npz(args.h36m_npz, args.subjects)
+        prototxt = args.prototxt or os.path.abspath(os.path.join(PROTO, f"{args.net}_h36m_small_train.prototxt"))
+        h = train(prototxt, args.out, poses, args.iterations or 300, base_lr=args.base_lr or 1e-3,
+                  snapshot_every=100 if args.snapshot is None else args.snapshot, resume=args.resume,
+                  weights=args.weights, seed=args.seed, fusion_init=args.fusion_init)
     loss = np.array(h["loss"])
     k = max(1, min(20, len(loss) // 5))
     print(f"iterations {h['iteration'][0]}..{h['iteration'][-1]}: loss first {k} mean {loss[:k].mean():.5g}, "
           f"last {k} mean {loss[-k:].mean():.5g}; fusion weights {h['fusion'][-1] if h['fusion'] else []}")
     return 0
+
+
+def _train_on_dataset(args):
+    from tools.train_h36m import SHIPPED_SOLVER, parse_gpus, train_dataset
+
+    if args.base_lr is not None:
+        raise ValueError("--base-lr: with --data the solver's base_lr is used as shipped; give a solver of your own "
+                         "with --solver to change it")
+    devices = parse_gpus(args.gpu) if args.gpu is not None else ["cpu"]
+    return train_dataset(args.data, args.out, net=args.net, prototxt=args.prototxt,
+                         solver=args.solver or SHIPPED_SOLVER, devices=devices, iterations=args.iterations,
+                         resume=args.resume, weights=args.weights, seed=args.seed, workers=args.workers,
+                         snapshot_every=args.snapshot, fusion_init=args.fusion_init)
 
 
 def register(sub):
@@ -94,13 +117,17 @@ def register(sub):
     p.set_defaults(func=_cmd_prototxt)
 
     p = sub.add_parser("convert-cpm", help="original CPM weights -> initial weights of the extended net",
-                       description="Copy/remap original CPM weights (MPI or LSP/LEEDS order) into a caffemodel "
-                                   "for the extended Human3.6M net; prints what was copied, remapped, initialised.")
+                       description="Copy original CPM weights (MPI or LSP/LEEDS order) into a caffemodel for the "
+                                   "extended Human3.6M net; the layers whose shape changes are initialised randomly "
+                                   "(the paper) or remapped by joint; prints what was copied, remapped, initialised.")
     p.add_argument("--cpm-prototxt", required=True, help="the CPM deploy prototxt the weights belong to")
     p.add_argument("--cpm-weights", required=True, help="CPM .caffemodel (e.g. pose_iter_985000_addLEEDS)")
     p.add_argument("--target", default=os.path.abspath(os.path.join(PROTO, "lifting_h36m_full_train.prototxt")),
                    help="target net prototxt (default: the extended full train net)")
     p.add_argument("--joint-order", choices=("mpi", "lsp"), default="mpi", help="joint order of the CPM maps")
+    p.add_argument("--new-layers", choices=("random", "remap"), default="random",
+                   help="the layers whose shape changes with the joint count (conv7_stage1_new, Mconv1/5_stageN_new): "
+                        "random as in the paper (default), or remap: copy CPM's filters of the corresponding joints")
     p.add_argument("-o", "--output", required=True, help="output .caffemodel")
     p.set_defaults(func=_cmd_convert)
 
@@ -130,15 +157,30 @@ def register(sub):
     p.add_argument("--no-plot", action="store_true", help="no PNG (photos) or MP4 (videos)")
     p.set_defaults(func=_cmd_estimate)
 
-    p = sub.add_parser("train", help="train a net with caffe.SGDSolver on synthetic images of real poses",
-                       description="Train (or resume) with snapshots, a JSON loss log and a PNG curve. Images are "
-                                   "rendered from real 3D poses (limbs as thick segments, random rotation/scale).")
-    p.add_argument("--prototxt", default=os.path.abspath(os.path.join(PROTO, "lifting_h36m_small_train.prototxt")))
-    p.add_argument("--h36m-npz", required=True, help="poses to render (../shared/data layout)")
+    p = sub.add_parser("train", help="train the net on a prepared Human3.6M dataset (CPU or GPUs), or the CPU demo "
+                                      "on synthetic images of real poses",
+                       description="Train (or resume) with snapshots, a JSON loss log and a PNG curve. With --data: "
+                                   "the paper's run on a dataset made by `lifting h36m-prepare`, with the shipped "
+                                   "solver as it is (batch 8 per device), the full extended net (or --net cpm, the "
+                                   "baseline), on the CPU or --gpu N / --gpu 0,1,... (one solver process per GPU). "
+                                   "With --h36m-npz: the small net on synthetic images rendered from real 3D poses.")
+    p.add_argument("--data", help="a prepared dataset folder (`lifting h36m-prepare`)")
+    p.add_argument("--net", choices=("lifting", "cpm"), default="lifting",
+                   help="the extended net (default) or the baseline CPM (the paper's Table 2 comparison)")
+    p.add_argument("--gpu", help="GPU id, or a comma-separated list for data-parallel training (needs Caffe built "
+                                 "with CUDA: scripts/setup.sh --cuda)")
+    p.add_argument("--solver", help="solver prototxt (default with --data: the shipped "
+                                    "prototxt/lifting_h36m_full_solver.prototxt, used as it is)")
+    p.add_argument("--workers", type=int, default=2, help="data-layer worker processes per solver (default 2)")
+    p.add_argument("--prototxt", help="train net prototxt (default: the full net of --net with --data, the small "
+                                      "one with --h36m-npz)")
+    p.add_argument("--h36m-npz", help="poses to render for the synthetic demo (../shared/data layout)")
     p.add_argument("--subjects", type=lambda s: s.split(","), default=["S1", "S5", "S6", "S7", "S8"])
-    p.add_argument("--iterations", type=int, default=300)
-    p.add_argument("--base-lr", type=float, default=1e-3)
-    p.add_argument("--snapshot", type=int, default=100, help="snapshot every N iterations")
+    p.add_argument("--iterations", type=int, help="iterations to run now (default: to the solver's max_iter with "
+                                                  "--data, 300 for the demo)")
+    p.add_argument("--base-lr", type=float, help="the demo's learning rate (default 1e-3)")
+    p.add_argument("--snapshot", type=int, help="snapshot every N iterations (default: the solver's with --data, 100 "
+                                                "for the demo)")
     p.add_argument("--resume", help="a .solverstate to resume from")
     p.add_argument("--weights", help="initial .caffemodel")
     p.add_argument("--seed", type=int, default=0)

@@ -36,8 +36,9 @@ def parse_h36m_action(filename):
     return skeleton.ACTION_SPELLINGS[m.group(1).lower()], int(m.group(2) or 0)
 
 
-def read_h36m_cdf(path):
-    """One ``D3_Positions`` file -> ``(N, 17, 3)`` mm, y up."""
+def read_pose_cdf(path, values_per_frame):
+    """The variable ``Pose`` of a Human3.6M ``MyPoseFeatures`` CDF file -> ``(N, values_per_frame)`` float64 as stored
+    (D2_Positions: 64 = 32 joints x 2 pixels; D3_Positions and D3_Positions_mono: 96 = 32 joints x 3 mm)."""
     import cdflib
 
     path = os.fspath(path)
@@ -56,12 +57,19 @@ def read_h36m_cdf(path):
     except Exception as e:  # cdflib raises many types on corrupted files
         raise MotionFileError(f"{path}: not a readable CDF file ({type(e).__name__}: {e})") from None
     pose = pose.reshape(-1, pose.shape[-1]) if pose.ndim == 3 else pose
-    if pose.ndim != 2 or pose.shape[1] != 96:
-        raise MotionFileError(f"{path}: variable 'Pose' must hold 96 values (32 joints x 3) a frame, got shape {pose.shape}")
+    if pose.ndim != 2 or pose.shape[1] != values_per_frame:
+        raise MotionFileError(f"{path}: variable 'Pose' must hold {values_per_frame} values (32 joints x "
+                              f"{values_per_frame // 32}) a frame, got shape {pose.shape}")
     if len(pose) == 0:
         raise MotionFileError(f"{path}: variable 'Pose' holds no frame")
     if not np.all(np.isfinite(pose)):
         raise MotionFileError(f"{path}: variable 'Pose' holds NaN or inf")
+    return pose
+
+
+def read_h36m_cdf(path):
+    """One ``D3_Positions`` file -> ``(N, 17, 3)`` mm, y up."""
+    pose = read_pose_cdf(path, 96)
     return z_up_to_y_up(pose.reshape(-1, 32, 3)[:, list(skeleton.H36M32_TO_17)])
 
 

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lifting.cameras import Camera, place_in_room
+from lifting.cameras import H36M_CAMERA_IDS, Camera, place_in_room
 from lifting.geometry import rotate_ground
-
-#: the four Human3.6M camera ids, in the dataset's order
-H36M_CAMERA_IDS = ("54138969", "55011271", "58860488", "60457274")
 
 
 def h36m_rig(cameras: dict, subject="S9"):

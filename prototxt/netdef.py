@@ -15,8 +15,10 @@ from caffe import params as P
 
 from lifting import skeleton
 
-#: learning-rate multiplier of the fusion weights: their gradient sums over every map element, so a small
-#: multiplier (the authors' fusion layer used its own learning rate of 0.05) keeps a step from flipping w.
+#: learning-rate multiplier of the fusion weights: an effective rate of 0.05 x base_lr (2.5e-5 with the shipped
+#: solver), the authors' effective rate: their fusion layer set its blob's diff to 0.05 x the mean of the incoming
+#: gradient and Caffe's solver then applied base_lr to it (lr_mult 1), as it does to every Python layer's blob
+#: (tests/test_caffe_foundation.py, tests/tools/test_train_h36m.py). Our gradient is the exact derivative of eq. 8.
 FUSION_LR_MULT = 0.05
 #: variants: the full-size net of the paper and a small one (same structure) for CPU tests and demos
 VARIANTS = {

@@ -6,6 +6,7 @@
 #   scripts/build_caffe.sh [--cuda] [--prefix DIR] [--jobs N] [--sdist FILE] [--download-only]
 #
 #   --cuda           build with CUDA (official Makefile path, CUDA kernels, no cuDNN: see README "GPU image")
+#   --nccl           refused with the reason: this Caffe has no NCCL to build (multi-GPU training does not need it)
 #   --prefix         cache directory (default $LIFTING_CAFFE_CACHE or ~/.cache/lifting-caffe)
 #   --jobs           parallel compile jobs (default: nproc)
 #   --sdist FILE     use this local copy of the sdist instead of downloading it (checked against its SHA-256)
@@ -22,6 +23,7 @@ SDIST_SHA256="c6410cc60bdd6db685d441b66be7df05410f8850ac88d6b75d48ef9b2315c08a"
 SCRIPT_VERSION=3
 
 cuda=0
+nccl=0
 download_only=0
 sdist_file=""
 prefix="${LIFTING_CAFFE_CACHE:-$HOME/.cache/lifting-caffe}"
@@ -33,6 +35,7 @@ while [ $# -gt 0 ]; do
     --jobs) jobs="$2"; shift ;;
     --sdist) sdist_file="$2"; shift ;;
     --download-only) download_only=1 ;;
+    --nccl) nccl=1 ;;
     -h|--help) sed -n 2,17p "$0"; exit 0 ;;
     *) echo "build_caffe.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -41,6 +44,10 @@ done
 
 die() { echo "build_caffe.sh: ERROR: $*" >&2; exit 1; }
 log() { echo "build_caffe.sh: $*" >&2; }
+[ "$nccl" = 0 ] || die "--nccl: the pinned Caffe (BVLC 9b89154 in $SDIST_NAME $SDIST_VERSION) has no NCCL support to \
+build: its Makefile ignores USE_NCCL, its C++ has no caffe::NCCL and its pycaffe no caffe.NCCL. Multi-GPU training \
+does not need it: 'lifting train --data DIR --gpu 0,1' averages the gradients of one solver process per GPU in \
+pycaffe's solver callback (README, \"Training on Human3.6M\"). Build with --cuda alone."
 
 # Resolve every path once, against the caller's directory, before anything changes directory.
 # (A venv's python must not be resolved through its symlink: that would leave the venv.)

@@ -31,3 +31,24 @@ def s1_poses():
     from model_fitting.data import load_h36m_npz
 
     return load_h36m_npz(shared_path("data", "h36m_poses_17j_5fps.npz"), ["S1"], step=10)[0]
+
+
+@pytest.fixture(scope="session")
+def official_tree(tmp_path_factory):
+    """A miniature Human3.6M release in the official layout (tests/h36m_tree.py): ``(root, cameras, labels)``."""
+    from tests.h36m_tree import make_official_tree
+
+    root = tmp_path_factory.mktemp("h36m_release")
+    cams, labels = make_official_tree(str(root))
+    return str(root), cams, labels
+
+
+@pytest.fixture(scope="session")
+def prepared_h36m(official_tree, tmp_path_factory):
+    """That release through ``h36m-prepare`` (subjects S1, S5, S11, every 5th frame): the dataset folder."""
+    from model_fitting.prepare import prepare
+
+    out = tmp_path_factory.mktemp("h36m_prepared")
+    prepare(official_tree[0], str(out), shared_path("data", "h36m_fixture", "cameras.json"),
+            subjects=["S1", "S5", "S11"], log=None)
+    return str(out)

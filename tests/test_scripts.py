@@ -66,3 +66,10 @@ def test_wrong_local_sdist_is_refused(tmp_path):
 def test_missing_python_is_named(tmp_path):
     r = run(["--download-only", "--prefix", str(tmp_path)], tmp_path, {"PYTHON": "bin/no-such-python"})
     assert r.returncode == 1 and f"'{tmp_path}/bin/no-such-python' not found" in r.stderr
+
+
+def test_nccl_is_refused_with_the_reason(tmp_path):
+    r = run(["--cuda", "--nccl", "--prefix", str(tmp_path / "c")], tmp_path, {"PYTHON": sys.executable})
+    assert r.returncode == 1
+    assert "--nccl: the pinned Caffe" in r.stderr and "lifting train --data DIR --gpu 0,1" in r.stderr
+    assert not (tmp_path / "c").exists()

@@ -3,10 +3,11 @@ initialises our extended Human3.6M net (paper sec. 5.2: pre-existing layers from
 
 For every parameter blob of the target net:
   * copied     - a source layer of the same name holds blobs of the same shape;
-  * remapped   - the layer changed shape with the joint count (``conv7_stage1_new``, ``Mconv5_stageN_new``: output
-                 channels; ``Mconv1_stageN_new``: input channels): the filters of corresponding joints (head, neck,
-                 shoulders, elbows, wrists, hips, knees, ankles, background) are copied into their new positions,
-                 the rest stays as freshly initialised;
+  * the layers whose shape changed with the joint count (``conv7_stage1_new``, ``Mconv5_stageN_new``: output
+    channels; ``Mconv1_stageN_new``: input channels) are, with ``new_layers="random"`` (the default, the paper's
+    "new layers randomly initialized"), initialised by the target prototxt's fillers; with ``new_layers="remap"``
+    remapped: the filters of corresponding joints (head, neck, shoulders, elbows, wrists, hips, knees, ankles,
+    background) are copied into their new positions, the rest stays as freshly initialised;
   * initialised - anything else (the target prototxt's fillers; the fusion weights' init).
 """
 from __future__ import annotations
@@ -87,13 +88,19 @@ def check_against_prototxt(weights, prototxt, path):
     return expected
 
 
-def convert(src_prototxt, src_caffemodel, dst_prototxt, dst_caffemodel, order="mpi", log=print):
-    """Write ``dst_caffemodel`` for ``dst_prototxt``; returns the table rows (layer, blob, action, detail)."""
+NEW_LAYERS = ("random", "remap")
+
+
+def convert(src_prototxt, src_caffemodel, dst_prototxt, dst_caffemodel, order="mpi", new_layers="random", log=print):
+    """Write ``dst_caffemodel`` for ``dst_prototxt``; returns the table rows (layer, blob, action, detail).
+    ``new_layers``: "random" (the paper) or "remap" (joint-aware copy) for the layers whose shape changed."""
     import caffe
 
     from prototxt.netdef import RENAMED
     from lifting.files import atomic_path
 
+    if new_layers not in NEW_LAYERS:
+        raise ValueError(f"new_layers must be one of {NEW_LAYERS}, got {new_layers!r}")
     weights = read_caffemodel(src_caffemodel)
     check_against_prototxt(weights, src_prototxt, src_caffemodel)
     pairs = map_correspondence(order)
@@ -107,6 +114,10 @@ def convert(src_prototxt, src_caffemodel, dst_prototxt, dst_caffemodel, order="m
             tgt = blob.data
             if src_name is None or src_name not in weights or i >= len(weights[src_name]):
                 rows.append((name, i, "initialised", f"{tuple(tgt.shape)}"))
+                continue
+            if new_layers == "random" and name in renamed_from:
+                rows.append((name, i, "initialised", f"{tuple(tgt.shape)} new layer (replaces {src_name} "
+                                                      f"{weights[src_name][i].shape}), random as in the paper"))
                 continue
             src = weights[src_name][i]
             if src.shape == tgt.shape:

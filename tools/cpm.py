@@ -1,31 +1,13 @@
 """The CPM image conventions shared by estimation and synthetic training data: the network input (``size x size``
 window, 4 channels: BGR in [-0.5, 0.5) and the centre map) and the belief-map grid (one map pixel per ``STRIDE``
-window pixels, map pixel ``i`` centred on window pixel ``STRIDE * i + (STRIDE - 1) / 2``).
+window pixels, map pixel ``i`` centred on window pixel ``STRIDE * i + (STRIDE - 1) / 2``; :mod:`lifting.cpm`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-#: side of the network input window of the full-size net (pixels)
-BOX = 368
-#: window pixels per belief-map pixel (three stride-2 poolings)
-STRIDE = 8
-
-
-def centre_map(size, sigma=21.0):
-    """CPM's centre map: a Gaussian at the window centre, ``(size, size)`` float32."""
-    g = np.arange(size) - (size - 1) / 2
-    return np.exp(-(g[:, None] ** 2 + g[None, :] ** 2) / (2 * sigma**2)).astype(np.float32)
-
-
-def map_to_window(points_map):
-    """Belief-map pixels ``(..., 2)`` -> window pixels."""
-    return np.asarray(points_map) * STRIDE + (STRIDE - 1) / 2
-
-
-def window_to_map(points_window):
-    """Window pixels ``(..., 2)`` -> belief-map pixels (the inverse of :func:`map_to_window`)."""
-    return (np.asarray(points_window) - (STRIDE - 1) / 2) / STRIDE
+# the numbers live in the core (the data layer uses them too); image operations stay here
+from lifting.cpm import BOX, STRIDE, centre_map, map_to_window, window_to_map  # noqa: F401
 
 
 def preprocess(image, box=None, size=BOX):

@@ -32,14 +32,10 @@ def train(train_prototxt, out_dir, poses_mm, iterations, base_lr=1e-3, snapshot_
     caffe.set_mode_cpu()
     solver = caffe.SGDSolver(solver_path)
     log_path = os.path.join(out_dir, "loss.json")
-    history = {"iteration": [], "loss": [], "fusion": []}
+    history = new_history()
     if resume:
         solver.restore(resume)
-        if os.path.exists(log_path):
-            with open(log_path) as f:
-                history = json.load(f)
-            keep = [i for i, it in enumerate(history["iteration"]) if it < solver.iter]
-            history = {k: [v[i] for i in keep] for k, v in history.items()}
+        history = resumed_history(log_path, solver.iter)
         log(f"resumed at iteration {solver.iter} from {resume}")
     elif weights:
         solver.net.copy_from(weights)
@@ -50,8 +46,7 @@ def train(train_prototxt, out_dir, poses_mm, iterations, base_lr=1e-3, snapshot_
                 net.params[k][0].data[...] = fusion_init
     size = net.blobs["data"].data.shape[-1]
     n = net.blobs["data"].data.shape[0]
-    fusion = sorted(k for k in net.params if k.startswith("merge_hm_stage"))
-    losses = [k for k in net.outputs if k.startswith("loss")]
+    fusion = fusion_names(net)
     start = solver.iter
     for it in tqdm(range(start, start + iterations), desc="train", unit="it"):
         batch = make_batch(poses_mm, n, size, np.random.default_rng(seed * 1_000_003 + it))
@@ -59,9 +54,7 @@ def train(train_prototxt, out_dir, poses_mm, iterations, base_lr=1e-3, snapshot_
             if key in net.blobs:
                 net.blobs[key].data[...] = batch[key]
         solver.step(1)
-        history["iteration"].append(it)
-        history["loss"].append(float(sum(float(net.blobs[k].data) for k in losses)))
-        history["fusion"].append([float(np.clip(net.params[k][0].data[0], 0, 1)) for k in fusion])  # as used
+        record(history, net, it)
         if snapshot_every and solver.iter % snapshot_every == 0:
             solver.snapshot()
             atomic_write_text(log_path, json.dumps(history))
@@ -69,6 +62,33 @@ def train(train_prototxt, out_dir, poses_mm, iterations, base_lr=1e-3, snapshot_
     atomic_write_text(log_path, json.dumps(history))
     plot_history(history, os.path.join(out_dir, "loss.png"), fusion)
     return history
+
+
+def new_history():
+    return {"iteration": [], "loss": [], "fusion": []}
+
+
+def resumed_history(log_path, iteration):
+    """The loss log of a run resumed at ``iteration``: its records before that iteration (none if there is no log)."""
+    if not os.path.exists(log_path):
+        return new_history()
+    with open(log_path) as f:
+        history = json.load(f)
+    keep = [i for i, it in enumerate(history["iteration"]) if it < iteration]
+    return {k: [v[i] for i in keep] for k, v in history.items()}
+
+
+def fusion_names(net):
+    return sorted(k for k in net.params if k.startswith("merge_hm_stage"))
+
+
+def record(history, net, it, loss=None):
+    """Append iteration ``it``: the summed stage losses (or ``loss``) and the fusion weights as used (clipped)."""
+    if loss is None:
+        loss = sum(float(net.blobs[k].data) for k in net.outputs if k.startswith("loss"))
+    history["iteration"].append(it)
+    history["loss"].append(float(loss))
+    history["fusion"].append([float(np.clip(net.params[k][0].data[0], 0, 1)) for k in fusion_names(net)])
 
 
 def plot_history(history, path, fusion_names):

@@ -72,3 +72,28 @@ def test_fuse_is_eq8_and_its_gradients_match_finite_differences(rng):
     e[1, 2, 3, 4] = eps
     assert d_b[1, 2, 3, 4] == pytest.approx((loss(b + e, b_hat, w) - loss(b - e, b_hat, w)) / (2 * eps), rel=1e-6)
     assert d_b_hat[1, 2, 3, 4] == pytest.approx((loss(b, b_hat + e, w) - loss(b, b_hat - e, w)) / (2 * eps), rel=1e-6)
+
+
+def test_map_lifter_shares_one_lifter_across_rolls_and_is_exact():
+    """Training turns every sample's camera about its optical axis (the image rotation of the augmentation): the
+    MapLifter lifts such samples with one precomputed level camera and gets what a Lifter of each turned camera gets."""
+    from lifting.cameras import Y_UP_TO_Z_UP, camera_roll, look_at, rotate_about_optical_axis
+    from lifting.lift import Lifter
+
+    model = make_model(K=2, J=4, seed=3, noise=1e-4)
+    level = look_at([3000.0, -2500.0, 1600.0], [0.0, 0.0, 900.0]) @ Y_UP_TO_Z_UP  # a Human3.6M-like camera
+    assert abs(camera_roll(level)) < 1e-9
+    canon, _, theta, _ = sample_poses(model, 12, seed=5)
+    rolls = np.linspace(-10, 10, 12)
+    cams = rotate_about_optical_axis(level, rolls)
+    np.testing.assert_allclose(camera_roll(cams), rolls, atol=1e-9)
+    pts = np.stack([project(rotate_ground(canon[i:i + 1], theta[i]), cams[i], 9.0, (23, 23))[0] for i in range(12)])
+    maps = render_belief_maps(pts, 46, 46, sigma=1.0, subpixel=True)
+    core = MapLifter(model, subpixel=True, background_channel=None)
+    out, pose, reproj = core(maps, cams.reshape(12, 9).astype(np.float32))
+    assert len(core._lifters) == 1
+    peaks, _ = argmax_2d(maps, subpixel=True)
+    for i in range(12):
+        ref = Lifter(model, camera=cams[i]).lift(peaks[i:i + 1])
+        np.testing.assert_allclose(pose[i], ref.pose3d_mm[0], atol=1e-3)
+        np.testing.assert_allclose(reproj[i], ref.reprojected[0], atol=1e-4)

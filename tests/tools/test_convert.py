@@ -31,7 +31,7 @@ def cpm_weights(tmp_path_factory):
 def test_conversion_copies_and_remaps_bit_for_bit(cpm_weights, tmp_path):
     proto, weights, src = cpm_weights
     out = tmp_path / "init.caffemodel"
-    rows = convert(proto, weights, TARGET, out, log=None)
+    rows = convert(proto, weights, TARGET, out, new_layers="remap", log=None)
     net = caffe.Net(TARGET, str(out), caffe.TEST)
     actions = {(r[0], r[1]): r[2] for r in rows}
     pairs = map_correspondence("mpi")
@@ -60,6 +60,28 @@ def test_conversion_copies_and_remaps_bit_for_bit(cpm_weights, tmp_path):
     np.testing.assert_array_equal(net.params["conv7_stage1_new"][1].data[[10, 17]], src["conv7_stage1"][1][[0, 14]])
 
 
+def test_new_layers_are_random_by_default_as_in_the_paper(cpm_weights, tmp_path):
+    proto, weights, src = cpm_weights
+    out = tmp_path / "init.caffemodel"
+    rows = convert(proto, weights, TARGET, out, log=None)
+    net = caffe.Net(TARGET, str(out), caffe.TEST)
+    actions = {(r[0], r[1]): r[2] for r in rows}
+    new = {n for n in net.params if n.endswith("_new")}
+    assert len(new) == 11  # conv7_stage1_new, Mconv1_stageN_new and Mconv5_stageN_new for N = 2..6
+    for name, blobs in net.params.items():
+        for i, b in enumerate(blobs):
+            if name in new:
+                assert actions[(name, i)] == "initialised"
+                if i == 0:  # the target's gaussian filler (std 0.01), nothing of CPM's (std 1 here)
+                    assert 0.005 < b.data.std() < 0.02
+            elif name in src:
+                assert actions[(name, i)] == "copied"
+                np.testing.assert_array_equal(b.data, src[name][i])
+    assert {a for a in actions.values()} == {"copied", "initialised"}
+    with pytest.raises(ValueError, match="new_layers must be one of"):
+        convert(proto, weights, TARGET, out, new_layers="copy", log=None)
+
+
 def test_truncated_caffemodel_is_refused(cpm_weights, tmp_path):
     proto, weights, _ = cpm_weights
     bad = tmp_path / "truncated.caffemodel"
@@ -78,3 +100,14 @@ def test_mismatched_caffemodel_is_refused(cpm_weights, tmp_path):
     net.save(str(path))
     with pytest.raises(WeightFileError, match="do not match|is missing"):
         convert(proto, path, TARGET, tmp_path / "x.caffemodel", log=None)
+
+
+def test_command_line_new_layers_option(cpm_weights, tmp_path, capsys):
+    from lifting_cli.main import main
+
+    proto, weights, _ = cpm_weights
+    out = tmp_path / "remapped.caffemodel"
+    assert main(["convert-cpm", "--cpm-prototxt", proto, "--cpm-weights", weights, "--target", TARGET,
+                 "--new-layers", "remap", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "'remapped': 17" in text and out.exists()

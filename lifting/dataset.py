@@ -1,0 +1,177 @@
+"""The prepared training/testing dataset (written by ``lifting h36m-prepare``, read by the data layer): a folder with
+``dataset.json`` (the manifest) and one HDF5 shard per source sequence under ``shards/``.
+
+A sample is a person crop with its labels. Shard datasets (N samples):
+
+* ``jpeg`` (N,) variable-length uint8: the crop as JPEG bytes (BGR when decoded by OpenCV);
+* ``joints2d`` (N, 17, 2) float32: the 2D joints in crop pixels; ``visible`` (N, 17) uint8 (1: inside the original
+  frame);
+* ``objpos`` (N, 2) float32: the person centre in crop pixels (the pelvis); ``box`` (N,) float32: the person box side
+  in crop pixels;
+* ``E`` (N, 3, 3) float64: the camera rotation the lifting layer takes (our y-up world -> camera axes);
+* ``joints3d_camera_mm`` (N, 17, 3) float32: the 3D joints in the camera frame, mm;
+* ``crop_transform`` (N, 3) float64: ``(scale, ox, oy)`` with ``crop = frame * scale + (ox, oy)``;
+* ``frame`` (N,) int32: the frame index in the 50 fps source; ``camera`` (N,) bytes: the camera id.
+
+Shard attributes: ``subject``, ``action`` (our action key), ``sequence`` (the source name, e.g. ``"Directions 1"``),
+``format_version``. Every file is written atomically.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from . import skeleton
+from .files import atomic_path, atomic_write_text, open_h5, read_json
+
+FORMAT_VERSION = 1
+MANIFEST = "dataset.json"
+NJ = skeleton.NUM_JOINTS
+#: per-sample arrays of a shard: name -> (shape after N, dtype)
+FIELDS = {
+    "joints2d": ((NJ, 2), np.float32),
+    "visible": ((NJ,), np.uint8),
+    "objpos": ((2,), np.float32),
+    "box": ((), np.float32),
+    "E": ((3, 3), np.float64),
+    "joints3d_camera_mm": ((NJ, 3), np.float32),
+    "crop_transform": ((3,), np.float64),
+    "frame": ((), np.int32),
+    "camera": ((), "S8"),
+}
+
+
+class DatasetError(ValueError):
+    """A prepared dataset cannot be used; the message names the file and the field."""
+
+
+def write_shard(path, jpegs, arrays, subject, action, sequence, report=None):
+    """Write one shard atomically. ``jpegs``: list of N ``bytes``; ``arrays``: every name of :data:`FIELDS` with
+    ``N`` rows of its shape; ``report``: a JSON-able record kept with the shard (:func:`shard_info`)."""
+    import h5py
+
+    n = len(jpegs)
+    checked = {}
+    for name, (shape, dtype) in FIELDS.items():
+        if name not in arrays:
+            raise DatasetError(f"{path}: field {name!r} is missing")
+        a = np.asarray(arrays[name]).astype(dtype)
+        if a.shape != (n,) + shape:
+            raise DatasetError(f"{path}: field {name!r} must have shape {(n,) + shape}, got {a.shape}")
+        checked[name] = a
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as f:
+            ds = f.create_dataset("jpeg", (n,), dtype=h5py.vlen_dtype(np.uint8))
+            for i, b in enumerate(jpegs):
+                ds[i] = np.frombuffer(b, np.uint8)
+            for name, a in checked.items():
+                f.create_dataset(name, data=a)
+            f.attrs.update(subject=subject, action=action, sequence=sequence, format_version=FORMAT_VERSION,
+                           report=json.dumps(report or {}))
+
+
+def shard_info(path):
+    """``(samples, report)`` of a written shard; DatasetError names a shard that cannot be read."""
+    with open_h5(path, DatasetError, "HDF5 shard") as f:
+        if f.attrs.get("format_version") != FORMAT_VERSION or "jpeg" not in f:
+            raise DatasetError(f"{path}: not a shard of format_version {FORMAT_VERSION}")
+        return int(f["jpeg"].shape[0]), json.loads(f.attrs.get("report", "{}"))
+
+
+def write_manifest(folder, manifest):
+    """``dataset.json`` (atomic)."""
+    atomic_write_text(os.path.join(folder, MANIFEST), json.dumps(manifest, indent=1, sort_keys=True))
+
+
+def read_manifest(folder):
+    path = os.path.join(os.fspath(folder), MANIFEST)
+    if not os.path.exists(path):
+        raise DatasetError(f"{folder}: no {MANIFEST}: not a prepared dataset (make one with `lifting h36m-prepare`)")
+    m = read_json(path, DatasetError)
+    for key in ("format_version", "shards", "complete"):
+        if key not in m:
+            raise DatasetError(f"{path}: field {key!r} is missing")
+    if m["format_version"] != FORMAT_VERSION:
+        raise DatasetError(f"{path}: format_version {m['format_version']}, this code reads {FORMAT_VERSION}")
+    if not m["complete"]:
+        raise DatasetError(f"{path}: the dataset is incomplete (an interrupted `lifting h36m-prepare`: run the same "
+                           "command again to finish it)")
+    return m
+
+
+class PreparedDataset:
+    """Read access to a prepared dataset: ``len()``, :meth:`sample` (JPEG bytes and labels), :meth:`meta`.
+
+    HDF5 files are opened lazily and per process, so an instance can be handed to worker processes."""
+
+    def __init__(self, folder):
+        self.folder = os.fspath(folder)
+        self.manifest = read_manifest(self.folder)
+        self.shards = [os.path.join(self.folder, s["file"]) for s in self.manifest["shards"]]
+        counts = np.array([int(s["samples"]) for s in self.manifest["shards"]], np.int64)
+        if len(counts) == 0 or counts.sum() == 0:
+            raise DatasetError(f"{self.folder}: the dataset holds no sample")
+        self.offsets = np.concatenate([[0], np.cumsum(counts)])
+        self._open, self._label_cache = {}, {}
+        for path, n in zip(self.shards, counts):  # every shard is there and as long as the manifest says
+            f = self._file(path)
+            for name in ("jpeg",) + tuple(FIELDS):
+                if name not in f:
+                    raise DatasetError(f"{path}: field {name!r} is missing")
+                shape = (int(n),) + (FIELDS[name][0] if name in FIELDS else ())
+                if f[name].shape != shape:
+                    raise DatasetError(f"{path}: field {name!r} has shape {f[name].shape}, the manifest says {shape}")
+
+    def __len__(self):
+        return int(self.offsets[-1])
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k not in ("_open", "_label_cache")}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._open, self._label_cache = {}, {}
+
+    def _file(self, path):
+        key = (os.getpid(), path)
+        if key not in self._open:
+            self._open[key] = open_h5(path, DatasetError, f"HDF5 shard (listed in {MANIFEST})")
+        return self._open[key]
+
+    def locate(self, i):
+        """Global index -> (shard path, index in the shard)."""
+        if not 0 <= i < len(self):
+            raise IndexError(f"sample {i} out of range 0..{len(self) - 1}")
+        s = int(np.searchsorted(self.offsets, i, side="right") - 1)
+        return self.shards[s], int(i - self.offsets[s])
+
+    def _labels(self, path):
+        """The small per-sample arrays of a shard, read whole once (about 240 bytes a sample)."""
+        if path not in self._label_cache:
+            f = self._file(path)
+            self._label_cache[path] = {k: f[k][()] for k in ("joints2d", "visible", "objpos", "box", "E")}
+        return self._label_cache[path]
+
+    def sample(self, i):
+        """dict(jpeg bytes, joints2d (17, 2), visible (17,), objpos (2,), box, E (3, 3))."""
+        path, j = self.locate(i)
+        a = self._labels(path)
+        return {"jpeg": self._file(path)["jpeg"][j].tobytes(), "joints2d": a["joints2d"][j].astype(np.float64),
+                "visible": a["visible"][j], "objpos": a["objpos"][j].astype(np.float64), "box": float(a["box"][j]),
+                "E": a["E"][j]}
+
+    def meta(self, i):
+        """dict(subject, action, sequence, camera, frame, joints3d_camera_mm (17, 3), crop_transform (3,))."""
+        path, j = self.locate(i)
+        f = self._file(path)
+        return {"subject": str(f.attrs["subject"]), "action": str(f.attrs["action"]),
+                "sequence": str(f.attrs["sequence"]), "camera": f["camera"][j].decode(), "frame": int(f["frame"][j]),
+                "joints3d_camera_mm": f["joints3d_camera_mm"][j], "crop_transform": f["crop_transform"][j]}
+
+    def close(self):
+        for f in self._open.values():
+            f.close()
+        self._open, self._label_cache = {}, {}

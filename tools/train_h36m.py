@@ -1,0 +1,352 @@
+"""Training on a prepared Human3.6M dataset (``lifting h36m-prepare``) as the paper did: the shipped solver
+(``prototxt/lifting_h36m_full_solver.prototxt``: SGD with momentum 0.9, base_lr 5e-4, step 50,000 x 0.333, weight decay
+5e-4, 172,980 iterations) used as it is, the extended net or (``net="cpm"``) the baseline CPM of Table 2 with the same
+data and schedule (batch 8 per device), on the CPU, one GPU or several.
+
+The run folder holds ``net.prototxt`` (the train net, its ``Input`` blobs data/label/camera replaced by the
+:class:`caffe_layers.data.H36MDataLayer` reading the dataset), ``solver.prototxt`` (the shipped solver with only
+``net``, ``snapshot_prefix``, ``solver_mode``, ``device_id``, ``random_seed`` and ``snapshot`` changed: the loop takes
+the snapshots, at the solver's interval unless told otherwise), ``snap_iter_N.caffemodel`` / ``.solverstate``,
+``loss.json`` and ``loss.png``. A resumed run restores the solver state and its data layer continues with the batch
+of that iteration.
+
+Several devices: one solver process per device (spawned), the data sharded by rank (:mod:`caffe_layers.batches`),
+rank 0's parameters broadcast at the start, and after every backward pass, before the update, the gradients (and the
+loss) averaged over the ranks through shared memory in pycaffe's solver callback ``on_gradients_ready`` -- the hook
+that Caffe's own multi-GPU classes use. The effective batch is ranks x 8; rank 0 logs and snapshots. Caffe's
+``python/train.py`` does this with ``caffe.NCCL``, which the pinned Caffe (BVLC 9b89154 in brocolli-caffe 9.0.2) does
+not have: its pycaffe exposes no NCCL and its Makefile ignores ``USE_NCCL``.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import subprocess
+import sys
+import uuid
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROTO = os.path.normpath(os.path.join(HERE, "..", "prototxt"))
+SHIPPED_SOLVER = os.path.join(PROTO, "lifting_h36m_full_solver.prototxt")
+#: ``--net``: the full-size train nets of the extended net and the baseline CPM
+NETS = {"lifting": os.path.join(PROTO, "lifting_h36m_full_train.prototxt"),
+        "cpm": os.path.join(PROTO, "cpm_h36m_full_train.prototxt")}
+BUILD_HINT = ("build Caffe with CUDA on a machine with the CUDA toolkit (nvcc on PATH): `scripts/setup.sh --cuda`, "
+              "or use the CUDA Docker image (README, \"GPU image\")")
+
+
+class DeviceError(ValueError):
+    """A requested GPU cannot be used; the message says why and what to do."""
+
+
+def probe_gpus(gpus):
+    """Check in a child process (a failed CUDA call aborts the process that makes it) that this pycaffe can use every
+    GPU of ``gpus``; raise DeviceError naming the problem: a CPU-only build, or a GPU that is not there."""
+    code = ("import caffe, sys\ncaffe.set_mode_gpu()\nfor g in sys.argv[1:]:\n    caffe.set_device(int(g))\n")
+    env = {**os.environ, "GLOG_minloglevel": "2"}
+    r = subprocess.run([sys.executable, "-c", code, *map(str, gpus)], capture_output=True, text=True, env=env,
+                       timeout=300)
+    if r.returncode == 0:
+        return
+    err = r.stderr.strip().splitlines()
+    if "CPU-only Caffe" in r.stderr:
+        raise DeviceError(f"--gpu {','.join(map(str, gpus))}: this Caffe was built CPU-only; {BUILD_HINT}")
+    detail = next((ln for ln in err if "Check failed" in ln or "error" in ln.lower()), err[-1] if err else "")
+    raise DeviceError(f"--gpu {','.join(map(str, gpus))}: Caffe cannot use these GPUs ({detail.strip()})")
+
+
+def parse_gpus(text):
+    """``"0"`` / ``"0,1,3"`` -> ``[0, 1, 3]``; duplicates and negative ids are refused."""
+    try:
+        gpus = [int(v) for v in str(text).split(",") if v.strip() != ""]
+    except ValueError:
+        raise ValueError(f"--gpu: expected GPU ids like 0 or 0,1; got {text!r}") from None
+    if not gpus or min(gpus) < 0 or len(set(gpus)) != len(gpus):
+        raise ValueError(f"--gpu: expected distinct GPU ids >= 0 like 0 or 0,1; got {text!r}")
+    return gpus
+
+
+def read_solver(path):
+    """A solver prototxt -> ``SolverParameter``; errors name the file."""
+    from caffe.proto import caffe_pb2
+    from google.protobuf import text_format
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such solver file")
+    sp = caffe_pb2.SolverParameter()
+    try:
+        with open(path) as f:
+            text_format.Merge(f.read(), sp)
+    except text_format.ParseError as e:
+        raise ValueError(f"{path}: not a solver prototxt ({e})") from None
+    return sp
+
+
+def read_train_net(train_prototxt):
+    """``(NetParameter, {top: Input layer})`` of a train net, which must have Input layers ``data`` and ``label``."""
+    from caffe.proto import caffe_pb2
+    from google.protobuf import text_format
+
+    if not os.path.exists(train_prototxt):
+        raise FileNotFoundError(f"{train_prototxt}: no such net prototxt")
+    net = caffe_pb2.NetParameter()
+    with open(train_prototxt) as f:
+        text_format.Merge(f.read(), net)
+    inputs = {l.top[0]: l for l in net.layer if l.type == "Input"}
+    if "data" not in inputs or "label" not in inputs:
+        raise ValueError(f"{train_prototxt}: a train net needs Input layers 'data' and 'label' (found {sorted(inputs)})")
+    return net, inputs
+
+
+def data_net(train_prototxt, dataset, workers, seed, rank=0, world_size=1):
+    """The text of ``train_prototxt`` with its ``Input`` layers of ``data``, ``label`` (and ``camera``) replaced by
+    one H36MDataLayer reading ``dataset`` with the batch size and crop of those inputs."""
+    from caffe.proto import caffe_pb2
+    from google.protobuf import text_format
+
+    net, inputs = read_train_net(train_prototxt)
+    dims = list(inputs["data"].input_param.shape[0].dim)
+    tops = ["data", "label"] + (["camera"] if "camera" in inputs else [])
+    param = {"source": os.path.abspath(dataset), "batch_size": int(dims[0]), "crop": int(dims[-1]),
+             "workers": int(workers), "seed": int(seed), "rank": int(rank), "world_size": int(world_size)}
+    layer = caffe_pb2.LayerParameter(name="data", type="Python", top=tops)
+    layer.python_param.module = "caffe_layers"
+    layer.python_param.layer = "H36MDataLayer"
+    layer.python_param.param_str = json.dumps(param)
+    first = min(i for i, l in enumerate(net.layer) if l.type == "Input")
+    kept = [l for l in net.layer if not (l.type == "Input" and l.top[0] in tops)]
+    del net.layer[:]
+    net.layer.extend(kept[:first] + [layer] + kept[first:])
+    return text_format.MessageToString(net)
+
+
+class GradientAverager:
+    """Mean of the parameter gradients (and of the loss) of ``world`` solver processes, through one shared-memory
+    block: a row per rank and a result row; each rank averages its share of the columns (reduce-scatter), then all read
+    the result. Rank 0 creates the block, the others attach to it by name."""
+
+    def __init__(self, name, rank, world, barrier, net):
+        from multiprocessing import shared_memory
+
+        self.rank, self.world, self.barrier = rank, world, barrier
+        self.blobs = [b for blobs in net.params.values() for b in blobs]
+        self.size = sum(b.data.size for b in self.blobs) + 1  # + the loss
+        nbytes = 4 * (world + 1) * self.size
+        if rank == 0:
+            self.shm = shared_memory.SharedMemory(name=name, create=True, size=nbytes)
+        self._wait()
+        if rank != 0:
+            self.shm = shared_memory.SharedMemory(name=name)
+        if self.shm.size < nbytes:
+            raise RuntimeError(f"rank {rank}: the nets of the ranks differ ({self.shm.size} < {nbytes} bytes)")
+        rows = np.ndarray((world + 1, self.size), np.float32, buffer=self.shm.buf)
+        self.rows, self.result = rows[:world], rows[world]
+        lo = rank * self.size // world
+        self.share = slice(lo, (rank + 1) * self.size // world)
+        self.loss = float("nan")
+
+    def _wait(self):
+        self.barrier.wait(timeout=3600)
+
+    def _put(self, row, attr):
+        o = 0
+        for b in self.blobs:
+            n = b.data.size
+            row[o:o + n] = getattr(b, attr).reshape(-1)
+            o += n
+
+    def _get(self, row, attr):
+        o = 0
+        for b in self.blobs:
+            n = b.data.size
+            getattr(b, attr)[...] = row[o:o + n].reshape(b.data.shape)
+            o += n
+
+    def broadcast(self):
+        """Every rank takes rank 0's parameters."""
+        if self.rank == 0:
+            self._put(self.result, "data")
+        self._wait()
+        if self.rank != 0:
+            self._get(self.result, "data")
+        self._wait()
+
+    def average(self, loss):
+        """The solver callback: this rank's gradients and ``loss`` in, the mean over the ranks out."""
+        row = self.rows[self.rank]
+        self._put(row, "diff")
+        row[-1] = loss
+        self._wait()
+        self.result[self.share] = self.rows[:, self.share].mean(axis=0)
+        self._wait()
+        self._get(self.result, "diff")
+        self.loss = float(self.result[-1])
+
+    def close(self):
+        self.rows = self.result = None
+        self.shm.close()
+        if self.rank == 0:
+            self.shm.unlink()
+
+
+def _data_layers(net):
+    """The H36MDataLayer objects of a net (Python layers with a batch loader; tools does not import caffe_layers)."""
+    return [layer for layer in net.layers if hasattr(layer, "loader") and callable(getattr(layer, "seek", None))]
+
+
+def _loss(net):
+    return sum(float(net.blobs[k].data) for k in net.outputs if k.startswith("loss"))
+
+
+def _run_rank(rank, cfg, sync=None):
+    """One solver process (the whole run when there is one device). Returns the history on rank 0."""
+    import caffe
+    from tqdm import tqdm
+
+    from lifting.files import atomic_write_text
+
+    from .train import fusion_names, new_history, plot_history, record, resumed_history
+
+    device = cfg["devices"][rank]
+    if device == "cpu":
+        caffe.set_mode_cpu()
+    else:
+        caffe.set_mode_gpu()
+        caffe.set_device(int(device))
+    solver = caffe.get_solver(cfg["solvers"][rank])
+    net = solver.net
+    log = cfg["log"] if rank == 0 else None
+    if cfg["resume"]:
+        solver.restore(cfg["resume"])
+    elif cfg["weights"]:
+        net.copy_from(cfg["weights"])
+    if cfg["fusion_init"] is not None and not cfg["resume"]:
+        for k in fusion_names(net):
+            net.params[k][0].data[...] = cfg["fusion_init"]
+    for layer in _data_layers(net):
+        layer.seek(solver.iter)  # a resumed run continues with the batch of its iteration
+    averager = None
+    if sync is not None:
+        averager = GradientAverager(sync["name"], rank, len(cfg["devices"]), sync["barrier"], net)
+        averager.broadcast()
+        solver.add_callback(lambda: None, lambda: averager.average(_loss(net)))
+    history = new_history()
+    log_path = os.path.join(cfg["out"], "loss.json")
+    if rank == 0 and cfg["resume"]:
+        history = resumed_history(log_path, solver.iter)
+    start = solver.iter
+    stop = min(start + cfg["iterations"], cfg["max_iter"]) if cfg["iterations"] else cfg["max_iter"]
+    if log:
+        log(f"iterations {start}..{stop} of {cfg['max_iter']} on {cfg['describe']}")
+    every = cfg["snapshot_every"]
+    try:
+        for it in tqdm(range(start, stop), desc="train", unit="it", disable=rank != 0 or log is None):
+            solver.step(1)
+            if rank == 0:
+                record(history, net, it, loss=averager.loss if averager else None)
+                if every and solver.iter % every == 0:
+                    solver.snapshot()
+                    atomic_write_text(log_path, json.dumps(history))
+        if rank == 0:
+            if not (every and solver.iter % every == 0):
+                solver.snapshot()
+            atomic_write_text(log_path, json.dumps(history))
+            plot_history(history, os.path.join(cfg["out"], "loss.png"), fusion_names(net))
+    finally:
+        for layer in _data_layers(net):
+            layer.loader.close()
+        if averager:
+            averager.close()
+    return history
+
+
+def _rank_entry(rank, cfg, sync):
+    try:
+        _run_rank(rank, cfg, sync)
+    except BaseException:
+        sync["barrier"].abort()  # the other ranks stop waiting for this one
+        raise
+
+
+def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOLVER, devices=("cpu",), iterations=None,
+                  resume=None, weights=None, seed=0, workers=2, snapshot_every=None, fusion_init=None, log=print):
+    """Train on a prepared dataset; ``devices``: ``["cpu"]``, GPU ids ``[0]`` / ``[0, 1, ...]`` (one solver process
+    each) or several ``"cpu"`` (the same data-parallel path on CPU processes). ``iterations``: how many to run now (None:
+    up to the solver's ``max_iter``). Returns the loss history (rank 0; the mean over ranks)."""
+    devices = list(devices)
+    gpus = [d for d in devices if d != "cpu"]
+    if gpus and len(gpus) != len(devices):
+        raise ValueError(f"devices must be all GPU ids or all 'cpu', got {devices}")
+    if gpus:
+        probe_gpus(gpus)  # at once: a CPU-only build fails here, before anything is read or written
+    from lifting.dataset import PreparedDataset
+    from lifting.files import atomic_write_text
+
+    if net not in NETS:
+        raise ValueError(f"--net must be one of {sorted(NETS)}, got {net!r}")
+    prototxt = prototxt or NETS[net]
+    n_samples = len(PreparedDataset(dataset))  # checks the dataset
+    sp = read_solver(solver)
+    every = snapshot_every if snapshot_every is not None else sp.snapshot
+    os.makedirs(out, exist_ok=True)
+    world = len(devices)
+    solvers = []
+    for rank, dev in enumerate(devices):
+        sfx = "" if world == 1 else f"_rank{rank}"
+        net_path = os.path.abspath(os.path.join(out, f"net{sfx}.prototxt"))
+        atomic_write_text(net_path, data_net(prototxt, dataset, workers, seed, rank, world))
+        run = type(sp)()
+        run.CopyFrom(sp)
+        run.net = net_path
+        run.snapshot_prefix = os.path.join(os.path.abspath(out), "snap")
+        run.snapshot = 0
+        run.solver_mode = run.CPU if dev == "cpu" else run.GPU
+        if dev != "cpu":
+            run.device_id = int(dev)
+        run.random_seed = int(seed) + rank
+        path = os.path.join(out, f"solver{sfx}.prototxt")
+        atomic_write_text(path, str(run))
+        solvers.append(path)
+    batch = int(read_train_net(prototxt)[1]["data"].input_param.shape[0].dim[0])
+    describe = (f"{'CPU' if not gpus else 'GPU ' + ','.join(map(str, gpus))}: {world} solver process"
+                f"{'es' if world > 1 else ''}, batch {batch} each (effective {batch * world}); {n_samples} samples; "
+                f"{os.path.basename(prototxt)}; solver {os.path.basename(solver)}: base_lr {sp.base_lr:g}, momentum "
+                f"{sp.momentum:g}, weight_decay {sp.weight_decay:g}, lr_policy {sp.lr_policy} (step {sp.stepsize}, "
+                f"gamma {sp.gamma:g}), max_iter {sp.max_iter}; snapshot every {every or 'never'}")
+    cfg = {"devices": devices, "solvers": solvers, "out": out, "resume": resume, "weights": weights,
+           "fusion_init": fusion_init, "iterations": iterations, "max_iter": sp.max_iter, "snapshot_every": every,
+           "describe": describe, "log": log}
+    if world == 1:
+        return _run_rank(0, cfg)
+    from multiprocessing.connection import wait
+
+    ctx = mp.get_context("spawn")  # never fork a process that may hold a CUDA context
+    sync = {"name": f"lifting_grad_{os.getpid()}_{uuid.uuid4().hex[:8]}", "barrier": ctx.Barrier(world)}
+    cfg["log"] = print if log is not None else None  # rank 0 prints; a callable of the caller cannot cross processes
+    procs = [ctx.Process(target=_rank_entry, args=(r, cfg if r == 0 else {**cfg, "log": None}, sync))
+             for r in range(world)]
+    for p in procs:
+        p.start()
+    running = list(procs)
+    while running:
+        for sentinel in wait([p.sentinel for p in running]):
+            p = next(q for q in running if q.sentinel == sentinel)
+            p.join()
+            running.remove(p)
+            if p.exitcode != 0:  # a rank that died without a word (a CUDA abort) must not leave the others waiting
+                sync["barrier"].abort()
+    failed = [(r, p.exitcode) for r, p in enumerate(procs) if p.exitcode != 0]
+    if failed:
+        from multiprocessing import shared_memory
+
+        try:  # rank 0 may have died before unlinking the gradient block
+            shared_memory.SharedMemory(name=sync["name"]).unlink()
+        except FileNotFoundError:
+            pass
+        raise RuntimeError(f"training ranks failed: {', '.join(f'rank {r} (exit code {c})' for r, c in failed)}; "
+                           "see their messages above")
+    with open(os.path.join(out, "loss.json")) as f:
+        return json.load(f)
