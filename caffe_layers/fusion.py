@@ -7,7 +7,8 @@ Parameterisation: the learnable blob holds ``w`` itself (shape (1,)), saved and 
 updated by the solver. It is kept in [0, 1] by projection: every forward first clips the stored value to [0, 1]
 (projected SGD), so ``w`` as saved is always the weight used. Backward: ``df/dw = sum(top_diff * (b - b_hat))``,
 ``df/db = w * top_diff``, ``df/db_hat = (1 - w) * top_diff``. ``param_str`` JSON: ``{"init": 1.0}``; the default 1
-makes a new net start as plain CPM (the authors' initialisation).
+makes a new net start as plain CPM (the authors' initialisation). Non-finite bottoms raise FloatingPointError
+(:func:`caffe_layers.prob3d.check_finite`).
 """
 import json
 
@@ -15,6 +16,8 @@ import caffe
 import numpy as np
 
 from lifting.belief_maps import fuse, fuse_gradients
+
+from .prob3d import check_finite
 
 
 class FusionLayer(caffe.Layer):
@@ -38,6 +41,8 @@ class FusionLayer(caffe.Layer):
         top[0].reshape(*bottom[0].data.shape)
 
     def forward(self, bottom, top):
+        check_finite(self, bottom[0].data)
+        check_finite(self, bottom[1].data)
         np.clip(self.blobs[0].data, 0.0, 1.0, out=self.blobs[0].data)
         top[0].data[...] = fuse(bottom[0].data, bottom[1].data, self.blobs[0].data[0])
 

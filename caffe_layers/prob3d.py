@@ -13,6 +13,7 @@ Tops:
 Forward: argmax of every joint map (eq. 4, optional sub-pixel refinement), one vectorised lift of the whole batch
 (:class:`lifting.lift.Lifter`), projection, rendering. A sample that cannot be lifted (e.g. all maps flat) gets
 Gaussians at its argmax locations and NaN 3D pose.
+Non-finite belief maps raise FloatingPointError (:func:`check_finite`).
 Backward: the argmax is piecewise constant, so the layer's output does not depend differentiably on its input;
 nothing flows to the bottoms (their diff is set to 0). Learning signal reaches the CNN through the fusion layer's
 ``w * b`` path.
@@ -35,6 +36,16 @@ from lifting import skeleton
 from lifting.belief_maps import MapLifter
 from lifting.lift import DEFAULT_NOISE_2D
 from lifting.model import load_model
+
+def check_finite(layer, maps):
+    """Raise FloatingPointError on non-finite belief maps. Raised in a forward pass, it stops a solver step before
+    its backward pass: in CPU mode Caffe's max pooling writes outside its buffer when it back-propagates through a
+    window of NaN (its argmax index stays -1), which corrupts memory and aborts the process later."""
+    bad = ~np.isfinite(maps)
+    if bad.any():
+        raise FloatingPointError(f"{type(layer).__name__}: {int(bad.sum())} of {bad.size} belief-map values are NaN "
+                                 "or inf (the network diverged, or its weights hold NaN)")
+
 
 _KEYS = {"model", "num_angles", "sigma", "camera", "joint_channels", "background_channel", "refine", "subpixel",
          "noise_2d", "confidence", "min_confidence"}
@@ -78,6 +89,7 @@ class Prob3DPoseLayer(caffe.Layer):
             raise ValueError(f"Prob3DPoseLayer: camera bottom must hold 9 values a sample, got {bottom[1].data.shape}")
 
     def forward(self, bottom, top):
+        check_finite(self, bottom[0].data)
         cams = bottom[1].data.reshape(bottom[0].data.shape[0], 9).astype(np.float64) if len(bottom) > 1 else None
         maps, pose, reproj = self.core(bottom[0].data, cams)
         top[0].data[...] = maps

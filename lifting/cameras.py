@@ -194,9 +194,14 @@ def read_rotation_json(path, what="--camera"):
     R = obj.get("R", obj.get("R_world_to_camera")) if isinstance(obj, dict) else None
     if R is None:
         raise CameraFileError(f"{what} {path}: no field 'R' or 'R_world_to_camera'")
-    R = np.asarray(R, np.float64)
+    try:
+        R = np.asarray(R, np.float64)
+    except (TypeError, ValueError):
+        raise CameraFileError(f"{what} {path}: field R must be a 3x3 array of numbers") from None
     if R.shape != (3, 3):
         raise CameraFileError(f"{what} {path}: field R must be 3x3, got shape {R.shape}")
+    if not np.isfinite(R).all() or np.abs(R @ R.T - np.eye(3)).max() > 1e-6 or np.linalg.det(R) < 0:
+        raise CameraFileError(f"{what} {path}: field R is not a rotation matrix (orthonormal, det +1)")
     return R
 
 

@@ -1,5 +1,6 @@
-"""The core's files: atomic writes (every file the project writes goes through :func:`atomic_path`) and the 2D
-keypoint readers (JSON incl. OpenPose, CSV, npy/npz)."""
+"""The core's files: atomic writes (every file the project writes goes through :func:`atomic_path`), valid JSON
+(:func:`atomic_write_json`: null, never NaN) and the 2D keypoint readers (JSON incl. OpenPose, CSV, npy/npz), which
+refuse rather than guess and name the file and the line, frame or field."""
 from __future__ import annotations
 
 import contextlib
@@ -8,6 +9,7 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 
 import numpy as np
 
@@ -55,16 +57,51 @@ def atomic_savez(path, **arrays):
     atomic_write_bytes(path, buf.getvalue())
 
 
-def read_json(path, error=ValueError, what=None):
-    """Parse a UTF-8 JSON file; an unreadable or invalid file raises ``error`` naming the file (``what`` is a prefix
-    such as ``"--camera"``) and the problem."""
-    name = f"{what} {path}" if what else f"{path}"
+def json_safe(obj):
+    """``obj`` with every non-finite float replaced by None and numpy scalars/arrays turned into Python ones, so
+    that it serialises as valid JSON (``NaN`` is not JSON)."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+def json_text(obj, indent=1):
+    """Valid JSON text of ``obj`` (non-finite numbers become null; see :func:`json_safe`)."""
+    return json.dumps(json_safe(obj), indent=indent, allow_nan=False)
+
+
+def atomic_write_json(path, obj, indent=1):
+    """Write ``obj`` as valid JSON (null, never NaN) to ``path`` atomically."""
+    atomic_write_text(path, json_text(obj, indent))
+
+
+def _read_text(path, error, name):
+    """The UTF-8 text of ``path`` (a byte-order mark is dropped); errors name the file."""
     try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return f.read()
     except OSError as e:
         raise error(f"{name}: cannot read ({e.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
+        raise error(f"{name}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start})") from None
+
+
+def read_json(path, error=ValueError, what=None):
+    """Parse a UTF-8 JSON file (a byte-order mark is tolerated); an unreadable or invalid file raises ``error``
+    naming the file (``what`` is a prefix such as ``"--camera"``) and the problem."""
+    name = f"{what} {path}" if what else f"{path}"
+    text = _read_text(path, error, name)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
         raise error(f"{name}: not valid JSON ({e})") from None
 
 
@@ -90,7 +127,10 @@ def read_keypoints(path, fmt="h36m"):
       * ``.npz``: array ``keypoints`` as above, optional ``confidence (N, F)``;
       * ``.json``: ``{"keypoints": [[[x, y(, c)], ...], ...]}`` or a bare list of frames, or OpenPose output
         ``{"people": [{"pose_keypoints_2d": [x, y, c, ...]}]}`` (first person);
-      * ``.csv``: one frame per row, ``x0, y0, x1, y1, ...`` or ``x0, y0, c0, ...`` (a header row is skipped).
+      * ``.csv``: one frame per row, ``x0, y0, x1, y1, ...`` or ``x0, y0, c0, ...``; UTF-8 (a byte-order mark is
+        dropped); a first row with a non-numeric cell is a header; an empty cell is a missing value.
+    Confidences must lie in [0, 1] (NaN = missing): a third column outside it is refused (3D poses are not 2D
+    keypoints with a confidence). Every problem raises ValueError naming the file and the frame, line or field.
     Returns ``(points (N, 17, 2), weights (N, 17))``.
     """
     path = os.fspath(path)
@@ -99,40 +139,13 @@ def read_keypoints(path, fmt="h36m"):
     nf = len(skeleton.KEYPOINT_FORMATS[fmt]["names"])
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such keypoint file")
+    if os.path.isdir(path):
+        raise ValueError(f"{path}: is a folder, not a keypoint file")
     ext = os.path.splitext(path)[1].lower()
-    conf = None
-    try:
-        if ext == ".npy":
-            arr = np.load(path)
-        elif ext == ".npz":
-            with np.load(path) as z:
-                if "keypoints" not in z:
-                    raise ValueError(f"{path}: array 'keypoints' is missing (found {list(z.keys())})")
-                arr = z["keypoints"]
-                conf = z["confidence"] if "confidence" in z else None
-        elif ext == ".json":
-            with open(path) as f:
-                obj = json.load(f)
-            if isinstance(obj, dict) and "people" in obj:
-                if not obj["people"]:
-                    raise ValueError(f"{path}: field 'people' is empty")
-                arr = np.asarray(obj["people"][0]["pose_keypoints_2d"], np.float64).reshape(1, -1, 3)
-            else:
-                arr = np.asarray(obj["keypoints"] if isinstance(obj, dict) else obj, np.float64)
-        elif ext == ".csv":
-            with open(path, newline="") as f:
-                rows = [r for r in csv.reader(f) if r]
-            if rows and not _is_number(rows[0][0]):
-                rows = rows[1:]
-            vals = np.asarray([[float(v) if v.strip() else np.nan for v in r] for r in rows], np.float64)
-            if vals.ndim != 2 or vals.shape[1] not in (2 * nf, 3 * nf):
-                raise ValueError(f"{path}: each row must hold {2 * nf} or {3 * nf} numbers for format {fmt!r}, "
-                                 f"got {vals.shape[1] if vals.ndim == 2 else 'ragged rows'}")
-            arr = vals.reshape(len(vals), nf, -1)
-        else:
-            raise ValueError(f"{path}: unsupported extension {ext!r} (use .npy, .npz, .json or .csv)")
-    except (KeyError, TypeError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path}: cannot read keypoints ({type(e).__name__}: {e})") from None
+    readers = {".npy": _keypoints_npy, ".npz": _keypoints_npz, ".json": _keypoints_json, ".csv": _keypoints_csv}
+    if ext not in readers:
+        raise ValueError(f"{path}: unsupported extension {ext!r} (use .npy, .npz, .json or .csv)")
+    arr, conf = readers[ext](path, nf, fmt)
     arr = np.asarray(arr, np.float64)
     if arr.ndim == 2:
         arr = arr[None]
@@ -141,8 +154,130 @@ def read_keypoints(path, fmt="h36m"):
     if arr.shape[0] == 0:
         raise ValueError(f"{path}: holds no frame")
     if arr.shape[2] == 3:
+        if conf is not None:
+            raise ValueError(f"{path}: confidences given twice (a third column and array 'confidence')")
         conf = arr[..., 2]
+    if conf is not None:
+        conf = np.asarray(conf, np.float64)
+        if conf.shape != arr.shape[:2]:
+            raise ValueError(f"{path}: confidence must have shape {arr.shape[:2]}, got {conf.shape}")
+        _check_confidence(path, conf)
     return skeleton.convert_keypoints(arr[..., :2], fmt, conf)
+
+
+def _check_confidence(path, conf):
+    bad = np.isfinite(conf) & ((conf < 0) | (conf > 1))
+    if bad.any():
+        f, j = (int(v) for v in np.argwhere(bad)[0])
+        raise ValueError(f"{path}: {int(bad.sum())} confidences lie outside [0, 1] (first: {conf[f, j]:g} at frame "
+                         f"{f}, joint {j}); a third value per joint must be a confidence: 3D poses cannot be lifted, "
+                         "give 2D keypoints (x, y[, confidence])")
+
+
+def _load_numpy(path, kind):
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{path}: not a readable {kind} file (empty, truncated or another format: "
+                         f"{type(e).__name__}: {e})") from None
+
+
+def _keypoints_npy(path, nf, fmt):
+    arr = _load_numpy(path, ".npy")
+    if not isinstance(arr, np.ndarray) or not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"{path}: expected an array of numbers, got {getattr(arr, 'dtype', type(arr).__name__)}")
+    return arr, None
+
+
+def _keypoints_npz(path, nf, fmt):
+    z = _load_numpy(path, ".npz")
+    try:
+        with z:
+            if "keypoints" not in z.files:
+                raise ValueError(f"{path}: array 'keypoints' is missing (found {list(z.files)})")
+            return z["keypoints"], (z["confidence"] if "confidence" in z.files else None)
+    except (OSError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{path}: not a readable .npz file ({type(e).__name__}: {e})") from None
+
+
+def _frame_array(path, frame, where, nf):
+    """One JSON frame -> (nf, 2|3) array; errors name the frame and joint."""
+    if not isinstance(frame, list) or len(frame) != nf:
+        n = len(frame) if isinstance(frame, list) else type(frame).__name__
+        raise ValueError(f"{path}: {where} must list {nf} joints, got {n}")
+    width = None
+    for j, p in enumerate(frame):
+        if not isinstance(p, list) or len(p) not in (2, 3):
+            raise ValueError(f"{path}: {where}, joint {j}: expected [x, y] or [x, y, confidence], got {p!r}"[:300])
+        if width is not None and len(p) != width:
+            raise ValueError(f"{path}: {where}, joint {j}: {len(p)} values where joint 0 has {width}")
+        width = len(p)
+        if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in p):
+            raise ValueError(f"{path}: {where}, joint {j}: non-numeric value in {p!r}"[:300])
+    return np.array([[np.nan if v is None else v for v in p] for p in frame], np.float64)
+
+
+def _keypoints_json(path, nf, fmt):
+    obj = read_json(path)
+    if isinstance(obj, dict) and "people" in obj:
+        if not obj["people"]:
+            raise ValueError(f"{path}: field 'people' is empty")
+        flat = obj["people"][0].get("pose_keypoints_2d") if isinstance(obj["people"][0], dict) else None
+        if not isinstance(flat, list) or len(flat) != 3 * nf:
+            n = len(flat) if isinstance(flat, list) else "none"
+            raise ValueError(f"{path}: people[0].pose_keypoints_2d must hold {3 * nf} numbers (x, y, c for the "
+                             f"{nf} joints of format {fmt!r}), got {n}")
+        return _frame_array(path, [flat[i:i + 3] for i in range(0, len(flat), 3)], "people[0]", nf)[None], None
+    if isinstance(obj, dict):
+        if "keypoints" not in obj:
+            raise ValueError(f"{path}: field 'keypoints' is missing (found {sorted(obj)})")
+        obj = obj["keypoints"]
+    if not isinstance(obj, list) or not obj:
+        raise ValueError(f"{path}: expected a non-empty list of frames")
+    if isinstance(obj[0], list) and obj[0] and not isinstance(obj[0][0], list):  # one frame
+        return _frame_array(path, obj, "the frame", nf), None
+    frames = [_frame_array(path, f, f"frame {i}", nf) for i, f in enumerate(obj)]
+    widths = {f.shape[1] for f in frames}
+    if len(widths) > 1:
+        i = next(i for i, f in enumerate(frames) if f.shape[1] != frames[0].shape[1])
+        raise ValueError(f"{path}: frame {i} has {frames[i].shape[1]} values a joint, frame 0 has {frames[0].shape[1]}")
+    return np.stack(frames), None
+
+
+def _keypoints_csv(path, nf, fmt):
+    text = _read_text(path, ValueError, path)
+    rows = []
+    reader = csv.reader(io.StringIO(text))
+    for r in reader:
+        if any(c.strip() for c in r):
+            rows.append((reader.line_num, [c.strip() for c in r]))
+    header = bool(rows) and any(c and not _is_number(c) for c in rows[0][1])
+    if header:
+        rows = rows[1:]  # a header: a first row with a non-numeric cell
+    if not rows:
+        raise ValueError(f"{path}: holds no frame")
+    width = len(rows[0][1])
+    if width not in (2 * nf, 3 * nf):
+        raise ValueError(f"{path}: line {rows[0][0]}: each row must hold {2 * nf} or {3 * nf} numbers for format "
+                         f"{fmt!r}, got {width}")
+    first = rows[0][1]
+    if not header and all(c and float(c).is_integer() for c in first) and \
+            [int(float(c)) for c in first] in (list(range(width)), list(range(1, width + 1))):
+        raise ValueError(f"{path}: line {rows[0][0]} holds the column numbers {first[0]}, {first[1]}, ..., "
+                         f"{first[-1]}: a header of numbers cannot be told from a frame; name the columns or "
+                         "delete the line")
+    vals = np.empty((len(rows), width))
+    for i, (line, cells) in enumerate(rows):
+        if len(cells) != width:
+            raise ValueError(f"{path}: line {line} holds {len(cells)} values where line {rows[0][0]} holds {width}")
+        for j, c in enumerate(cells):
+            if not c:
+                vals[i, j] = np.nan
+            elif _is_number(c):
+                vals[i, j] = float(c)
+            else:
+                raise ValueError(f"{path}: line {line}, column {j + 1}: {c[:40]!r} is not a number")
+    return vals.reshape(len(rows), nf, -1), None
 
 
 def _is_number(s):

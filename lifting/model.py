@@ -186,7 +186,14 @@ def import_authors_model(mat_path) -> PoseModel:
     """
     from scipy.io import loadmat
 
-    m = loadmat(os.fspath(mat_path))
+    mat_path = os.fspath(mat_path)
+    if not os.path.isfile(mat_path):
+        raise ModelFileError(f"{mat_path}: " + ("is a folder" if os.path.isdir(mat_path) else "no such file"))
+    try:
+        m = loadmat(mat_path)
+    except Exception as e:  # scipy raises many types on empty, truncated or foreign files
+        raise ModelFileError(f"{mat_path}: not a readable MATLAB file (empty, truncated or another format: "
+                             f"{type(e).__name__}: {e})") from None
     for key in ("mu", "e", "sigma"):
         if key not in m:
             raise ModelFileError(f"{mat_path}: field {key!r} is missing")

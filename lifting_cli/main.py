@@ -14,6 +14,10 @@ import numpy as np
 import lifting
 from lifting.lift import DEFAULT_NOISE_2D
 
+from .checks import Parser, check_files, float_in, int_in, report
+
+#: most quantised angles a lift may ask for (10,000 is the exhaustive reference; memory grows with the count)
+MAX_ANGLES = 10_000
 #: the shipped sample of ``lifting lift --sample`` (made by scripts/make_sample.py)
 SAMPLE_KEYPOINTS = os.path.join(os.path.dirname(os.path.abspath(lifting.__file__)), "data", "sample_keypoints.json")
 
@@ -40,11 +44,28 @@ def noise_2d_arg(text):
     return v
 
 
+#: what every per-frame field of the lift JSON holds (written into it)
+LIFT_FIELDS = {
+    "status": "'ok', or why the frame was not lifted (its other fields are then null)",
+    "pose3d_model_units": "3D joints in model units (limb scale 1), world frame: y up, root (Hip) at the origin",
+    "pose3d_mm": "the same 3D joints in millimetres",
+    "pose3d_camera_mm": "the 3D joints in millimetres in the camera's axes (x right, y down, z forward)",
+    "angle_rad": "ground-plane rotation of the pose (radians)",
+    "scale_px_per_unit": "input pixels per model unit",
+    "scale_relative": "the scale relative to the one that maps the model's mean onto the input's 2D size",
+    "scale_at_bound": "the scale lies on a bound of the admitted range",
+    "component": "mixture component used",
+    "coefficients": "basis coefficients of that component",
+    "residual_px2": "weighted squared 2D error, input pixels squared",
+    "reprojected": "the 3D pose projected back, input pixels (x, y)",
+}
+
+
 def _cmd_lift(args):
     from lifting import skeleton
-    from lifting.files import atomic_savez, atomic_write_text, read_keypoints
+    from lifting.files import atomic_savez, atomic_write_json, read_keypoints
     from lifting.lift import STATUS_NAMES, Lifter
-    from lifting.model import load_model
+    from lifting.model import default_model_path, load_model
 
     truth = None
     if args.sample:
@@ -59,7 +80,16 @@ def _cmd_lift(args):
         print(f"sample: {sample['description']}")
     elif args.input is None:
         raise ValueError("no keypoint file given (or use --sample for the shipped example)")
+    out = args.output
+    if os.path.splitext(out)[1].lower() not in (".json", ".npz"):
+        raise ValueError(f"-o {out}: the output must end in .json or .npz")
+    check_files(inputs=[("INPUT", args.input), ("--model", args.model or default_model_path()),
+                        ("--camera", None if args.camera == "upright" else args.camera)],
+                outputs=[("-o", out), ("--plot", args.plot)])
     points, weights = read_keypoints(args.input, args.format)
+    if args.plot and not 0 <= args.plot_frame < len(points):
+        raise ValueError(f"--plot-frame {args.plot_frame}: out of range, {args.input} holds frames "
+                         f"0..{len(points) - 1}")
     if args.weights == "binary":  # one precomputation per visibility pattern: fast
         weights = (weights >= args.min_confidence).astype(np.float64)
     else:  # the confidences themselves: one precomputation per distinct row (slow for many distinct rows)
@@ -68,8 +98,7 @@ def _cmd_lift(args):
     lifter = Lifter(model, camera=read_camera(args.camera), num_angles=args.angles, refine=args.refine,
                     noise_2d=args.noise_2d, min_visible=args.min_visible)
     res = lifter.lift(points, weights, strict=args.strict)
-    out = args.output
-    if out.endswith(".npz"):
+    if out.lower().endswith(".npz"):
         atomic_savez(out, pose3d=res.pose3d, pose3d_mm=res.pose3d_mm, pose3d_camera_mm=res.pose3d_camera_mm, angle=res.angle,
                      scale=res.scale, coefficients=res.coefficients, component=res.component,
                      residual=res.residual, reprojected=res.reprojected, status=res.status,
@@ -93,14 +122,12 @@ def _cmd_lift(args):
                 "residual_px2": float(res.residual[i]) if ok else None,
                 "reprojected": res.reprojected[i].round(3).tolist() if ok else None,
             })
-        atomic_write_text(out, json.dumps({"joint_names": list(skeleton.JOINT_NAMES), "model": args.model or "default",
-                                           "frames": frames}, indent=1))
+        atomic_write_json(out, {"joint_names": list(skeleton.JOINT_NAMES), "model": args.model or "default",
+                                "fields": LIFT_FIELDS, "frames": frames})
     if args.plot:
         from lifting.plot import save_lift_figure
 
         i = args.plot_frame
-        if not 0 <= i < len(res):
-            raise SystemExit(f"--plot-frame {i} out of range (0..{len(res) - 1})")
         save_lift_figure(args.plot, points[i], res.pose3d_mm[i], weights[i], res.reprojected[i], title=f"frame {i}")
     bad = int(np.count_nonzero(res.status))
     print(f"lifted {len(res) - bad} of {len(res)} frames -> {out}" + (f" ({bad} not lifted: see status)" if bad else ""))
@@ -119,6 +146,7 @@ def _cmd_lift(args):
 def _cmd_import_authors(args):
     from lifting.model import import_authors_model
 
+    check_files(inputs=[("MAT", args.mat)], outputs=[("-o", args.output)])
     m = import_authors_model(args.mat)
     m.save(args.output)
     print(f"imported K={m.num_components}, J={m.num_basis}, mm_per_unit={m.mm_per_unit:.1f} -> {args.output}")
@@ -126,7 +154,7 @@ def _cmd_import_authors(args):
 
 
 def build_parser():
-    ap = argparse.ArgumentParser(prog="lifting", description="Lifting from the Deep: 2D/3D human pose (CVPR 2017).")
+    ap = Parser(prog="lifting", description="Lifting from the Deep: 2D/3D human pose (CVPR 2017).")
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("lift", help="lift 2D keypoints to 3D with a pose model",
@@ -139,19 +167,21 @@ def build_parser():
     p.add_argument("-o", "--output", required=True, help="output file: .json or .npz")
     p.add_argument("--format", default="h36m", help="keypoint order: h36m, coco, mpii, cpm14, body25 (default h36m)")
     p.add_argument("--model", default=None, help="pose-model file (.h5); default: the shipped model")
-    p.add_argument("--angles", type=int, default=80, help="quantised ground-plane angles (default 80)")
+    p.add_argument("--angles", type=int_in(3, MAX_ANGLES), default=80,
+                   help=f"quantised ground-plane angles, 3..{MAX_ANGLES} (default 80)")
     p.add_argument("--refine", action="store_true", help="refine the best angle by a 1D search")
     p.add_argument("--noise-2d", type=noise_2d_arg, default=DEFAULT_NOISE_2D,
                    help="assumed 2D noise as a fraction of the person's 2D size (RMS joint spread), or 'model' for "
                         f"the model's own residual (default {DEFAULT_NOISE_2D}, chosen on held-out data)")
-    p.add_argument("--min-visible", type=int, default=5, help="frames with fewer visible joints are not lifted")
-    p.add_argument("--min-confidence", type=float, default=0.05,
+    p.add_argument("--min-visible", type=int_in(1, 17), default=5,
+                   help="frames with fewer visible joints are not lifted (1..17, default 5)")
+    p.add_argument("--min-confidence", type=float_in(0, 1), default=0.05,
                    help="joints with a lower confidence are missing (default 0.05)")
     p.add_argument("--weights", choices=("binary", "confidence"), default="binary",
                    help="per-joint weights: 1 for every visible joint (default), or the confidences themselves")
     p.add_argument("--strict", action="store_true", help="fail on the first bad frame")
     p.add_argument("--plot", metavar="PNG", help="draw the 2D input beside the 3D skeleton")
-    p.add_argument("--plot-frame", type=int, default=0, help="frame drawn by --plot (default 0)")
+    p.add_argument("--plot-frame", type=int_in(0), default=0, help="frame drawn by --plot (default 0)")
     p.set_defaults(func=_cmd_lift)
 
     p = sub.add_parser("import-authors-model", help="convert the authors' prob_model_params.mat to our format",
@@ -167,16 +197,28 @@ def build_parser():
     register_fitting(sub)
     register_h36m(sub)
     register_network(sub)
+    for p in sub.choices.values():
+        p.add_argument("--debug", action="store_true", help="on an error, print the traceback too")
+        p.add_argument("--verbose", action="store_true", help="let Caffe log (its INFO messages are hidden)")
     return ap
 
 
 def main(argv=None):
+    """Run one subcommand. Exit codes: 0 done, 2 bad input or option (a one-line message naming the file or option
+    and the problem), 1 interrupted (the message says where the checkpoint is and how to resume), 3 a bug; the
+    traceback only with ``--debug``."""
     args = build_parser().parse_args(argv)
+    # before anything imports Caffe: its INFO/WARNING log floods stderr unless asked for
+    if args.verbose:
+        os.environ["GLOG_minloglevel"] = "0"
+    else:
+        os.environ.setdefault("GLOG_minloglevel", "2")
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, KeyError) as e:
-        print(f"lifting {args.command}: error: {e}", file=sys.stderr)
-        return 2
+    except BaseException as e:
+        if not isinstance(e, Exception | KeyboardInterrupt):
+            raise  # SystemExit and friends
+        return report(args.command, e, debug=args.debug)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from .checks import box, check_files, float_in, int_in, subjects
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTO = os.path.join(HERE, "..", "prototxt")
 
@@ -11,6 +13,7 @@ PROTO = os.path.join(HERE, "..", "prototxt")
 def _cmd_prototxt(args):
     from prototxt.generate import write_all
 
+    check_files(output_folders=[("--out", args.out)])
     for p in write_all(args.out):
         print(p)
     return 0
@@ -19,6 +22,8 @@ def _cmd_prototxt(args):
 def _cmd_convert(args):
     from tools.convert import convert
 
+    check_files(inputs=[("--cpm-prototxt", args.cpm_prototxt), ("--cpm-weights", args.cpm_weights),
+                        ("--target", args.target)], outputs=[("-o", args.output)])
     convert(args.cpm_prototxt, args.cpm_weights, args.target, args.output, order=args.joint_order,
             new_layers=args.new_layers)
     return 0
@@ -29,11 +34,21 @@ def _cmd_estimate(args):
 
     from tools.detect import DetectorUnavailable
     from tools.estimate import estimate
-    from tools.photo import collect_inputs, is_video, run, sample_image
+    from tools.photo import SAMPLE_NAME, collect_inputs, is_video, output_stem, run, sample_image
 
     from .main import read_camera
 
     detector = args.detector or ("network" if args.weights else "mediapipe")
+    files = collect_inputs(args.images) if args.images else []
+    names = [(f, output_stem(f), (".npz", ".json") + (() if args.no_plot else (".mp4",)) if is_video(f) else
+              (".json",) + (() if args.no_plot else (".png",))) for f in files]
+    if args.sample:
+        names.append((None, SAMPLE_NAME, (".json",) + (() if args.no_plot else (".png",))))
+    outputs = [(f"--out ({f or 'sample'})", os.path.join(args.out, stem + ext)) for f, stem, exts in names for ext in exts]
+    check_files(inputs=[("INPUT", f) for f in files]
+                + [("--camera", args.camera if args.camera not in (None, "upright") else None)]
+                + ([("--weights", args.weights), ("--prototxt", args.prototxt)] if detector == "network" else []),
+                output_folders=[("--out", args.out)], outputs=outputs if os.path.isdir(args.out) else [])
     camera = read_camera(args.camera)
     try:
         if detector == "mediapipe":
@@ -51,7 +66,7 @@ def _cmd_estimate(args):
             raise ValueError("videos need the embedded detector (--detector mediapipe)")
         if args.sample:
             inputs = [("sample", sample_image())] + inputs
-        box = [float(v) for v in args.box.split(",")] if args.box else _detector_box()
+        box = args.box if args.box else _detector_box()
         estimate(inputs, args.weights, args.prototxt, args.out, box=box, camera=camera, plot=not args.no_plot)
         return 0
     except DetectorUnavailable as e:
@@ -60,18 +75,27 @@ def _cmd_estimate(args):
 
 
 def _detector_box():
-    """The network path's CPM crop: MediaPipe's person box where MediaPipe works, else the whole image."""
+    """The network path's CPM crop: a function image -> MediaPipe's person box where MediaPipe works, else None (the
+    whole image). The detector starts at the first image, after the network's files have been checked."""
     from tools.detect import DetectorUnavailable, PoseDetector
 
-    try:
-        det = PoseDetector()
-    except DetectorUnavailable as e:
-        print(f"lifting estimate: the CPM crop is the whole image: {e}")
-        return None
-    return lambda rgb: det.detect(rgb).box()
+    state = {}
+
+    def box_of(rgb):
+        if "det" not in state:
+            try:
+                state["det"] = PoseDetector()
+            except DetectorUnavailable as e:
+                print(f"lifting estimate: the CPM crop is the whole image: {e}")
+                state["det"] = None
+        return None if state["det"] is None else state["det"].detect(rgb).box()
+
+    return box_of
 
 
 def _cmd_train(args):
+    import glob
+
     import numpy as np
 
     if (args.data is None) == (args.h36m_npz is None):
@@ -85,8 +109,15 @@ def _cmd_train(args):
 
         from tools.train import train
 
-        poses, _, _ = load_h36m_npz(args.h36m_npz, args.subjects)
         prototxt = args.prototxt or os.path.abspath(os.path.join(PROTO, f"{args.net}_h36m_small_train.prototxt"))
+        check_files(inputs=[("--h36m-npz", args.h36m_npz), ("--prototxt", prototxt), ("--weights", args.weights),
+                            ("--resume", args.resume)], output_folders=[("--out", args.out)],
+                    outputs=[(f"--out ({name})", os.path.join(args.out, name)) for name in
+                             ("solver.prototxt", "loss.json", "loss.png")] if os.path.isdir(args.out) else [])
+        if not args.resume and glob.glob(os.path.join(glob.escape(args.out), "snap_iter_*")):
+            raise ValueError(f"--out {args.out} holds the snapshots of an earlier run, which a new run would "
+                             "overwrite: resume it with --resume <its newest .solverstate>, or give another --out")
+        poses, _, _ = load_h36m_npz(args.h36m_npz, args.subjects)
         h = train(prototxt, args.out, poses, args.iterations or 300, base_lr=args.base_lr or 1e-3,
                   snapshot_every=100 if args.snapshot is None else args.snapshot, resume=args.resume,
                   weights=args.weights, seed=args.seed, fusion_init=args.fusion_init)
@@ -151,8 +182,8 @@ def register(sub):
                    help="detector path: joints whose visibility is below this are missing (default 0.5)")
     p.add_argument("--weights", help="trained or converted .caffemodel (see `lifting convert-cpm`)")
     p.add_argument("--prototxt", default=os.path.abspath(os.path.join(PROTO, "lifting_h36m_full_deploy.prototxt")))
-    p.add_argument("--box", help="network path: person box x,y,w,h in image pixels (default: MediaPipe's person box "
-                                 "where MediaPipe works, else the whole image)")
+    p.add_argument("--box", type=box, help="network path: person box x,y,w,h in image pixels (default: MediaPipe's "
+                                           "person box where MediaPipe works, else the whole image)")
     p.add_argument("--out", default="estimates", help="output folder (default ./estimates)")
     p.add_argument("--no-plot", action="store_true", help="no PNG (photos) or MP4 (videos)")
     p.set_defaults(func=_cmd_estimate)
@@ -171,20 +202,21 @@ def register(sub):
                                  "with CUDA: scripts/setup.sh --cuda)")
     p.add_argument("--solver", help="solver prototxt (default with --data: the shipped "
                                     "prototxt/lifting_h36m_full_solver.prototxt, used as it is)")
-    p.add_argument("--workers", type=int, default=2, help="data-layer worker processes per solver (default 2)")
+    p.add_argument("--workers", type=int_in(0, 64), default=2, help="data-layer worker processes per solver (default 2)")
     p.add_argument("--prototxt", help="train net prototxt (default: the full net of --net with --data, the small "
                                       "one with --h36m-npz)")
     p.add_argument("--h36m-npz", help="poses to render for the synthetic demo (../shared/data layout)")
-    p.add_argument("--subjects", type=lambda s: s.split(","), default=["S1", "S5", "S6", "S7", "S8"])
-    p.add_argument("--iterations", type=int, help="iterations to run now (default: to the solver's max_iter with "
+    p.add_argument("--subjects", type=subjects, default=["S1", "S5", "S6", "S7", "S8"])
+    p.add_argument("--iterations", type=int_in(1, 10**8), help="iterations to run now (default: to the solver's max_iter with "
                                                   "--data, 300 for the demo)")
-    p.add_argument("--base-lr", type=float, help="the demo's learning rate (default 1e-3)")
-    p.add_argument("--snapshot", type=int, help="snapshot every N iterations (default: the solver's with --data, 100 "
+    p.add_argument("--base-lr", type=float_in(0, 1, lo_open=True), help="the demo's learning rate in (0, 1] "
+                                                                         "(default 1e-3)")
+    p.add_argument("--snapshot", type=int_in(0), help="snapshot every N iterations (default: the solver's with --data, 100 "
                                                 "for the demo)")
     p.add_argument("--resume", help="a .solverstate to resume from")
     p.add_argument("--weights", help="initial .caffemodel")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--fusion-init", type=float, help="start every fusion weight w at this value (default: the "
+    p.add_argument("--seed", type=int_in(0, 2**31 - 1), default=0)
+    p.add_argument("--fusion-init", type=float_in(0, 1), help="start every fusion weight w at this value (default: the "
                                                      "prototxt's, 1 = plain CPM)")
     p.add_argument("--out", default="runs/train", help="run folder")
     p.set_defaults(func=_cmd_train)

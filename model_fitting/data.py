@@ -22,18 +22,33 @@ def load_h36m_npz(path, subjects=None, step=1, mirror_x=True):
 
     Returns ``(poses y up (M, 17, 3), subject (M,), action (M,))`` for the given subjects."""
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise MotionFileError(f"{path}: no such file")
-    with np.load(path) as z:
-        for key in ("positions_17", "subject", "action"):
-            if key not in z.files:
-                raise MotionFileError(f"{path}: array {key!r} is missing (found {z.files})")
-        pos, subj, act = z["positions_17"], z["subject"].astype(str), z["action"].astype(str)
+    if not os.path.isfile(path):
+        raise MotionFileError(f"{path}: " + ("is a folder" if os.path.isdir(path) else "no such file"))
+    if int(step) < 1:
+        raise ValueError(f"step must be >= 1, got {step}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            for key in ("positions_17", "subject", "action"):
+                if key not in z.files:
+                    raise MotionFileError(f"{path}: array {key!r} is missing (found {z.files})")
+            pos, subj, act = z["positions_17"], z["subject"].astype(str), z["action"].astype(str)
+    except MotionFileError:
+        raise
+    except Exception as e:  # numpy and zipfile raise many types on empty, truncated or foreign files
+        raise MotionFileError(f"{path}: not a readable .npz file (empty, truncated or another format: "
+                              f"{type(e).__name__}: {e})") from None
+    if pos.ndim != 3 or pos.shape[1:] != (17, 3) or len(subj) != len(pos) or len(act) != len(pos):
+        raise MotionFileError(f"{path}: expected positions_17 (N, 17, 3) with N subjects and actions, got "
+                              f"{pos.shape}, {subj.shape}, {act.shape}")
+    bad = ~np.isfinite(pos).all(axis=(1, 2))
+    if bad.any():
+        raise MotionFileError(f"{path}: positions_17 holds NaN or inf in {int(bad.sum())} poses (first: pose "
+                              f"{int(np.flatnonzero(bad)[0])})")
     sel = np.ones(len(pos), bool) if not subjects else np.isin(subj, list(subjects))
     if subjects:
         unknown = sorted(set(subjects) - set(subj))
         if unknown:
-            raise MotionFileError(f"{path}: subjects {unknown} not present (has {sorted(set(subj))})")
+            raise MotionFileError(f"{path}: subjects {unknown} not present (has {sorted(map(str, set(subj)))})")
     sel &= np.arange(len(pos)) % step == 0
     poses = z_up_to_y_up(pos[sel])
     if mirror_x:
@@ -74,6 +89,10 @@ def gather(h36m_npz=None, h36m_cdf=None, subjects=None, cmu=(), bvh=(), bvh_unit
             axis is ``up_axis``; step: keep every step-th frame; rotations: randomly ground-plane-rotated copies
             of every pose (seeded by ``seed``) when above 1.
     """
+    if int(step) < 1 or int(rotations) < 1:
+        raise ValueError(f"step and rotations must be >= 1, got {step} and {rotations}")
+    if subjects is not None and not list(subjects):
+        raise ValueError("subjects is an empty list (None means every subject)")
     parts = []
     if h36m_npz:
         parts.append(load_h36m_npz(h36m_npz, subjects, step)[0])

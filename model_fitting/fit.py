@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from lifting import skeleton
-from lifting.files import atomic_savez, atomic_write_text
+from lifting.files import atomic_savez, atomic_write_json
 from lifting.geometry import normalise_poses
 from lifting.model import PoseModel
 
@@ -159,8 +159,16 @@ def _load_checkpoint(checkpoint, fingerprint, log):
     """The checkpoint's arrays, or None when there is none; refuses one written for other data or config."""
     if not (checkpoint and os.path.exists(checkpoint)):
         return None
-    with np.load(checkpoint, allow_pickle=False) as z:
-        state = {k: z[k] for k in z.files}
+    try:
+        with np.load(checkpoint, allow_pickle=False) as z:
+            state = {k: z[k] for k in z.files}
+    except Exception as e:  # numpy and zipfile raise many types on foreign or truncated files
+        raise ValueError(f"{checkpoint}: not a fit checkpoint (not a readable .npz: {type(e).__name__}: {e}); "
+                         "delete it or choose another path") from None
+    missing = sorted({"fingerprint", "stage", "step", "theta", "objective"} - set(state))
+    if missing:
+        raise ValueError(f"{checkpoint}: not a fit checkpoint (arrays {missing} are missing; it holds "
+                         f"{sorted(state)}); delete it or choose another path")
     if str(state["fingerprint"]) != fingerprint:
         raise ValueError(f"{checkpoint}: checkpoint was written for other data or another config "
                          f"(fingerprint {state['fingerprint']} != {fingerprint}); delete it or choose another path")
@@ -254,7 +262,7 @@ def save_outputs(model, report, extras, model_path, report_path=None, figure_pat
     """Write the model, the JSON report and the Figure-2 style PNG (all atomically)."""
     model.save(model_path)
     if report_path:
-        atomic_write_text(report_path, json.dumps(report, indent=1))
+        atomic_write_json(report_path, report)
     if figure_path:
         from .figures import alignment_figure
 

@@ -225,6 +225,8 @@ def parse_amc(path, skel):
                 cur[tok[0]] = np.array([float(v) for v in tok[1:]])
             except ValueError:
                 raise MotionFileError(f"{path}:{n}: non-numeric value in {ln!r}") from None
+            if not np.isfinite(cur[tok[0]]).all():
+                raise MotionFileError(f"{path}:{n}: NaN or inf in {ln!r}")
     if not frames:
         raise MotionFileError(f"{path}: holds no frame")
     out = {}
@@ -239,8 +241,9 @@ def parse_amc(path, skel):
                     raise MotionFileError(f"{path}: frame {i + 1}: bone {name!r} has {len(fr[name])} values, "
                                           f"its ASF declares {ndof} dof")
                 arr[i] = fr[name]
-            elif name == "root":
-                raise MotionFileError(f"{path}: frame {i + 1} has no 'root' line")
+            else:  # a frame without a line for a bone that moves: truncated or corrupted, never zero-filled
+                raise MotionFileError(f"{path}: frame {i + 1} of {len(frames)} has no line for bone {name!r} "
+                                      "(truncated or corrupted file)")
         out[name] = arr
     return out
 
@@ -353,6 +356,9 @@ def parse_bvh(path):
         raise MotionFileError(f"{path}: MOTION rows must hold {nch} channels; got shape {frames.shape}")
     if len(frames) != nframes:
         raise MotionFileError(f"{path}: 'Frames: {nframes}' but {len(frames)} rows")
+    if not np.isfinite(frames).all():
+        raise MotionFileError(f"{path}: MOTION row {int(np.flatnonzero(~np.isfinite(frames).all(1))[0]) + 1} "
+                              "holds NaN or inf")
     return joints, frames, ftime
 
 
@@ -418,7 +424,7 @@ def read_pose_array(path, key=None, up_axis="y"):
                     raise MotionFileError(f"{path}: array {key!r} is missing (found {z.files})")
                 arr = z[key]
         elif ext == ".csv":
-            arr = np.loadtxt(path, delimiter=",", ndmin=2)
+            arr = np.loadtxt(path, delimiter=",", ndmin=2, encoding="utf-8-sig")
             if arr.shape[1] != 51:
                 raise MotionFileError(f"{path}: each row must hold 51 numbers (17 joints x 3), got {arr.shape[1]}")
             arr = arr.reshape(-1, 17, 3)

@@ -12,6 +12,11 @@ from lifting.geometry import rotate_ground
 
 def h36m_rig(cameras: dict, subject="S9"):
     """The four cameras of ``subject`` from :func:`lifting.cameras.read_h36m_cameras_json`."""
+    missing = [cid for cid in H36M_CAMERA_IDS if (subject, cid) not in cameras]
+    if missing:
+        have = sorted({s for s, _ in cameras})
+        raise ValueError(f"no camera {', '.join(missing)} of subject {subject!r} in the camera file (it has the "
+                         f"subjects {have})")
     return [cameras[(subject, cid)] for cid in H36M_CAMERA_IDS]
 
 

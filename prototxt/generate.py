@@ -13,22 +13,26 @@ from .netdef import build, solver
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def files():
-    """{file name: text} of every generated prototxt."""
+def files(folder=HERE):
+    """{file name: text} of every generated prototxt. The solver's ``net:`` is the train prototxt of ``folder``:
+    relative to the repository root for this folder (the committed files, used from the root as in the Docker
+    image), absolute for any other."""
     out = {}
     for variant, policy in (("full", "finetune"), ("small", "scratch")):
         for extended, stem in ((False, "cpm"), (True, "lifting")):
             for phase in ("train", "deploy"):
                 out[f"{stem}_h36m_{variant}_{phase}.prototxt"] = build(variant, extended, phase, lr_policy=policy)
-    out["lifting_h36m_full_solver.prototxt"] = solver("prototxt/lifting_h36m_full_train.prototxt",
-                                                      "snapshots/lifting_h36m")
+    same = os.path.abspath(folder) == os.path.abspath(HERE)
+    train = "prototxt/lifting_h36m_full_train.prototxt" if same else \
+        os.path.join(os.path.abspath(folder), "lifting_h36m_full_train.prototxt")
+    out["lifting_h36m_full_solver.prototxt"] = solver(train, "snapshots/lifting_h36m")
     return out
 
 
 def write_all(folder=HERE):
     os.makedirs(folder, exist_ok=True)
     written = []
-    for name, text in files().items():
+    for name, text in files(folder).items():
         path = os.path.join(folder, name)
         atomic_write_text(path, text)
         written.append(path)

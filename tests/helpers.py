@@ -1,8 +1,11 @@
-"""Helpers of the tests: the shared data folder, angle wrapping (models and poses: :mod:`lifting.synthetic`)."""
+"""Helpers of the tests: the shared data folder, angle wrapping, interrupted checkpoint writers (models and poses:
+:mod:`lifting.synthetic`)."""
 import os
 
 import numpy as np
 import pytest
+
+from lifting.files import atomic_savez
 
 SHARED = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
 
@@ -18,3 +21,16 @@ def shared_path(*parts):
 def wrap(d):
     """Angles wrapped to (-pi, pi]."""
     return np.angle(np.exp(1j * d))
+
+
+def interrupted_after(n):
+    """A checkpoint writer that writes, then interrupts the run at its n-th call."""
+    calls = []
+
+    def savez(path, **arrays):
+        atomic_savez(path, **arrays)
+        calls.append(path)
+        if len(calls) == n:
+            raise KeyboardInterrupt(f"interrupted after {n} checkpoints")
+
+    return savez

@@ -18,8 +18,7 @@ import numpy as np
 
 from lifting import skeleton
 
-class WeightFileError(ValueError):
-    """A caffemodel cannot be used; the message names the file and the layer/blob."""
+from .caffe_files import WeightFileError, check_covers, load_net, param_shapes, read_caffemodel  # noqa: F401
 
 
 def map_correspondence(order="mpi"):
@@ -34,57 +33,11 @@ def map_correspondence(order="mpi"):
     return sorted(pairs)
 
 
-def read_caffemodel(path):
-    """``{layer name: [np.ndarray, ...]}`` from a binary caffemodel; clear errors for truncated/foreign files."""
-    from caffe.proto import caffe_pb2
-    from google.protobuf.message import DecodeError
-
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise WeightFileError(f"{path}: no such caffemodel")
-    with open(path, "rb") as f:
-        raw = f.read()
-    if not raw:
-        raise WeightFileError(f"{path}: file is empty")
-    msg = caffe_pb2.NetParameter()
-    try:
-        msg.ParseFromString(raw)
-    except DecodeError as e:
-        raise WeightFileError(f"{path}: truncated or not a binary caffemodel ({e})") from None
-    layers = list(msg.layer) or list(msg.layers)
-    out = {}
-    for layer in layers:
-        blobs = []
-        for i, b in enumerate(layer.blobs):
-            shape = tuple(b.shape.dim) if b.HasField("shape") else tuple(d for d in (b.num, b.channels, b.height, b.width))
-            data = np.asarray(b.data, dtype=np.float32)
-            if data.size != int(np.prod(shape)):
-                raise WeightFileError(f"{path}: layer {layer.name!r} blob {i} holds {data.size} values for shape {shape} "
-                                      "(truncated or corrupted)")
-            blobs.append(data.reshape(shape))
-        if blobs:
-            out[layer.name] = blobs
-    if not out:
-        raise WeightFileError(f"{path}: holds no layer with weights (truncated or not a caffemodel)")
-    return out
-
-
-def _expected_shapes(prototxt):
-    import caffe
-
-    net = caffe.Net(os.fspath(prototxt), caffe.TEST)
-    return {name: [tuple(b.data.shape) for b in blobs] for name, blobs in net.params.items()}
-
-
 def check_against_prototxt(weights, prototxt, path):
-    """Every layer of the source prototxt must be in the caffemodel with exactly its blob shapes."""
-    expected = _expected_shapes(prototxt)
-    for name, shapes in expected.items():
-        if name not in weights:
-            raise WeightFileError(f"{path}: layer {name!r} of {prototxt} is missing from the caffemodel")
-        got = [b.shape for b in weights[name]]
-        if [tuple(s) for s in got] != shapes:
-            raise WeightFileError(f"{path}: layer {name!r}: caffemodel blobs {got} do not match {prototxt} {shapes}")
+    """Every layer of the source prototxt must be in the caffemodel with exactly its blob shapes; returns the
+    prototxt's ``{layer: [shape, ...]}``."""
+    expected = param_shapes(load_net(prototxt))
+    check_covers(weights, expected, path, prototxt, hint="--cpm-prototxt must be the prototxt the weights belong to")
     return expected
 
 
@@ -94,8 +47,6 @@ NEW_LAYERS = ("random", "remap")
 def convert(src_prototxt, src_caffemodel, dst_prototxt, dst_caffemodel, order="mpi", new_layers="random", log=print):
     """Write ``dst_caffemodel`` for ``dst_prototxt``; returns the table rows (layer, blob, action, detail).
     ``new_layers``: "random" (the paper) or "remap" (joint-aware copy) for the layers whose shape changed."""
-    import caffe
-
     from prototxt.netdef import RENAMED
     from lifting.files import atomic_path
 
@@ -106,7 +57,7 @@ def convert(src_prototxt, src_caffemodel, dst_prototxt, dst_caffemodel, order="m
     pairs = map_correspondence(order)
     n_src_maps = len(skeleton.CPM_ORDERS[order]) + 1
     renamed_from = {new: old for old, new in RENAMED.items()}
-    net = caffe.Net(os.fspath(dst_prototxt), caffe.TEST)  # freshly initialised by the target's fillers
+    net = load_net(dst_prototxt)  # freshly initialised by the target's fillers
     rows = []
     for name, blobs in net.params.items():
         src_name = name if name in weights else renamed_from.get(name)

@@ -28,8 +28,10 @@ def preprocess(image, box=None, size=BOX):
         scale = size / max(bw, bh)
     else:
         x0, y0, bw, bh = (float(v) for v in box)
-        if bw <= 0 or bh <= 0:
-            raise ValueError(f"person box must have positive width and height, got {box}")
+        if not (np.isfinite([x0, y0, bw, bh]).all() and bw > 0 and bh > 0):
+            raise ValueError(f"person box must be finite with positive width and height, got {box}")
+        if x0 >= w or y0 >= h or x0 + bw <= 0 or y0 + bh <= 0:
+            raise ValueError(f"person box x, y, w, h = {box} lies outside the {w} x {h} image")
         scale = 0.8 * size / max(bw, bh)
     cx, cy = x0 + bw / 2, y0 + bh / 2
     ox, oy = size / 2 - cx * scale, size / 2 - cy * scale

@@ -7,40 +7,64 @@ after a resume the dropout masks (only those) differ from an uninterrupted run.
 """
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 
 
+class TrainingDiverged(ValueError):
+    """The loss or the belief maps became NaN or inf; the message names the last good snapshot."""
+
+
 def train(train_prototxt, out_dir, poses_mm, iterations, base_lr=1e-3, snapshot_every=50, resume=None,
           weights=None, seed=0, fusion_init=None, log=print):
+    """Train for ``iterations`` steps (resumed from the snapshot ``resume``, or started from ``weights``, or from the
+    prototxt's fillers) with a snapshot every ``snapshot_every`` iterations and at the end; returns the loss history
+    ``{"iteration", "loss", "fusion"}`` (also in ``<out_dir>/loss.json``).
+
+    Every file is checked before Caffe reads it (:mod:`tools.caffe_files`). Training stops at the first non-finite
+    loss or belief map with :class:`TrainingDiverged`, before the bad step's update is saved: the last snapshot
+    stays the last good one. Ctrl-C snapshots the last completed iteration and raises
+    :class:`lifting.errors.Interrupted`, whose message says how to resume."""
     import caffe
     from tqdm import tqdm
 
-    from lifting.files import atomic_write_text
+    from lifting.errors import Interrupted
+    from lifting.files import atomic_write_json, atomic_write_text
     from prototxt.netdef import solver as solver_text
 
+    from .caffe_files import check_solverstate, copy_weights, read_prototxt
     from .synth import make_batch
 
     log = log or (lambda *a, **k: None)
+    if int(iterations) < 1:
+        raise ValueError(f"iterations must be >= 1, got {iterations}")
+    if resume and (weights or fusion_init is not None):
+        raise ValueError("a resumed run continues from its snapshot, which holds its weights and fusion weights: "
+                         "give no initial weights (--weights) or fusion init (--fusion-init) with --resume")
+    train_prototxt = os.path.abspath(train_prototxt)
+    read_prototxt(train_prototxt, phase="train")
     os.makedirs(out_dir, exist_ok=True)
     solver_path = os.path.join(out_dir, "solver.prototxt")
-    atomic_write_text(solver_path, solver_text(os.path.abspath(train_prototxt), os.path.join(os.path.abspath(out_dir), "snap"),
-                                               base_lr=base_lr, max_iter=10**9, stepsize=10**9, mode="CPU",
-                                               display=0, snapshot=0, random_seed=seed))
+    prefix = os.path.join(os.path.abspath(out_dir), "snap")
+    atomic_write_text(solver_path, solver_text(train_prototxt, prefix, base_lr=base_lr, max_iter=10**9,
+                                               stepsize=10**9, mode="CPU", display=0, snapshot=0, random_seed=seed))
     caffe.set_mode_cpu()
     solver = caffe.SGDSolver(solver_path)
+    net = solver.net
+    losses = [k for k in net.outputs if k.startswith("loss")]
+    if not losses or "data" not in net.blobs:
+        raise ValueError(f"{train_prototxt}: no loss output or no 'data' input; train needs a *_train.prototxt")
     log_path = os.path.join(out_dir, "loss.json")
     history = new_history()
     if resume:
-        solver.restore(resume)
+        check_solverstate(resume, net, train_prototxt)
+        solver.restore(os.fspath(resume))
         history = resumed_history(log_path, solver.iter)
         log(f"resumed at iteration {solver.iter} from {resume}")
     elif weights:
-        solver.net.copy_from(weights)
-    net = solver.net
-    if fusion_init is not None and not resume:
+        copy_weights(net, weights, train_prototxt, hint="convert CPM weights with `lifting convert-cpm`")
+    if fusion_init is not None:
         for k in net.params:
             if k.startswith("merge_hm_stage"):
                 net.params[k][0].data[...] = fusion_init
@@ -48,18 +72,46 @@ def train(train_prototxt, out_dir, poses_mm, iterations, base_lr=1e-3, snapshot_
     n = net.blobs["data"].data.shape[0]
     fusion = fusion_names(net)
     start = solver.iter
-    for it in tqdm(range(start, start + iterations), desc="train", unit="it"):
-        batch = make_batch(poses_mm, n, size, np.random.default_rng(seed * 1_000_003 + it))
-        for key in ("data", "label", "camera"):
-            if key in net.blobs:
-                net.blobs[key].data[...] = batch[key]
-        solver.step(1)
-        record(history, net, it)
-        if snapshot_every and solver.iter % snapshot_every == 0:
-            solver.snapshot()
-            atomic_write_text(log_path, json.dumps(history))
-    solver.snapshot()
-    atomic_write_text(log_path, json.dumps(history))
+    last = os.fspath(resume) if resume else None  # the newest snapshot, always one of a good state
+    done = start  # iterations whose step and bookkeeping are complete
+
+    def snapshot():
+        nonlocal last
+        solver.snapshot()
+        atomic_write_json(log_path, history, indent=None)
+        last = f"{prefix}_iter_{solver.iter}.solverstate"
+
+    def diverged(it, why):
+        atomic_write_json(log_path, history, indent=None)
+        where = (f"the last good snapshot is {last}: resume from it with a lower learning rate (--resume {last} "
+                 "--base-lr LOWER)" if last else "no snapshot was written before it: start again with a lower "
+                 "learning rate (--base-lr)")
+        return TrainingDiverged(f"training diverged at iteration {it} ({why}); {where}")
+
+    try:
+        for it in tqdm(range(start, start + iterations), desc="train", unit="it"):
+            batch = make_batch(poses_mm, n, size, np.random.default_rng(seed * 1_000_003 + it))
+            for key in ("data", "label", "camera"):
+                if key in net.blobs:
+                    net.blobs[key].data[...] = batch[key]
+            try:
+                solver.step(1)
+            except FloatingPointError as e:
+                raise diverged(it, str(e)) from None
+            loss = float(sum(float(net.blobs[k].data) for k in losses))
+            if not np.isfinite(loss):
+                raise diverged(it, f"loss {loss}")
+            record(history, net, it, loss=loss)
+            done = solver.iter
+            if snapshot_every and solver.iter % snapshot_every == 0:
+                snapshot()
+    except KeyboardInterrupt:
+        if solver.iter == done and last != f"{prefix}_iter_{solver.iter}.solverstate":
+            snapshot()
+        where = (f"the snapshot {last} holds the first {done} iterations: resume with --resume {last} and the same "
+                 "prototxt, data and --out" if last else "nothing was saved")
+        raise Interrupted(f"training interrupted after {done} iterations; {where}") from None
+    snapshot()
     plot_history(history, os.path.join(out_dir, "loss.png"), fusion)
     return history
 
@@ -70,10 +122,13 @@ def new_history():
 
 def resumed_history(log_path, iteration):
     """The loss log of a run resumed at ``iteration``: its records before that iteration (none if there is no log)."""
+    from lifting.files import read_json
+
     if not os.path.exists(log_path):
         return new_history()
-    with open(log_path) as f:
-        history = json.load(f)
+    history = read_json(log_path)
+    if not (isinstance(history, dict) and {"iteration", "loss", "fusion"} <= set(history)):
+        raise ValueError(f"{log_path}: not a loss log (needs fields iteration, loss, fusion)")
     keep = [i for i, it in enumerate(history["iteration"]) if it < iteration]
     return {k: [v[i] for i in keep] for k, v in history.items()}
 

@@ -63,9 +63,10 @@ def test_the_generating_model_wins_and_every_table_is_written(models, tmp_path):
     assert json.loads((tmp_path / "eval.json").read_text()) == json.loads(json.dumps(out))
     h = out["h36m"]
     assert h["frames"] == 40 and h["subjects"] == ["S9"]
-    table, action_mean, frame_mean = h["p_mpjpe"]["true"]
-    assert set(table) == {"walking", "sittingdown"} and table["walking"][1] == 20
-    assert frame_mean < 0.2 * h["p_mpjpe"]["wrong"][2]  # the model the poses came from explains them
+    table = h["p_mpjpe"]["true"]["per_action"]
+    assert set(table) == {"walking", "sittingdown"} and table["walking"]["frames"] == 20
+    # the model the poses came from explains them
+    assert h["p_mpjpe"]["true"]["frame_mean_mm"] < 0.2 * h["p_mpjpe"]["wrong"]["frame_mean_mm"]
     md = (tmp_path / "eval.md").read_text()
     assert "| true |" in md and "| wrong |" in md and "SitDown" in md
     assert (tmp_path / "eval.csv").read_text().count("Method,Directions") == 2  # P-MPJPE and MPJPE tables

@@ -2,13 +2,12 @@ import numpy as np
 import pytest
 
 from lifting import skeleton
-from lifting.files import atomic_savez
 from lifting.geometry import rotate_ground
 from lifting.synthetic import make_model, sample_poses
 from model_fitting import align
 from model_fitting import fit as fit_module
 from model_fitting.fit import FitConfig, fit, preprocess
-from tests.helpers import wrap
+from tests.helpers import interrupted_after, wrap
 
 
 def test_alignment_undoes_unknown_rotations_and_objective_never_increases(posed):
@@ -46,19 +45,6 @@ def test_preprocess_normalises_and_mirrors(rng):
         preprocess(np.zeros((4, 16, 3)))
     with pytest.raises(ValueError, match="no poses"):
         preprocess(np.zeros((0, 17, 3)))
-
-
-def interrupted_after(n):
-    """A checkpoint writer that writes, then interrupts the run at its n-th call."""
-    calls = []
-
-    def savez(path, **arrays):
-        atomic_savez(path, **arrays)
-        calls.append(path)
-        if len(calls) == n:
-            raise KeyboardInterrupt(f"interrupted after {n} checkpoints")
-
-    return savez
 
 
 def test_interrupted_fit_resumes_to_the_same_model(tmp_path, monkeypatch):

@@ -34,3 +34,10 @@ def test_the_comparison_sees_a_changed_value_and_ignores_field_order():
     swapped = swapped.replace("axis: 1\n    slice_point: 3", "slice_point: 3\n    axis: 1") if swapped == text \
         else swapped
     assert swapped != text and parsed("x", swapped) == parsed("x", text)
+
+
+def test_the_solver_of_another_folder_names_that_folder_s_train_net(tmp_path):
+    solvers = [p for p in generate.write_all(tmp_path / "out") if p.endswith("_solver.prototxt")]
+    assert len(solvers) == 1
+    net = open(solvers[0]).read().split('net: "')[1].split('"')[0]
+    assert os.path.isabs(net) and os.path.samefile(net, tmp_path / "out" / "lifting_h36m_full_train.prototxt")

@@ -40,7 +40,8 @@ def test_estimate_end_to_end_2d_and_3d_from_one_solution(tmp_path):
     res = estimate([img], random_weights(tmp_path, str(deploy)), str(deploy), str(tmp_path / "out"), log=None)
     rec = json.loads((tmp_path / "out" / "test_image.json").read_text())
     assert rec == res[0] and len(rec["confidence"]) == 17
-    assert rec["pose3d_mm"] is not None
+    assert rec["status"] == "ok" and rec["pose3d_mm"] is not None and rec["cpm_box"] is None
+    assert "millimetres" in rec["fields"]["pose3d_mm"] and "image pixels" in rec["fields"]["joints2d_px"]
     # the reported 2D joints are a weak-perspective image of the reported 3D pose: s * Pi E X + t, to rounding
     # (a separate argmax of the maps, even a sub-pixel one, misses by pixels: the lift regularises)
     xy = project(np.array([rec["pose3d_mm"]]))[0]
@@ -82,7 +83,9 @@ def test_cli_network_path_needs_weights_and_refuses_videos(tmp_path, capsys):
     assert main(["estimate", "--detector", "network", "--sample", "--out", str(tmp_path)]) == 2
     assert "network weights not found" in capsys.readouterr().err
     (tmp_path / "clip.mp4").write_bytes(b"x")
-    assert main(["estimate", str(tmp_path / "clip.mp4"), "--weights", "w.caffemodel", "--out", str(tmp_path)]) == 2
+    (tmp_path / "w.caffemodel").write_bytes(b"x")  # a weights file must exist before anything else is looked at
+    assert main(["estimate", str(tmp_path / "clip.mp4"), "--weights", str(tmp_path / "w.caffemodel"),
+                 "--out", str(tmp_path / "out")]) == 2
     assert "videos need the embedded detector (--detector mediapipe)" in capsys.readouterr().err
 
 
