@@ -24,7 +24,7 @@ import os
 import numpy as np
 
 from . import skeleton
-from .files import atomic_path, atomic_write_text, open_h5, read_json
+from .files import atomic_path, atomic_write_text, json_safe, json_text, open_h5, read_json
 
 FORMAT_VERSION = 1
 MANIFEST = "dataset.json"
@@ -70,7 +70,7 @@ def write_shard(path, jpegs, arrays, subject, action, sequence, report=None):
             for name, a in checked.items():
                 f.create_dataset(name, data=a)
             f.attrs.update(subject=subject, action=action, sequence=sequence, format_version=FORMAT_VERSION,
-                           report=json.dumps(report or {}))
+                           report=json_text(report or {}, indent=None))
 
 
 def shard_info(path):
@@ -83,7 +83,8 @@ def shard_info(path):
 
 def write_manifest(folder, manifest):
     """``dataset.json`` (atomic)."""
-    atomic_write_text(os.path.join(folder, MANIFEST), json.dumps(manifest, indent=1, sort_keys=True))
+    text = json.dumps(json_safe(manifest), indent=1, sort_keys=True, allow_nan=False)
+    atomic_write_text(os.path.join(folder, MANIFEST), text)
 
 
 def read_manifest(folder):

@@ -9,13 +9,13 @@ or, for a file that cannot be read, ``unreadable`` with the reason.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from lifting import skeleton
+from lifting.files import json_text
 from lifting.lift import STATUS_NAMES, STATUS_OK, Lifter
 
 from .detect import DEFAULT_MIN_CONFIDENCE, MEDIAPIPE_PACKAGE, MODEL_COMPLEXITY, Detection, PoseDetector
@@ -215,7 +215,7 @@ def estimate_photo(name, rgb, estimator: Estimator, out_dir, camera_label="uprig
     rec = {**header(name, estimator.lifter, camera_label, estimator.min_confidence), "image_size": list(rgb.shape[:2]),
            **est.record()}
     stem = os.path.join(out_dir, output_stem(name))
-    atomic_write_text(stem + ".json", json.dumps(rec, indent=1))
+    atomic_write_text(stem + ".json", json_text(rec))
     if plot:
         draw(stem + ".png", rgb, est, estimator.lifter.camera, os.path.basename(name))
     return rec
@@ -262,7 +262,7 @@ def run(inputs, out_dir, lifter: Lifter, camera_label="upright", min_confidence=
                 except InputError as e:
                     failed += 1
                     rec = {"input": path, "status": "unreadable", "error": str(e)}
-                    atomic_write_text(os.path.join(out_dir, output_stem(path) + ".json"), json.dumps(rec, indent=1))
+                    atomic_write_text(os.path.join(out_dir, output_stem(path) + ".json"), json_text(rec))
                     records.append(rec)
                     log(f"error: {e}", error=True)
                     continue
@@ -275,7 +275,7 @@ def run(inputs, out_dir, lifter: Lifter, camera_label="upright", min_confidence=
         except InputError as e:
             failed += 1
             rec = {"input": path, "status": "unreadable", "error": str(e)}
-            atomic_write_text(os.path.join(out_dir, output_stem(path) + ".json"), json.dumps(rec, indent=1))
+            atomic_write_text(os.path.join(out_dir, output_stem(path) + ".json"), json_text(rec))
             log(f"error: {e}", error=True)
         records.append(rec)
     return records, failed

@@ -206,8 +206,9 @@ def _run_rank(rank, cfg, sync=None):
     import caffe
     from tqdm import tqdm
 
-    from lifting.files import atomic_write_text
+    from lifting.files import atomic_write_json
 
+    from .caffe_files import check_solverstate, copy_weights
     from .train import fusion_names, new_history, plot_history, record, resumed_history
 
     device = cfg["devices"][rank]
@@ -220,9 +221,10 @@ def _run_rank(rank, cfg, sync=None):
     net = solver.net
     log = cfg["log"] if rank == 0 else None
     if cfg["resume"]:
+        check_solverstate(cfg["resume"], net, cfg["solvers"][rank])
         solver.restore(cfg["resume"])
     elif cfg["weights"]:
-        net.copy_from(cfg["weights"])
+        copy_weights(net, cfg["weights"], cfg["solvers"][rank], hint="convert CPM weights with `lifting convert-cpm`")
     if cfg["fusion_init"] is not None and not cfg["resume"]:
         for k in fusion_names(net):
             net.params[k][0].data[...] = cfg["fusion_init"]
@@ -249,11 +251,11 @@ def _run_rank(rank, cfg, sync=None):
                 record(history, net, it, loss=averager.loss if averager else None)
                 if every and solver.iter % every == 0:
                     solver.snapshot()
-                    atomic_write_text(log_path, json.dumps(history))
+                    atomic_write_json(log_path, history, indent=None)
         if rank == 0:
             if not (every and solver.iter % every == 0):
                 solver.snapshot()
-            atomic_write_text(log_path, json.dumps(history))
+            atomic_write_json(log_path, history, indent=None)
             plot_history(history, os.path.join(cfg["out"], "loss.png"), fusion_names(net))
     finally:
         for layer in _data_layers(net):
