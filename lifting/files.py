@@ -21,12 +21,13 @@ def _umask_mode():
 
 
 @contextlib.contextmanager
-def atomic_path(path):
+def atomic_path(path, suffix=".tmp"):
     """Yield a temporary path in the folder of ``path``; when the block ends without an exception the temporary
     file gets the usual permissions (0666 less the umask) and is renamed to ``path``, otherwise it is removed.
-    Readers never see a half-written file."""
+    Readers never see a half-written file. ``suffix`` ends the temporary name (writers that pick the container by
+    the extension, such as OpenCV's video writer, need ``.tmp.mp4``)."""
     path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
+    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=os.path.dirname(os.path.abspath(path)))
     os.close(fd)
     try:
         yield tmp

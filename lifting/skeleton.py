@@ -42,7 +42,8 @@ CPM_ORDERS = {
 
 # --- keypoint formats -------------------------------------------------------------------------------------
 # For each format: its joint names in file order, and for every H36M joint either a source joint name, a tuple of
-# names whose midpoint defines it, or None (not defined by the format -> not visible).
+# names whose midpoint defines it, a dict {name: coefficient} whose coefficients sum to 1 (an affine combination,
+# e.g. a point extrapolated along a line), or None (not defined by the format -> not visible).
 _SPINE = ("@Hip", "@Thorax")  # '@' refers to an already converted H36M joint
 
 KEYPOINT_FORMATS = {
@@ -86,6 +87,29 @@ KEYPOINT_FORMATS = {
                 "Head": None, "LShoulder": "l_shoulder", "LElbow": "l_elbow", "LWrist": "l_wrist",
                 "RShoulder": "r_shoulder", "RElbow": "r_elbow", "RWrist": "r_wrist"},
     },
+    # MediaPipe's pose landmarker (BlazePose, 33 landmarks; `lifting estimate`'s detector, tools/detect.py). Hips,
+    # knees, ankles, shoulders, elbows and wrists are the same joints. Derived, as in the other formats: Hip = the
+    # hips' midpoint, Thorax = the shoulders' midpoint (Human3.6M's thorax sits about 6 cm higher, at the base of the
+    # neck), Spine = midpoint of Hip and Thorax, Neck/Nose = the nose landmark (Human3.6M's joint lies in front of
+    # the face, about 9 cm above the thorax). Head: Human3.6M's head joint lies about 8 cm above its nose joint, at
+    # the front of the crown; MediaPipe has no crown landmark, so Head = the ears' midpoint moved up by half the
+    # distance from the shoulders' midpoint to the ears' midpoint (ears about 16 cm above the shoulders, crown front
+    # about 23 cm): 0.75 (left_ear + right_ear) - 0.25 (left_shoulder + right_shoulder). Its weight is the smallest
+    # of its four sources'. Landmarks 17-22 and 29-32 (hands, heels, toes) and the face's others are not used.
+    "mediapipe33": {
+        "names": ("nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
+                  "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
+                  "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky",
+                  "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip", "right_hip",
+                  "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel",
+                  "left_foot_index", "right_foot_index"),
+        "map": {"Hip": ("left_hip", "right_hip"), "RHip": "right_hip", "RKnee": "right_knee",
+                "RFoot": "right_ankle", "LHip": "left_hip", "LKnee": "left_knee", "LFoot": "left_ankle",
+                "Spine": _SPINE, "Thorax": ("left_shoulder", "right_shoulder"), "Neck/Nose": "nose",
+                "Head": {"left_ear": 0.75, "right_ear": 0.75, "left_shoulder": -0.25, "right_shoulder": -0.25},
+                "LShoulder": "left_shoulder", "LElbow": "left_elbow", "LWrist": "left_wrist",
+                "RShoulder": "right_shoulder", "RElbow": "right_elbow", "RWrist": "right_wrist"},
+    },
 }
 
 
@@ -94,13 +118,13 @@ def convert_keypoints(points, fmt, confidence=None):
 
     Args:
         points: ``(N, F, D)`` coordinates in the format's joint order (D = 2 or 3).
-        fmt: one of ``KEYPOINT_FORMATS`` (``h36m``, ``coco``, ``mpii``, ``cpm14``, ``body25``).
+        fmt: one of ``KEYPOINT_FORMATS`` (``h36m``, ``coco``, ``mpii``, ``cpm14``, ``body25``, ``mediapipe33``).
         confidence: optional ``(N, F)`` scores; 0 (or NaN coordinates) means not detected.
 
     Returns:
         ``(points17 (N, 17, D), weights (N, 17))``. A joint the format lacks, or whose sources are not all
-        detected, gets weight 0 and NaN coordinates. A derived (midpoint) joint gets the smallest weight of its
-        sources.
+        detected, gets weight 0 and NaN coordinates. A derived (midpoint or affine) joint gets the smallest weight
+        of its sources.
     """
     if fmt not in KEYPOINT_FORMATS:
         raise ValueError(f"unknown keypoint format {fmt!r}; known: {sorted(KEYPOINT_FORMATS)}")
@@ -130,13 +154,14 @@ def convert_keypoints(points, fmt, confidence=None):
             out[:, j] = points[:, idx[src]]
             w[:, j] = confidence[:, idx[src]]
         else:
+            coef = src if isinstance(src, dict) else {s: 1.0 / len(src) for s in src}
             pts, ws = [], []
-            for s in src:
+            for s in coef:
                 if s.startswith("@"):
                     pts.append(out[:, J[s[1:]]]); ws.append(w[:, J[s[1:]]])
                 else:
                     pts.append(points[:, idx[s]]); ws.append(confidence[:, idx[s]])
-            out[:, j] = np.mean(pts, axis=0)
+            out[:, j] = np.einsum("s,snd->nd", np.array(list(coef.values())), np.array(pts))
             w[:, j] = np.min(ws, axis=0)
     w = np.clip(w, 0.0, None)
     out[w <= 0] = np.nan

@@ -25,11 +25,50 @@ def _cmd_convert(args):
 
 
 def _cmd_estimate(args):
-    from tools.estimate import estimate
+    import sys
 
-    box = [float(v) for v in args.box.split(",")] if args.box else None
-    estimate(args.images, args.weights, args.prototxt, args.out, box=box, plot=not args.no_plot)
-    return 0
+    from tools.detect import DetectorUnavailable
+    from tools.estimate import estimate
+    from tools.photo import collect_inputs, is_video, run, sample_image
+
+    from .main import read_camera
+
+    detector = args.detector or ("network" if args.weights else "mediapipe")
+    camera = read_camera(args.camera)
+    try:
+        if detector == "mediapipe":
+            if args.weights or args.box:
+                print("lifting estimate: --weights and --box belong to --detector network; not used here")
+            from lifting.lift import Lifter
+            from lifting.model import load_model
+
+            lifter = Lifter(load_model(args.model), camera=camera)
+            _, failed = run(args.images, args.out, lifter, camera_label=args.camera or "upright",
+                            min_confidence=args.min_confidence, sample=args.sample, plot=not args.no_plot)
+            return 2 if failed else 0
+        inputs = collect_inputs(args.images)
+        if any(is_video(p) for p in inputs):
+            raise ValueError("videos need the embedded detector (--detector mediapipe)")
+        if args.sample:
+            inputs = [("sample", sample_image())] + inputs
+        box = [float(v) for v in args.box.split(",")] if args.box else _detector_box()
+        estimate(inputs, args.weights, args.prototxt, args.out, box=box, camera=camera, plot=not args.no_plot)
+        return 0
+    except DetectorUnavailable as e:
+        print(f"lifting estimate: error: {e}", file=sys.stderr)
+        return 2
+
+
+def _detector_box():
+    """The network path's CPM crop: MediaPipe's person box where MediaPipe works, else the whole image."""
+    from tools.detect import DetectorUnavailable, PoseDetector
+
+    try:
+        det = PoseDetector()
+    except DetectorUnavailable as e:
+        print(f"lifting estimate: the CPM crop is the whole image: {e}")
+        return None
+    return lambda rgb: det.detect(rgb).box()
 
 
 def _cmd_train(args):
@@ -92,15 +131,30 @@ def register(sub):
     p.add_argument("-o", "--output", required=True, help="output .caffemodel")
     p.set_defaults(func=_cmd_convert)
 
-    p = sub.add_parser("estimate", help="image(s) -> 2D joints and 3D pose (JSON + PNG)",
-                       description="Run the extended network on images: CPM preprocessing, forward, final 3D lift; "
-                                   "the 2D joints are the projection of the 3D pose (one solution).")
-    p.add_argument("images", nargs="+")
+    p = sub.add_parser("estimate", help="photos, folders, videos -> 2D joints and 3D pose (JSON + PNG / npz + MP4)",
+                       description="Photos, folders of photos and videos -> 2D joints -> 3D pose. Without --weights "
+                                   "the embedded MediaPipe pose detector finds the 2D joints and the shipped 3D pose "
+                                   "model lifts them (per photo: JSON + PNG; per video: npz + JSON + MP4). With "
+                                   "--weights the extended network runs instead (CPM preprocessing, forward, final 3D "
+                                   "lift; its 2D joints are the projection of its 3D pose). An input that cannot be read is "
+                                   "reported and the others go on (exit status 2).")
+    p.add_argument("images", nargs="*", metavar="INPUT", help="photos, folders of photos, videos (.mp4, .avi, ...)")
+    p.add_argument("--sample", action="store_true", help="also estimate the embedded sample photo "
+                                                         "(skimage.data.camera(), a man behind a camera)")
+    p.add_argument("--detector", choices=("mediapipe", "network"),
+                   help="2D source: the embedded MediaPipe detector (default without --weights) or the network "
+                        "(default with --weights)")
+    p.add_argument("--camera", default=None,
+                   help="JSON file with the 3x3 world->camera rotation 'R' (world y up); default: upright camera")
+    p.add_argument("--model", default=None, help="3D pose-model file (.h5) for the detector path; default: shipped")
+    p.add_argument("--min-confidence", type=float, default=0.5,
+                   help="detector path: joints whose visibility is below this are missing (default 0.5)")
     p.add_argument("--weights", help="trained or converted .caffemodel (see `lifting convert-cpm`)")
     p.add_argument("--prototxt", default=os.path.abspath(os.path.join(PROTO, "lifting_h36m_full_deploy.prototxt")))
-    p.add_argument("--box", help="person box x,y,w,h in image pixels (default: the whole image)")
+    p.add_argument("--box", help="network path: person box x,y,w,h in image pixels (default: MediaPipe's person box "
+                                 "where MediaPipe works, else the whole image)")
     p.add_argument("--out", default="estimates", help="output folder (default ./estimates)")
-    p.add_argument("--no-plot", action="store_true")
+    p.add_argument("--no-plot", action="store_true", help="no PNG (photos) or MP4 (videos)")
     p.set_defaults(func=_cmd_estimate)
 
     p = sub.add_parser("train", help="train the net on a prepared Human3.6M dataset (CPU or GPUs), or the CPU demo "

@@ -19,3 +19,5 @@ for mm in 0 20 60; do
   $L evaluate "${MODELS[@]}" --h36m-npz $DATA/h36m_poses_17j_5fps.npz --cameras $DATA/h36m_fixture/cameras.json \
     --noise-mm $mm -o results/eval_cameras_noise${mm}mm
 done
+# The embedded 2D detector on the four real fixture frames (a sanity check): results/detector_fixture.{md,json,png}.
+.venv/bin/python scripts/compare_detector.py --fixture $DATA/h36m_fixture --out results/detector_fixture >/dev/null

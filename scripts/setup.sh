@@ -29,9 +29,20 @@ case "$PY" in /*) ;; */*) PY="$CALLER_PWD/$PY" ;; *) PY="$(command -v "$PY")" ||
 [ -x "$VENV_PY" ] || "$PY" -m venv "$ROOT/.venv"
 "$VENV_PY" -m pip install -q --upgrade pip
 "$VENV_PY" -m pip install -q -r "$ROOT/requirements.txt"
+# The 2D detector of `lifting estimate` (MediaPipe, models inside the wheel), without its declared dependencies
+# (requirements-detector.txt says why). Without it `lifting estimate` needs --weights; everything else works.
+"$VENV_PY" -m pip install -q --no-deps -r "$ROOT/requirements-detector.txt" \
+  || echo "setup: WARNING: MediaPipe (requirements-detector.txt) did not install; \`lifting estimate\` will need --weights" >&2
 "$VENV_PY" -m pip install -q --no-deps -e "$ROOT"
 caffe_python="$(PYTHON="$VENV_PY" "$ROOT/scripts/build_caffe.sh" "$@" | tail -n 1)"
 [ -d "$caffe_python/caffe" ] || { echo "setup: build_caffe.sh did not report a pycaffe folder" >&2; exit 1; }
 site="$("$VENV_PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 echo "$caffe_python" > "$site/pycaffe.pth"
 "$VENV_PY" -c "import caffe, lifting; assert 'Python' in caffe.layer_type_list(); print('setup: OK, pycaffe at', caffe.__file__)"
+# MediaPipe's start-up chatter on stderr is dropped; a failure is printed as a warning (the rest works without it).
+"$VENV_PY" -c "
+from tools.detect import DetectorUnavailable, check
+try:
+    print('setup: OK,', check())
+except DetectorUnavailable as e:
+    print('setup: WARNING:', e)" 2>/dev/null

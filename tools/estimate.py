@@ -23,14 +23,16 @@ class MissingWeightsError(FileNotFoundError):
 
 def estimate(image_paths, weights, prototxt, out_dir, box=None, camera=None, plot=True, log=print):
     """Run the extended net on every image; write ``<out_dir>/<stem>.json`` (joint names, ``joints2d_px``, the
-    peak of each joint's final map as ``confidence``, ``pose3d_mm``) and, with ``plot``, ``<stem>.png``.
-    ``box``: person box x, y, w, h in image pixels (default: the whole image); ``camera``: E (default upright).
-    Returns the list of JSON records."""
+    peak of each joint's final map as ``confidence``, ``pose3d_mm``, the CPM crop's ``cpm_box``) and, with ``plot``,
+    ``<stem>.png``. ``image_paths``: files, or ``(name, RGB array)`` pairs. ``box``: person box x, y, w, h in image
+    pixels, or a function RGB image -> box or None (e.g. the detector's person box); None: the whole image.
+    ``camera``: E (default upright). Returns the list of JSON records."""
     import caffe
-    import cv2
 
     from lifting.files import atomic_write_text
     from lifting.plot import save_lift_figure
+
+    from .photo import read_image
 
     log = log or (lambda *a, **k: None)
     if not weights or not os.path.exists(weights):
@@ -49,10 +51,10 @@ def estimate(image_paths, weights, prototxt, out_dir, box=None, camera=None, plo
     last = sorted(k for k in net.blobs if k.startswith("Mconv5_stage"))[-1] if any(
         k.startswith("Mconv5_stage") for k in net.blobs) else "conv7_stage1_new"
     for path in image_paths:
-        img = cv2.imread(path, cv2.IMREAD_COLOR)
-        if img is None:
-            raise ValueError(f"{path}: not a readable image")
-        data, tf = preprocess(img, box, size)
+        path, rgb = path if isinstance(path, tuple) else (path, read_image(path))
+        img = np.ascontiguousarray(rgb[:, :, ::-1])  # BGR, as CPM was trained
+        b = box(rgb) if callable(box) else box
+        data, tf = preprocess(img, b, size)
         net.blobs["data"].reshape(1, *data.shape)
         net.blobs["data"].data[0] = data
         if "camera" in net.blobs:
@@ -63,12 +65,12 @@ def estimate(image_paths, weights, prototxt, out_dir, box=None, camera=None, plo
         pose = net.blobs["pose3d"].data[0].astype(np.float64)
         peak = net.blobs[last].data[0, : skeleton.NUM_JOINTS].max(axis=(1, 2))
         rec = {"image": path, "joint_names": list(skeleton.JOINT_NAMES), "joints2d_px": joints.round(2).tolist(),
-               "confidence": peak.round(4).tolist(),
+               "confidence": peak.round(4).tolist(), "cpm_box": None if b is None else [round(float(v), 2) for v in b],
                "pose3d_mm": pose.round(2).tolist() if np.isfinite(pose).all() else None}
         stem = os.path.join(out_dir, os.path.splitext(os.path.basename(path))[0])
         atomic_write_text(stem + ".json", json.dumps(rec, indent=1))
         if plot:
-            save_lift_figure(stem + ".png", joints, pose, image=img[:, :, ::-1], title=os.path.basename(path))
+            save_lift_figure(stem + ".png", joints, pose, image=rgb, title=os.path.basename(path))
         results.append(rec)
         log(f"{path}: 2D joints and 3D pose -> {stem}.json" + (f", {stem}.png" if plot else ""))
     return results

@@ -25,6 +25,14 @@ def test_atomic_path_renames_on_success_and_leaves_the_old_file_on_failure(tmp_p
     assert sorted(os.listdir(tmp_path)) == ["out.txt"]  # no temporary file left behind
 
 
+def test_atomic_path_suffix_for_writers_that_choose_the_format_by_extension(tmp_path):
+    with atomic_path(tmp_path / "clip.mp4", suffix=".tmp.mp4") as tmp:
+        assert tmp.endswith(".tmp.mp4") and os.path.dirname(tmp) == str(tmp_path)
+        with open(tmp, "wb") as f:
+            f.write(b"x")
+    assert sorted(os.listdir(tmp_path)) == ["clip.mp4"]
+
+
 def _body25(rng, n):
     pts = rng.uniform(0, 500, size=(n, 25, 2))
     conf = rng.uniform(0.5, 1.0, size=(n, 25))

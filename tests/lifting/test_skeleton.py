@@ -88,3 +88,40 @@ def test_converter_errors():
         skeleton.convert_keypoints(np.zeros((1, 17, 2)), "xyz")
     with pytest.raises(ValueError, match=r"\(N, 17, 2 or 3\)"):
         skeleton.convert_keypoints(np.zeros((1, 16, 2)), "coco")
+
+
+def test_mediapipe33_table_derives_thorax_head_and_spine_and_takes_the_weakest_source():
+    names = skeleton.KEYPOINT_FORMATS["mediapipe33"]["names"]
+    assert len(names) == 33 and names[11:17] == ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
+                                                 "left_wrist", "right_wrist")
+    assert names[23:29] == ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
+    rng = np.random.default_rng(3)
+    pts = rng.normal(size=(2, 33, 3))
+    conf = rng.uniform(0.6, 1.0, size=(2, 33))
+    conf[1, names.index("left_ear")] = 0.2
+    out, w = skeleton.convert_keypoints(pts, "mediapipe33", conf)
+    c = {nm: pts[:, i] for i, nm in enumerate(names)}
+    J = skeleton.J
+    np.testing.assert_allclose(out[:, J["RHip"]], c["right_hip"])
+    np.testing.assert_allclose(out[:, J["LWrist"]], c["left_wrist"])
+    np.testing.assert_allclose(out[:, J["Hip"]], (c["left_hip"] + c["right_hip"]) / 2)
+    np.testing.assert_allclose(out[:, J["Neck/Nose"]], c["nose"])
+    ears = (c["left_ear"] + c["right_ear"]) / 2
+    shoulders = (c["left_shoulder"] + c["right_shoulder"]) / 2
+    np.testing.assert_allclose(out[:, J["Thorax"]], shoulders)
+    np.testing.assert_allclose(out[:, J["Head"]], ears + 0.5 * (ears - shoulders))
+    np.testing.assert_allclose(out[:, J["Spine"]], (out[:, J["Hip"]] + shoulders) / 2)
+    head_sources = [names.index(n) for n in ("left_ear", "right_ear", "left_shoulder", "right_shoulder")]
+    np.testing.assert_allclose(w[:, J["Head"]], conf[:, head_sources].min(1))
+    assert w[1, J["Head"]] == pytest.approx(0.2)
+    # affine: moving every landmark moves every joint alike (the coefficients of each derived joint sum to 1)
+    shifted, _ = skeleton.convert_keypoints(pts + [5.0, -2.0, 1.0], "mediapipe33", conf)
+    np.testing.assert_allclose(shifted - out, np.broadcast_to([5.0, -2.0, 1.0], out.shape), atol=1e-12)
+
+
+def test_every_affine_entry_of_every_table_sums_to_one():
+    for fmt, spec in skeleton.KEYPOINT_FORMATS.items():
+        for joint, src in spec["map"].items():
+            if isinstance(src, dict):
+                assert sum(src.values()) == pytest.approx(1.0), (fmt, joint)
+                assert set(src) <= set(spec["names"]), (fmt, joint)

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-caffe = pytest.importorskip("caffe")
+import caffe  # noqa: E402  (set-up builds it: a missing Caffe must fail, never skip)
 
 from prototxt import generate
 from tests.helpers import shared_path

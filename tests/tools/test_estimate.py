@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-caffe = pytest.importorskip("caffe")
+import caffe  # noqa: E402  (set-up builds it: a missing Caffe must fail, never skip)
 
 from lifting.geometry import project
 from prototxt import generate
@@ -59,3 +59,42 @@ def test_estimate_refuses_a_net_without_the_final_lift(tmp_path):
         estimate(["x.png"], random_weights(tmp_path, cpm), cpm, str(tmp_path))
 
 
+
+
+def test_estimate_takes_arrays_and_a_box_function_and_records_the_crop(tmp_path):
+    rgb = np.zeros((300, 200, 3), np.uint8)
+    rgb[50:250, 60:140] = 200  # a bright "person"
+    seen = []
+
+    def box(img):
+        seen.append(img.shape)
+        return (60.0, 50.0, 80.0, 200.0)
+
+    res = estimate([("bright", rgb)], random_weights(tmp_path, SMALL_DEPLOY), SMALL_DEPLOY, str(tmp_path / "o"),
+                   box=box, plot=False, log=None)
+    assert seen == [(300, 200, 3)] and res[0]["cpm_box"] == [60.0, 50.0, 80.0, 200.0]
+    assert json.loads((tmp_path / "o" / "bright.json").read_text())["image"] == "bright"
+
+
+def test_cli_network_path_needs_weights_and_refuses_videos(tmp_path, capsys):
+    from lifting_cli.main import main
+
+    assert main(["estimate", "--detector", "network", "--sample", "--out", str(tmp_path)]) == 2
+    assert "network weights not found" in capsys.readouterr().err
+    (tmp_path / "clip.mp4").write_bytes(b"x")
+    assert main(["estimate", str(tmp_path / "clip.mp4"), "--weights", "w.caffemodel", "--out", str(tmp_path)]) == 2
+    assert "videos need the embedded detector (--detector mediapipe)" in capsys.readouterr().err
+
+
+def test_cli_network_path_centres_the_cpm_crop_on_mediapipes_person_box(tmp_path):
+    from lifting_cli.main import main
+
+    folder = shared_path("data", "h36m_fixture")
+    with np.load(os.path.join(folder, "labels.npz")) as z:
+        name, gt = str(z["image"][2]), z["joints2d_px"][2]
+    args = ["estimate", os.path.join(folder, "images", name), "--weights", random_weights(tmp_path, SMALL_DEPLOY),
+            "--prototxt", SMALL_DEPLOY, "--out", str(tmp_path / "o"), "--no-plot"]
+    assert main(args) == 0
+    x, y, w, h = json.loads((tmp_path / "o" / (name[:-4] + ".json")).read_text())["cpm_box"]
+    assert x < gt[:, 0].min() and gt[:, 0].max() < x + w and y < gt[:, 1].min() and gt[:, 1].max() < y + h
+    assert h < 0.6 * 1002  # the person, not the whole frame

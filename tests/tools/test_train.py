@@ -2,10 +2,6 @@
 import os
 
 import numpy as np
-import pytest
-
-caffe = pytest.importorskip("caffe")
-
 from prototxt import generate
 from tools.train import train
 
