@@ -67,7 +67,7 @@ def test_the_generating_model_wins_and_every_table_is_written(models, tmp_path):
     assert set(table) == {"walking", "sittingdown"} and table["walking"][1] == 20
     assert frame_mean < 0.2 * h["p_mpjpe"]["wrong"][2]  # the model the poses came from explains them
     md = (tmp_path / "eval.md").read_text()
-    assert "| true |" in md and "| wrong |" in md and "SitDown" in md
+    assert "| true |" in md and "| wrong |" in md and "Sitting Down" in md
     assert (tmp_path / "eval.csv").read_text().count("Method,Directions") == 2  # P-MPJPE and MPJPE tables
 
 
