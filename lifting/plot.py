@@ -172,3 +172,29 @@ def _save(fig, path):
 def save_figure(fig, path):
     """Write a matplotlib figure to ``path`` as PNG, atomically."""
     _save(fig, path)
+
+
+def save_stage_errors(path, stages, title=None):
+    """The paper's Figure 3 as numbers: mean 2D error (argmax of each stage's belief maps, px) and mean 3D error
+    (protocol 1 and 2 of each stage's lift, mm) per stage, one line per run. ``stages``: ``{label: [dicts with
+    stage, px2d_mean, p1_mean, p2_mean]}`` (:func:`lifting.image_eval.summarise`)."""
+    plt = _mpl()
+    fig, (a2, a3) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for i, (label, rows) in enumerate(stages.items()):
+        t = [r["stage"] for r in rows]
+        colour = f"C{i}"
+        a2.plot(t, [r["px2d_mean"] for r in rows], "o-", color=colour, label=label)
+        a3.plot(t, [r["p1_mean"] for r in rows], "o-", color=colour, label=f"{label}: MPJPE (P1)")
+        a3.plot(t, [r["p2_mean"] for r in rows], "s--", color=colour, label=f"{label}: P-MPJPE (P2)")
+    for ax, ylabel in ((a2, "mean 2D error, original-frame px"), (a3, "mean 3D error, mm")):
+        ax.set_xlabel("stage")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    a2.set_title("2D: argmax of the stage's belief maps")
+    a3.set_title("3D: the stage's lift")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)

@@ -1,4 +1,5 @@
-"""Report formatting: per-action error tables in the layout of the paper's Table 1, as rows, markdown and CSV.
+"""Report formatting: per-action error tables in the layout of the paper's Table 1 (rows, markdown, CSV), its Table 2
+and the per-stage errors of its Figure 3.
 
 The numbers come from :func:`lifting.metrics.per_action`; nothing here computes an error.
 """
@@ -10,15 +11,22 @@ import io
 from . import skeleton
 
 
+def _cell(v):
+    return "-" if v is None or v != v else f"{v:.2f}"
+
+
 def table1(rows):
-    """Rows ``{method: per_action(...)}`` -> list of header + rows in the paper's Table 1 layout (15 + Avg)."""
-    header = ["Method"] + [title for _, title in skeleton.H36M_ACTIONS] + ["Avg", "Avg (frames)"]
+    """Rows ``{method: per_action(...)}`` -> list of header + rows in the paper's Table 1 layout: its 15 actions in
+    its column order, then the two averages, labelled (the mean of the action means; every frame weighted equally).
+    A value None (or NaN) prints as ``-``."""
+    header = (["Method"] + [title for _, title in skeleton.H36M_ACTIONS]
+              + ["Avg (action mean)", "Avg (frame-weighted)"])
     out = [header]
     for method, (table, action_mean, frame_mean) in rows.items():
         cells = [method]
         for key, _ in skeleton.H36M_ACTIONS:
-            cells.append(f"{table[key][0]:.2f}" if key in table else "-")
-        cells += [f"{action_mean:.2f}", f"{frame_mean:.2f}"]
+            cells.append(_cell(table[key][0]) if key in table else "-")
+        cells += [_cell(action_mean), _cell(frame_mean)]
         out.append(cells)
     return out
 
@@ -49,3 +57,35 @@ def summary_markdown(summaries):
                      f"{f(s['p_mpjpe_mean'])} | {f(s['p_mpjpe_median'])} | "
                      + ("-" if s["scale_off_1.5x"] is None else f"{100 * s['scale_off_1.5x']:.2f}%") + " |")
     return "\n".join(lines)
+
+
+def summary_frames_markdown(runs):
+    """``{label: lifting.image_eval.summarise(...)}`` -> frames, not lifted, and mean / median of protocol 1,
+    protocol 2 and the final 2D error."""
+    lines = ["| run | frames | not lifted | MPJPE (P1) mean / median mm | P-MPJPE (P2) mean / median mm | "
+             "final 2D mean / median px |", "|---|---|---|---|---|---|"]
+    for label, s in runs.items():
+        cells = [f"{_cell(s[k]['frame_mean'])} / {_cell(s[k]['median'])}" for k in ("p1", "p2", "px2d")]
+        lines.append(f"| {label} | {s['frames']} | {s['not_lifted']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def table2_markdown(rows, paper_rows):
+    """The paper's Table 2 layout: ``rows`` ``[(method, stats)]`` (stats with ``frame_mean``, ``median``,
+    ``frames``) beside ``paper_rows`` ``{method: px}`` (literal reference data)."""
+    lines = ["| method | 2D pixel error, mean px | median px | frames |", "|---|---|---|---|"]
+    lines += [f"| {m} | {_cell(s['frame_mean'])} | {_cell(s['median'])} | {s['frames']} |" for m, s in rows]
+    lines += [f"| {m} | {_cell(v)} | - | - |" for m, v in paper_rows.items()]
+    return "\n".join(lines) + "\n"
+
+
+def stages_markdown(stages):
+    """``{label: [per-stage dicts]}`` (:func:`lifting.image_eval.summarise`) -> one row per run and stage."""
+    lines = ["| run | stage | 2D argmax px mean / median | MPJPE (P1) mm mean / median | P-MPJPE (P2) mm mean / median "
+             "| not lifted |", "|---|---|---|---|---|---|"]
+    for label, rows in stages.items():
+        for r in rows:
+            lines.append(f"| {label} | {r['stage']} | {_cell(r['px2d_mean'])} / {_cell(r['px2d_median'])} | "
+                         f"{_cell(r['p1_mean'])} / {_cell(r['p1_median'])} | {_cell(r['p2_mean'])} / "
+                         f"{_cell(r['p2_median'])} | {r['not_lifted']} |")
+    return "\n".join(lines) + "\n"

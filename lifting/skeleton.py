@@ -172,9 +172,9 @@ def convert_keypoints(points, fmt, confidence=None):
 #: the 15 actions: our key and the title in the paper's Table 1, in the table's column order.
 H36M_ACTIONS = (
     ("directions", "Directions"), ("discussion", "Discussion"), ("eating", "Eating"), ("greeting", "Greeting"),
-    ("phoning", "Phoning"), ("posing", "Posing"), ("purchases", "Purchases"), ("sitting", "Sitting"),
-    ("sittingdown", "SitDown"), ("smoking", "Smoking"), ("takingphoto", "Photo"), ("waiting", "Waiting"),
-    ("walking", "Walk"), ("walkingdog", "WalkDog"), ("walkingtogether", "WalkTogether"),
+    ("phoning", "Phoning"), ("takingphoto", "Photo"), ("posing", "Posing"), ("purchases", "Purchases"),
+    ("sitting", "Sitting"), ("sittingdown", "Sitting Down"), ("smoking", "Smoking"), ("waiting", "Waiting"),
+    ("walkingdog", "Walk Dog"), ("walking", "Walking"), ("walkingtogether", "Walk Together"),
 )
 #: every spelling of an action, lower case (the official release's file names for any subject, the paper's table
 #: titles) -> our key. Whole words only: 'sittingdown' is not 'sitting', 'walkdog' is not 'walking'.

@@ -190,6 +190,7 @@ def build_parser():
     p.add_argument("-o", "--output", required=True, help="output .h5")
     p.set_defaults(func=_cmd_import_authors)
 
+    from .evaluation import register as register_evaluation
     from .fitting import register as register_fitting
     from .h36m import register as register_h36m
     from .network import register as register_network
@@ -197,6 +198,7 @@ def build_parser():
     register_fitting(sub)
     register_h36m(sub)
     register_network(sub)
+    register_evaluation(sub)
     for p in sub.choices.values():
         p.add_argument("--debug", action="store_true", help="on an error, print the traceback too")
         p.add_argument("--verbose", action="store_true", help="let Caffe log (its INFO messages are hidden)")

@@ -21,3 +21,10 @@ for mm in 0 20 60; do
 done
 # The embedded 2D detector on the four real fixture frames (a sanity check): results/detector_fixture.{md,json,png}.
 .venv/bin/python scripts/compare_detector.py --fixture $DATA/h36m_fixture --out results/detector_fixture >/dev/null
+# The paper's image evaluation (issue 11) on the 4 fixture frames with the true 2D (a check, not an accuracy figure).
+T=$(mktemp -d)
+$L h36m-fixture $DATA/h36m_fixture --out $T/split >/dev/null
+$L evaluate-images --data $T/split --out $T/eval --2d gt >/dev/null 2>&1
+$L paper-tables --run "true 2D + lift (K=3)=$T/eval" --out results/paper_eval_fixture_gt \
+  --title "evaluate-images --2d gt on the 4 fixture frames (four frames: a check, not an accuracy figure)" >/dev/null
+rm -rf "$T"

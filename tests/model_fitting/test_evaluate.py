@@ -68,7 +68,7 @@ def test_the_generating_model_wins_and_every_table_is_written(models, tmp_path):
     # the model the poses came from explains them
     assert h["p_mpjpe"]["true"]["frame_mean_mm"] < 0.2 * h["p_mpjpe"]["wrong"]["frame_mean_mm"]
     md = (tmp_path / "eval.md").read_text()
-    assert "| true |" in md and "| wrong |" in md and "SitDown" in md
+    assert "| true |" in md and "| wrong |" in md and "Sitting Down" in md
     assert (tmp_path / "eval.csv").read_text().count("Method,Directions") == 2  # P-MPJPE and MPJPE tables
 
 

@@ -1,0 +1,100 @@
+"""``lifting evaluate-images``, ``lifting paper-tables``, ``lifting h36m-fixture`` (over :mod:`tools.evaluate_images`,
+:mod:`lifting.image_eval` and :mod:`model_fitting.fixture_split`): the paper's evaluation on Human3.6M images."""
+from __future__ import annotations
+
+
+def _cmd_evaluate_images(args):
+    from tools.evaluate_images import evaluate_images
+    from tools.train_h36m import parse_gpus
+
+    device = "cpu"
+    if args.gpu is not None:
+        gpus = parse_gpus(args.gpu)
+        if len(gpus) != 1:
+            raise ValueError(f"--gpu: evaluation runs on one GPU, got {args.gpu!r}")
+        device = gpus[0]
+    evaluate_images(args.data, args.out, mode=args.two_d, net=args.net, weights=args.weights, prototxt=args.prototxt,
+                    model=args.model, device=device, batch=args.batch, chunk=args.chunk, num_angles=args.num_angles,
+                    label=args.label)
+    return 0
+
+
+def _run(text):
+    label, sep, folder = text.rpartition("=")  # the last '=': labels such as "K=3" hold one
+    if not sep or not label or not folder:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"expected LABEL=FOLDER (an evaluate-images --out), got {text!r}")
+    return label, folder
+
+
+def _cmd_paper_tables(args):
+    import os
+
+    from lifting.image_eval import load_frames, summarise, write_report
+
+    runs = {}
+    for label, folder in args.run:
+        path = os.path.join(folder, "frames.npz")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path}: no per-frame results (run `lifting evaluate-images --out {folder}` "
+                                    "to the end first)")
+        runs[label] = summarise(load_frames(path))
+    print(write_report(args.out, runs, args.title))
+    print(f"-> {args.out}.md, .csv, .json" + (", .png" if any(s["stages"] for s in runs.values()) else ""))
+    return 0
+
+
+def _cmd_fixture(args):
+    from model_fitting.fixture_split import write_fixture_split
+
+    m = write_fixture_split(args.fixture, args.out)
+    print(f"-> {args.out} ({len(m['shards'])} frames: a 4-frame check, not an accuracy figure)")
+    return 0
+
+
+def register(sub):
+    p = sub.add_parser("evaluate-images", help="the paper's evaluation on images: a trained net (or the true 2D) "
+                                               "over a prepared test set -> per-frame results, Table 1/2, Figure 3",
+                       description="Run the extended net (--net lifting) or the baseline CPM (--net cpm, its "
+                                   "last-stage argmax lifted by the same 3D pose model) over a dataset made by "
+                                   "`lifting h36m-prepare --subjects S9,S11`, with every frame's known camera; or "
+                                   "--2d gt: lift the true 2D (the lifting-only upper bound). Writes per-frame results "
+                                   "(resumable: run the same command again after an interruption) and the tables "
+                                   "beside the paper's: protocol 1 MPJPE, protocol 2 P-MPJPE per action (Table 1 "
+                                   "order), 2D pixel error (Table 2), per-stage errors (Figure 3).")
+    p.add_argument("--data", required=True, help="prepared test set folder (`lifting h36m-prepare`)")
+    p.add_argument("--out", required=True, help="output folder (resumed when it holds an unfinished run)")
+    p.add_argument("--2d", dest="two_d", choices=("net", "gt"), default="net",
+                   help="2D source: the network (default) or the ground truth (no network)")
+    p.add_argument("--net", choices=("lifting", "cpm"), default="lifting",
+                   help="the extended net (default) or the baseline CPM (Table 2's comparison)")
+    p.add_argument("--weights", help="trained .caffemodel (`lifting train --data`); needed with --2d net")
+    p.add_argument("--prototxt", help="deploy prototxt (default: the full deploy net of --net)")
+    p.add_argument("--model", help="3D pose model (.h5) for every lift, also inside the extended net (default: the "
+                                   "shipped K=3 model; a K=1 model for the paper's single-PPCA row)")
+    p.add_argument("--gpu", help="GPU id (needs Caffe built with CUDA: scripts/setup.sh --cuda)")
+    p.add_argument("--batch", type=int, default=8, help="images per forward pass (default 8)")
+    p.add_argument("--chunk", type=int, default=256, help="frames per resumable results file (default 256)")
+    p.add_argument("--num-angles", type=int, default=80, help="ground-plane angles of the lift (default 80)")
+    p.add_argument("--label", help="row label in the tables (default: from the net and the model's K)")
+    p.set_defaults(func=_cmd_evaluate_images)
+
+    p = sub.add_parser("paper-tables", help="several evaluate-images runs -> Table 1, Table 2, Figure 3 beside the "
+                                            "paper's numbers (markdown, CSV, JSON, PNG)",
+                       description="Combine evaluate-images runs (e.g. the extended net with K=3 and K=1 models and "
+                                   "the baseline CPM) into the paper's Table 1 (per action, beside its rows), Table 2 "
+                                   "(2D pixel error) and Figure 3 (error per stage).")
+    p.add_argument("--run", type=_run, action="append", required=True, metavar="LABEL=FOLDER",
+                   help="an evaluate-images output folder and its row label (repeat)")
+    p.add_argument("--out", required=True, help="output path without extension (writes .md, .csv, .json, .png)")
+    p.add_argument("--title", default="Paper evaluation on Human3.6M images", help="title of the report")
+    p.set_defaults(func=_cmd_paper_tables)
+
+    p = sub.add_parser("h36m-fixture", help="the real 4-frame Human3.6M fixture -> a tiny prepared test set",
+                       description="Crop the frames of ../shared/data/h36m_fixture as h36m-prepare crops video frames "
+                                   "and write them as a prepared dataset: a 4-frame end-to-end check of "
+                                   "evaluate-images, not an accuracy figure.")
+    p.add_argument("fixture", help="the h36m_fixture folder (labels.npz, cameras.json, images/)")
+    p.add_argument("--out", required=True, help="dataset folder")
+    p.set_defaults(func=_cmd_fixture)

@@ -1,0 +1,101 @@
+"""Hand-worked cases of the image evaluation: protocol 1 and 2 for a known rotation, scale and translation, the crop ->
+frame mapping, per-action and per-stage aggregation, and the tables beside the paper's numbers."""
+import numpy as np
+import pytest
+
+from lifting import image_eval, metrics, paper, skeleton
+
+#: four joints in a plane; the prediction stretches the y axis 3x
+GT = np.array([[1.0, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0]])
+PRED = np.array([[1.0, 0, 0], [-1, 0, 0], [0, 3, 0], [0, -3, 0]])
+
+
+def rot_z(deg):
+    a = np.radians(deg)
+    return np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
+
+
+def test_protocols_on_a_hand_worked_pose():
+    # P1, root = joint 0: relative to it the truth is (0,0),(-2,0),(-1,1),(-1,-1), the prediction (0,0),(-2,0),(-1,3),
+    # (-1,-3): errors 0, 0, 2, 2 -> 1.
+    assert metrics.mpjpe(PRED[None], GT[None])[0] == pytest.approx(1.0)
+    # P2: both centred at the origin, X^T Y = diag(2, 6, 0) -> R = I, s = (2 + 6) / (2 + 18) = 0.4; aligned
+    # (+-0.4, 0), (0, +-1.2): errors 0.6, 0.6, 0.2, 0.2 -> 0.4.
+    assert metrics.p_mpjpe(PRED[None], GT[None])[0] == pytest.approx(0.4)
+    # a known similarity of the prediction (rotation 90 deg about z, scale 2, translation) leaves P2 unchanged ...
+    moved = 2.0 * PRED @ rot_z(90).T + [10.0, 20.0, 30.0]
+    assert metrics.p_mpjpe(moved[None], GT[None])[0] == pytest.approx(0.4)
+    # ... while P1 sees it: root-relative the moved prediction is (0,0),(0,-4),(-6,-2),(6,-2) (x,y; 90 deg: (x,y) ->
+    # (-y,x), times 2): errors 0, |(0,-4)-(-2,0)| = sqrt 20, |(-6,-2)-(-1,1)| = sqrt 34, |(6,-2)-(-1,-1)| = sqrt 50.
+    assert metrics.mpjpe(moved[None], GT[None])[0] == pytest.approx((np.sqrt(20) + np.sqrt(34) + np.sqrt(50)) / 4)
+    # a pure similarity of the truth: P2 = 0, P1 = the scale's stretch of the root-relative pose
+    sim = 2.0 * GT @ rot_z(30).T + 5.0
+    assert metrics.p_mpjpe(sim[None], GT[None])[0] == pytest.approx(0.0, abs=1e-12)
+    assert metrics.mpjpe((2.0 * GT)[None], GT[None], root=None)[0] == pytest.approx(1.0)
+
+
+def test_crop_to_frame_inverts_the_crop_transform():
+    # crop = frame * 2 + (10, 20): crop (30, 60) is frame (10, 20); a second sample with scale 0.5, no offset
+    pts = np.array([[[30.0, 60.0]], [[5.0, 5.0]]])
+    ct = np.array([[2.0, 10.0, 20.0], [0.5, 0.0, 0.0]])
+    assert np.allclose(image_eval.crop_to_frame(pts, ct), [[[10.0, 20.0]], [[10.0, 10.0]]])
+    with pytest.raises(ValueError, match=r"crop_transform \(N, 3\)"):
+        image_eval.crop_to_frame(pts, ct[:1])
+
+
+def frames(p1_offsets, actions, stages=0):
+    """Per-frame results whose protocol-1 error is exactly ``p1_offsets`` mm (every joint but the root shifted in
+    x by it) and whose 2D is off by 3-4-5 px on every joint."""
+    n = len(actions)
+    gt3d = np.tile(np.arange(17 * 3, dtype=float).reshape(17, 3), (n, 1, 1))
+    pred3d = gt3d.copy()
+    pred3d[:, 1:, 0] += np.asarray(p1_offsets, float)[:, None] * 17 / 16
+    gt2d = np.zeros((n, 17, 2))
+    return {"subject": np.array(["S9"] * n), "action": np.array(actions), "camera": np.array(["54138969"] * n),
+            "frame": np.arange(n), "gt2d_px": gt2d, "visible": np.ones((n, 17)), "gt3d_mm": gt3d,
+            "pred2d_px": gt2d + [3.0, 4.0], "argmax2d_px": gt2d + [6.0, 8.0], "pred3d_mm": pred3d,
+            "status": np.zeros(n, int), "stage2d_px": np.repeat((gt2d + [6.0, 8.0])[:, None], stages, 1),
+            "stage3d_mm": np.repeat(pred3d[:, None], stages, 1)}
+
+
+def test_summary_per_action_and_both_averages():
+    f = frames([10, 20, 60, 0], ["Walking 1", "Walking", "WalkDog", "Directions"], stages=2)
+    f["pred3d_mm"][3] = np.nan  # a frame whose lift failed
+    s = image_eval.summarise(f)
+    assert s["frames"] == 4 and s["not_lifted"] == 1
+    # Walking 15 (2 frames), Walk Dog 60 (1): action mean 37.5, frame-weighted (10 + 20 + 60) / 3 = 30, median 20
+    assert s["p1"]["per_action"] == {"walkingdog": [pytest.approx(60.0), 1], "walking": [pytest.approx(15.0), 2]}
+    assert s["p1"]["action_mean"] == pytest.approx(37.5) and s["p1"]["frame_mean"] == pytest.approx(30.0)
+    assert s["p1"]["median"] == pytest.approx(20.0) and s["p1"]["frames"] == 3
+    assert s["px2d"]["frame_mean"] == pytest.approx(5.0) and s["px2d_argmax"]["frame_mean"] == pytest.approx(10.0)
+    assert [r["stage"] for r in s["stages"]] == [1, 2]
+    # the stages lifted all four frames (the failure is the final lift's): (10 + 20 + 60 + 0) / 4
+    assert s["stages"][0]["px2d_mean"] == pytest.approx(10.0) and s["stages"][1]["p1_mean"] == pytest.approx(22.5)
+    assert s["stages"][1]["not_lifted"] == 0
+
+
+def test_tables_put_the_paper_beside_the_run():
+    runs = {"ours": image_eval.summarise(frames([10, 20, 60], ["Walking", "Walking", "WalkDog"], stages=2)),
+            "true 2D": image_eval.summarise(frames([5, 5, 5], ["Walking", "Walking", "WalkDog"]))}
+    runs["true 2D"]["px2d_argmax"] = None
+    md, csv_text, js = image_eval.tables(runs)
+    lines = md.splitlines()
+    header = next(ln for ln in lines if ln.startswith("| Method |"))
+    assert header.split(" | ")[13:16] == ["Walk Dog", "Walking", "Walk Together"]
+    ours = next(ln for ln in lines if ln.startswith("| ours: MPJPE (P1)")).split(" | ")
+    assert ours[13:15] == ["60.00", "15.00"] and ours[-2:] == ["37.50", "30.00 |"]
+    mix = next(ln for ln in lines if ln.startswith("| Ours - Mixture PPCA")).split(" | ")
+    assert mix[1] == "64.98" and mix[-2:] == ["-", "88.39 |"]  # the paper's Average in the frame-weighted column
+    assert "| ours: projection of the final 3D pose | 5.00 |" in md and "| true 2D: " not in md.split("Table 2")[1]
+    assert "| Ours including 3D refinement (paper, Table 2) | 9.47 |" in md
+    assert "| ours | 2 | 10.00 / 10.00 |" in md  # Figure 3's numbers
+    assert js["paper"]["table1"] == paper.TABLE1 and csv_text.count("Walk Dog") == 2
+
+
+def test_paper_reference_data_is_complete():
+    keys = {k for k, _ in skeleton.H36M_ACTIONS}
+    for row in paper.TABLE1.values():
+        assert set(row) == keys | {"average"}
+    # the paper's Average is not its action mean (the reason it sits in the frame-weighted column)
+    assert np.mean([v for k, v in paper.TABLE1["Ours - Single PPCA Model (paper, Table 1)"].items()
+                    if k != "average"]) == pytest.approx(93.256)

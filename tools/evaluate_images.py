@@ -1,0 +1,271 @@
+"""``lifting evaluate-images``: a trained network (the extended net, or the baseline CPM whose last-stage argmax is lifted
+by the same 3D pose model) over a prepared test set (``lifting h36m-prepare --subjects S9,S11``), with the known
+camera of every frame; or (``mode="gt"``) the true 2D lifted the same way, the lifting-only upper bound.
+
+Every sample's dataset crop is warped into the network window exactly as the training data layer does at scale 1
+without augmentation (:meth:`lifting.cpm.Augmentation.window`, cubic); every stage's CNN belief maps give 2D joints
+(argmax, eq. 4) mapped back to original-frame pixels and lifted with the frame's camera (the stage's probabilistic 3D
+pose layer). The final 3D pose and 2D joints are the net's own ``pose3d`` / ``joints2d`` tops (the extended net's final
+lift) or, for the baseline, the lift of its last stage and the argmax itself.
+
+Output folder: ``run.json`` (settings; a resumed run must have the same), ``chunks/NNNNN.npz`` (per-frame results,
+``chunk`` frames each, written atomically: a killed run resumes after the last written chunk), ``frames.npz`` (all
+per-frame results, :data:`lifting.image_eval.FRAME_FIELDS`), ``results.md`` / ``.csv`` / ``.json`` / ``.png`` (the
+tables beside the paper's and Figure 3's per-stage errors).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import numpy as np
+
+from lifting import skeleton
+from lifting.image_eval import FRAME_FIELDS, crop_to_frame, lift_known_cameras, summarise, write_report
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROTO = os.path.normpath(os.path.join(HERE, "..", "prototxt"))
+#: ``--net``: the full-size deploy nets
+DEPLOY = {"lifting": os.path.join(PROTO, "lifting_h36m_full_deploy.prototxt"),
+          "cpm": os.path.join(PROTO, "cpm_h36m_full_deploy.prototxt")}
+NJ = skeleton.NUM_JOINTS
+
+
+def stage_blobs(net_blobs):
+    """The CNN belief-map outputs of every stage, in stage order: ``conv7_stage1_new``, ``Mconv5_stage2_new``, ..."""
+    names = [b for b in net_blobs if b == "conv7_stage1_new" or (b.startswith("Mconv5_stage") and b.endswith("_new"))]
+    names.sort(key=lambda b: 1 if b == "conv7_stage1_new" else int(b[len("Mconv5_stage"):-len("_new")]))
+    if not names:
+        raise ValueError("the net has no stage outputs (conv7_stage1_new, Mconv5_stageN_new): not a CPM/extended net")
+    return names
+
+
+def deploy_with_model(prototxt, model_path):
+    """The text of ``prototxt`` with the ``model`` of every Prob3DPoseLayer set to ``model_path``."""
+    from caffe.proto import caffe_pb2
+    from google.protobuf import text_format
+
+    net = caffe_pb2.NetParameter()
+    with open(prototxt) as f:
+        text_format.Merge(f.read(), net)
+    for layer in net.layer:
+        if layer.type == "Python" and layer.python_param.layer == "Prob3DPoseLayer":
+            p = json.loads(layer.python_param.param_str or "{}")
+            p["model"] = os.path.abspath(model_path)
+            layer.python_param.param_str = json.dumps(p)
+    return text_format.MessageToString(net)
+
+
+def _fingerprint(path):
+    if path is None:
+        return None
+    st = os.stat(path)
+    return {"path": os.path.abspath(path), "bytes": st.st_size}
+
+
+def _settings(dataset, n, mode, net, weights, prototxt, model, num_angles, chunk):
+    proto = None
+    if prototxt is not None:
+        with open(prototxt, "rb") as f:
+            proto = hashlib.sha1(f.read()).hexdigest()
+    return {"dataset": os.path.abspath(dataset), "samples": n, "mode": mode, "net": net if mode == "net" else None,
+            "weights": _fingerprint(weights), "prototxt_sha1": proto, "model": _fingerprint(model),
+            "num_angles": int(num_angles), "chunk": int(chunk)}
+
+
+def _check_settings(out, settings):
+    from lifting.files import atomic_write_text, read_json
+
+    path = os.path.join(out, "run.json")
+    if os.path.exists(path):
+        old = read_json(path)
+        for key, value in settings.items():
+            if old.get(key) != value:
+                raise ValueError(f"{path}: field {key!r} is {old.get(key)!r}, this run has {value!r}: the folder holds "
+                                 "another evaluation; use another --out or the same settings to resume it")
+    else:
+        atomic_write_text(path, json.dumps(settings, indent=1, sort_keys=True))
+
+
+class NetRunner:
+    """The network on one batch of dataset samples -> per-frame result rows (frame pixels, camera-frame mm)."""
+
+    def __init__(self, prototxt, weights, model, num_angles, device="cpu"):
+        import caffe
+
+        from lifting.cpm import Augmentation
+
+        if device == "cpu":
+            caffe.set_mode_cpu()
+        else:
+            caffe.set_mode_gpu()
+            caffe.set_device(int(device))
+        self.net = caffe.Net(prototxt, weights, caffe.TEST)
+        self.size = int(self.net.blobs["data"].data.shape[-1])
+        self.aug = Augmentation(crop=self.size)
+        self.stages = stage_blobs(self.net.blobs)
+        self.has_lift = {"pose3d", "joints2d"} <= set(self.net.blobs)
+        self.model, self.num_angles = model, num_angles
+
+    def window(self, sample):
+        """Dataset crop -> ``(network input (4, c, c), crop -> window affine (2, 3))``, as the data layer at scale 1."""
+        import cv2
+
+        from lifting.cpm import apply_affine, centre_map, pixels_to_input
+
+        img = cv2.imdecode(np.frombuffer(sample["jpeg"], np.uint8), cv2.IMREAD_COLOR)
+        if img is None:
+            raise ValueError("field 'jpeg' cannot be decoded")
+        M = self.aug.window(sample["objpos"], sample["box"])
+        win = cv2.warpAffine(img, M, (self.size, self.size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
+                             borderValue=(128, 128, 128))
+        data = np.empty((4, self.size, self.size), np.float32)
+        pixels_to_input(win, out=data[:3])
+        data[3] = centre_map(self.size, self.aug.sigma_center, apply_affine(M, sample["objpos"]))
+        return data, M
+
+    def __call__(self, samples, E, crop_transform):
+        from lifting.belief_maps import argmax_2d
+        from lifting.cpm import map_to_window
+
+        b = len(samples)
+        data = np.empty((b, 4, self.size, self.size), np.float32)
+        inv = np.empty((b, 2, 3))
+        for k, s in enumerate(samples):
+            data[k], M = self.window(s)
+            A = np.linalg.inv(M[:, :2])
+            inv[k] = np.concatenate([A, -A @ M[:, 2:]], axis=1)  # window -> crop
+        self.net.blobs["data"].reshape(*data.shape)
+        self.net.blobs["data"].data[...] = data
+        if "camera" in self.net.blobs:
+            self.net.blobs["camera"].reshape(b, 9)
+            self.net.blobs["camera"].data[...] = E.reshape(b, 9)
+        self.net.forward()
+
+        def to_frame(points_map):
+            win = map_to_window(points_map)
+            crop = np.einsum("nij,nlj->nli", inv[:, :, :2], win) + inv[:, None, :, 2]
+            return crop_to_frame(crop, crop_transform)
+
+        s2d = np.stack([to_frame(argmax_2d(self.net.blobs[name].data[:, :NJ])[0]) for name in self.stages], 1)
+        s3d = np.full(s2d.shape[:-1] + (3,), np.nan)
+        status = None
+        for t in range(len(self.stages)):
+            s3d[:, t], _, status = lift_known_cameras(self.model, s2d[:, t], E, num_angles=self.num_angles)
+        if self.has_lift:  # the net's own final lift (world frame, y up) -> camera frame
+            pose = self.net.blobs["pose3d"].data.astype(np.float64)
+            pred3d = np.einsum("nij,nlj->nli", E, pose)
+            pred2d = to_frame(self.net.blobs["joints2d"].data.astype(np.float64))
+            status = np.where(np.isfinite(pose).all(axis=(1, 2)), 0, status if status is not None else 1)
+        else:
+            pred3d, pred2d = s3d[:, -1], s2d[:, -1]
+        return {"pred2d_px": pred2d, "argmax2d_px": s2d[:, -1], "pred3d_mm": pred3d, "status": status,
+                "stage2d_px": s2d, "stage3d_mm": s3d}
+
+
+def _gt_rows(gt2d, E, model, num_angles):
+    pose, reproj, status = lift_known_cameras(model, gt2d, E, num_angles=num_angles)
+    n = len(gt2d)
+    return {"pred2d_px": reproj, "argmax2d_px": np.full((n, NJ, 2), np.nan), "pred3d_mm": pose, "status": status,
+            "stage2d_px": np.zeros((n, 0, NJ, 2)), "stage3d_mm": np.zeros((n, 0, NJ, 3))}
+
+
+def _chunk_rows(ds, lo, hi, batch, runner, model, num_angles, rows):
+    """Evaluate samples ``lo..hi`` batch by batch, appending to ``rows`` (field -> list of arrays); yields the number
+    of frames of each batch (for the progress bar)."""
+    for start in range(lo, hi, batch):
+        idx = range(start, min(hi, start + batch))
+        samples = [ds.sample(i) for i in idx]
+        metas = [ds.meta(i) for i in idx]
+        E = np.stack([s["E"] for s in samples]).astype(np.float64)
+        ct = np.stack([m["crop_transform"] for m in metas])
+        gt2d = crop_to_frame(np.stack([s["joints2d"] for s in samples]), ct)
+        got = _gt_rows(gt2d, E, model, num_angles) if runner is None else runner(samples, E, ct)
+        got.update(subject=[m["subject"] for m in metas], action=[m["action"] for m in metas],
+                   camera=[m["camera"] for m in metas], frame=[m["frame"] for m in metas], gt2d_px=gt2d,
+                   visible=np.stack([s["visible"] for s in samples]),
+                   gt3d_mm=np.stack([m["joints3d_camera_mm"] for m in metas]).astype(np.float64))
+        for k in FRAME_FIELDS:
+            rows[k].append(np.asarray(got[k]))
+        yield len(idx)
+
+
+def evaluate_images(dataset, out, mode="net", net="lifting", weights=None, prototxt=None, model=None, device="cpu",
+                    batch=8, chunk=256, num_angles=80, label=None, log=print):
+    """Evaluate (or finish evaluating) into ``out``; returns the run's summary (:func:`lifting.image_eval.summarise`).
+    ``mode``: ``"net"`` or ``"gt"`` (the true 2D lifted); ``net``: ``"lifting"`` or ``"cpm"``; ``model``: 3D pose
+    model file for every lift (None: the shipped default; in the extended net it replaces the prototxt's);
+    ``device``: ``"cpu"`` or a GPU id."""
+    from tqdm import tqdm
+
+    from lifting.dataset import PreparedDataset
+    from lifting.files import atomic_savez
+    from lifting.model import load_model
+
+    if mode not in ("net", "gt"):
+        raise ValueError(f"--2d must be 'net' or 'gt', got {mode!r}")
+    if net not in DEPLOY:
+        raise ValueError(f"--net must be one of {sorted(DEPLOY)}, got {net!r}")
+    if batch < 1 or chunk < 1:
+        raise ValueError(f"--batch and --chunk must be >= 1, got {batch} and {chunk}")
+    if device != "cpu":
+        from .train_h36m import probe_gpus
+
+        probe_gpus([int(device)])  # at once: a CPU-only Caffe fails here, saying how to build one with CUDA
+    if mode == "net":
+        if not weights or not os.path.exists(weights):
+            raise FileNotFoundError(f"--weights {weights!r}: no such .caffemodel (train one with `lifting train --data`)")
+        prototxt = prototxt or DEPLOY[net]
+        if not os.path.exists(prototxt):
+            raise FileNotFoundError(f"--prototxt {prototxt}: no such file")
+    elif weights or prototxt:
+        raise ValueError("--weights/--prototxt belong to --2d net; --2d gt runs no network")
+    lift_model = load_model(model)
+    ds = PreparedDataset(dataset)
+    n = len(ds)
+    os.makedirs(os.path.join(out, "chunks"), exist_ok=True)
+    _check_settings(out, _settings(dataset, n, mode, net, weights, prototxt, model, num_angles, chunk))
+    runner = None
+    if mode == "net" and model is not None:
+        from lifting.files import atomic_write_text
+
+        atomic_write_text(os.path.join(out, "net.prototxt"), deploy_with_model(prototxt, model))
+        prototxt = os.path.join(out, "net.prototxt")
+    paths = [os.path.join(out, "chunks", f"{c:05d}.npz") for c in range((n + chunk - 1) // chunk)]
+    done = sum(min(chunk, n - c * chunk) for c, p in enumerate(paths) if os.path.exists(p))
+    if log and done:
+        log(f"resuming: {done} of {n} frames already evaluated in {out}/chunks")
+    with tqdm(total=n, initial=done, desc="evaluate-images", unit="frame", disable=log is None) as bar:
+        for c, path in enumerate(paths):
+            if os.path.exists(path):
+                continue
+            if mode == "net" and runner is None:
+                runner = NetRunner(prototxt, weights, lift_model, num_angles, device)
+            rows = {k: [] for k in FRAME_FIELDS}
+            for k in _chunk_rows(ds, c * chunk, min(n, (c + 1) * chunk), batch, runner, lift_model, num_angles, rows):
+                bar.update(k)
+            atomic_savez(path, **{k: np.concatenate(v) for k, v in rows.items()})
+    frames = {}
+    for path in paths:
+        with np.load(path) as z:
+            for k in FRAME_FIELDS:
+                frames.setdefault(k, []).append(z[k])
+    frames = {k: np.concatenate(v) for k, v in frames.items()}
+    atomic_savez(os.path.join(out, "frames.npz"), **frames)
+    summary = summarise(frames)
+    label = label or default_label(mode, net, lift_model)
+    md = write_report(os.path.join(out, "results"), {label: summary},
+                      f"evaluate-images: {label}, {n} frames of {os.path.abspath(dataset)}")
+    if log:
+        log(md)
+        log(f"-> {out}/frames.npz, results.md, results.csv, results.json" + (", results.png" if summary["stages"]
+                                                                            else ""))
+    return summary
+
+
+def default_label(mode, net, model):
+    k = f"K={model.num_components}"
+    if mode == "gt":
+        return f"true 2D + lift ({k})"
+    return f"extended net ({k})" if net == "lifting" else f"baseline CPM + lift ({k})"
