@@ -32,7 +32,7 @@ import os
 import numpy as np
 
 from . import metrics, paper, report, skeleton
-from .files import atomic_write_text
+from .files import atomic_write_text, json_safe
 
 FRAME_FIELDS = ("subject", "action", "camera", "frame", "gt2d_px", "visible", "gt3d_mm", "pred2d_px", "argmax2d_px",
                 "pred3d_mm", "status", "stage2d_px", "stage3d_mm")
@@ -173,7 +173,7 @@ def write_report(out_stem, runs, title):
     os.makedirs(os.path.dirname(os.path.abspath(out_stem)), exist_ok=True)
     atomic_write_text(out_stem + ".md", md)
     atomic_write_text(out_stem + ".csv", csv_text)
-    atomic_write_text(out_stem + ".json", json.dumps(js, indent=1, sort_keys=True))
+    atomic_write_text(out_stem + ".json", json.dumps(json_safe(js), indent=1, sort_keys=True, allow_nan=False))
     stages = {k: s["stages"] for k, s in runs.items() if s["stages"]}
     if stages:
         from .plot import save_stage_errors

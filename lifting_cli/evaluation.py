@@ -2,11 +2,15 @@
 :mod:`lifting.image_eval` and :mod:`model_fitting.fixture_split`): the paper's evaluation on Human3.6M images."""
 from __future__ import annotations
 
+from .checks import check_files, int_in
+
 
 def _cmd_evaluate_images(args):
     from tools.evaluate_images import evaluate_images
     from tools.train_h36m import parse_gpus
 
+    check_files(inputs=[("--weights", args.weights), ("--prototxt", args.prototxt), ("--model", args.model)],
+                input_folders=[("--data", args.data)], output_folders=[("--out", args.out)])
     device = "cpu"
     if args.gpu is not None:
         gpus = parse_gpus(args.gpu)
@@ -33,6 +37,9 @@ def _cmd_paper_tables(args):
 
     from lifting.image_eval import load_frames, summarise, write_report
 
+    out_folder = os.path.dirname(os.path.abspath(args.out))
+    outputs = [("--out", args.out + ext) for ext in (".md", ".csv", ".json", ".png")]
+    check_files(output_folders=[("--out", out_folder)], outputs=outputs if os.path.isdir(out_folder) else [])
     runs = {}
     for label, folder in args.run:
         path = os.path.join(folder, "frames.npz")
@@ -48,6 +55,7 @@ def _cmd_paper_tables(args):
 def _cmd_fixture(args):
     from model_fitting.fixture_split import write_fixture_split
 
+    check_files(input_folders=[("FIXTURE", args.fixture)], output_folders=[("--out", args.out)])
     m = write_fixture_split(args.fixture, args.out)
     print(f"-> {args.out} ({len(m['shards'])} frames: a 4-frame check, not an accuracy figure)")
     return 0
@@ -74,9 +82,9 @@ def register(sub):
     p.add_argument("--model", help="3D pose model (.h5) for every lift, also inside the extended net (default: the "
                                    "shipped K=3 model; a K=1 model for the paper's single-PPCA row)")
     p.add_argument("--gpu", help="GPU id (needs Caffe built with CUDA: scripts/setup.sh --cuda)")
-    p.add_argument("--batch", type=int, default=8, help="images per forward pass (default 8)")
-    p.add_argument("--chunk", type=int, default=256, help="frames per resumable results file (default 256)")
-    p.add_argument("--num-angles", type=int, default=80, help="ground-plane angles of the lift (default 80)")
+    p.add_argument("--batch", type=int_in(1, 1024), default=8, help="images per forward pass (default 8)")
+    p.add_argument("--chunk", type=int_in(1, 10**6), default=256, help="frames per resumable results file (default 256)")
+    p.add_argument("--num-angles", type=int_in(3, 10000), default=80, help="ground-plane angles of the lift (default 80)")
     p.add_argument("--label", help="row label in the tables (default: from the net and the model's K)")
     p.set_defaults(func=_cmd_evaluate_images)
 

@@ -101,7 +101,10 @@ class NetRunner:
         else:
             caffe.set_mode_gpu()
             caffe.set_device(int(device))
-        self.net = caffe.Net(prototxt, weights, caffe.TEST)
+        from .caffe_files import load_net
+
+        self.net = load_net(prototxt, weights, hint="train the net with `lifting train --data` (or convert CPM "
+                                                    "weights with `lifting convert-cpm`)")
         self.size = int(self.net.blobs["data"].data.shape[-1])
         self.aug = Augmentation(crop=self.size)
         self.stages = stage_blobs(self.net.blobs)

@@ -96,7 +96,7 @@ def test_cli_gt_table_and_bad_requests(split, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| Method | Directions | Discussion |" in out and "Avg (frame-weighted)" in out
     assert main(["evaluate-images", "--data", split, "--out", str(tmp_path / "w"), "--weights", "nope.caffemodel"]) == 2
-    assert "--weights 'nope.caffemodel': no such .caffemodel" in capsys.readouterr().err
+    assert "--weights nope.caffemodel: no such file" in capsys.readouterr().err
     assert main(["paper-tables", "--run", f"a K=3={tmp_path / 'e'}", "--out", str(tmp_path / "t" / "paper")]) == 0
     assert (tmp_path / "t" / "paper.md").read_text().count("| a K=3: MPJPE (P1) |") == 1
     assert main(["paper-tables", "--run", f"b={tmp_path / 'none'}", "--out", str(tmp_path / "t2")]) == 2
