@@ -60,7 +60,7 @@ def _cmd_fit(args):
                              "the model anyway")
         print(f"WARNING: {what}; written anyway (--force)", file=sys.stderr)
         report["warnings"] = [what]
-    model.provenance.update({"inputs": {k: v for k, v in vars(args).items() if k not in ("func",)}})
+    model.provenance.update({"inputs": {k: v for k, v in vars(args).items() if k not in ("func", "debug", "verbose")}})
     save_outputs(model, report, extras, args.output, outputs[1][1], outputs[2][1])
     if not args.checkpoint and os.path.exists(checkpoint):
         os.unlink(checkpoint)  # the default checkpoint only serves an interrupted run
