@@ -24,8 +24,9 @@ RUN wget -q https://archives.boost.io/release/1.74.0/source/boost_1_74_0.tar.gz 
     && rm -rf /tmp/boost*
 
 WORKDIR /workspace/lifting
-COPY requirements.txt setup.py ./
-RUN python3.11 -m venv .venv && .venv/bin/pip install -q --upgrade pip && .venv/bin/pip install -q -r requirements.txt
+COPY requirements.txt requirements-detector.txt setup.py ./
+RUN python3.11 -m venv .venv && .venv/bin/pip install -q --upgrade pip && .venv/bin/pip install -q -r requirements.txt \
+    && .venv/bin/pip install -q --no-deps -r requirements-detector.txt
 COPY . .
 RUN .venv/bin/pip install -q --no-deps -e . \
     && PYTHON=.venv/bin/python scripts/build_caffe.sh --cuda | tail -n 1 \

@@ -73,7 +73,20 @@ def _cmd_fit(args):
 def _cmd_evaluate(args):
     from model_fitting.evaluate import evaluate_models, parse_model_spec, resolve_model
 
-    models = [parse_model_spec(m)[2] for m in args.model]
+    specs = [parse_model_spec(m) for m in args.model]
+    names = [spec[0] for spec in specs]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"--model: the name {repeated[0]!r} is given twice; every model needs its own NAME (its table "
+                         "row)")
+    models = [spec[2] for spec in specs]
+    for folder in args.cmu or []:  # the CMU folders' contents, before any evaluation runs
+        if os.path.isdir(folder):
+            asf = [f for f in os.listdir(folder) if f.endswith(".asf")]
+            amc = [f for f in os.listdir(folder) if f.endswith(".amc")]
+            if len(asf) != 1 or not amc:
+                raise ValueError(f"--cmu {folder}: expected one .asf and at least one .amc (found {len(asf)} and "
+                                 f"{len(amc)})")
     check_files(inputs=[("--model", m) for m in models] + [("--h36m-npz", args.h36m_npz), ("--cameras", args.cameras)],
                 input_folders=[("--cmu", f) for f in args.cmu or []],
                 outputs=[("-o", args.output + ext) for ext in (".md", ".csv", ".json")])

@@ -14,6 +14,8 @@ MODELS=(--model "ours K=3 (default)=default" --model "ours K=1=results/k1_model.
 $L evaluate "${MODELS[@]}" --h36m-npz $DATA/h36m_poses_17j_5fps.npz --cmu $DATA/cmu/02 $DATA/cmu/03 -o results/eval_exact
 $L evaluate "${MODELS[@]}" --h36m-npz $DATA/h36m_poses_17j_5fps.npz --cmu $DATA/cmu/02 $DATA/cmu/03 --noise-mm 20 \
   -o results/eval_noise20mm
+# The previous default 2D noise level (the model's own residual variance), exact 2D: the README's trade-off figure.
+$L evaluate "${MODELS[@]}" --h36m-npz $DATA/h36m_poses_17j_5fps.npz --noise-2d model -o results/eval_exact_noise2d_model
 # Real cameras: S9 seen by its four Human3.6M cameras (pinhole, tilted), 2D noise 0 / 20 / 60 mm at the subject.
 for mm in 0 20 60; do
   $L evaluate "${MODELS[@]}" --h36m-npz $DATA/h36m_poses_17j_5fps.npz --cameras $DATA/h36m_fixture/cameras.json \

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-caffe = pytest.importorskip("caffe")
+import caffe  # noqa: E402  (set-up builds it: a missing Caffe must fail, never skip)
 
 from caffe_layers.batches import SampleOrder, batch_positions, make_batch, make_sample
 from lifting.belief_maps import argmax_2d

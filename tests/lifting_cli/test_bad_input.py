@@ -54,7 +54,8 @@ def inputs(tmp_path_factory):
 @pytest.fixture(scope="module")
 def weights(inputs):
     """Random weights of the small deploy/train nets (lifting and plain CPM)."""
-    caffe = pytest.importorskip("caffe")
+    import caffe
+
     out = {}
     for name in ("lifting_h36m_small_deploy", "lifting_h36m_small_train", "cpm_h36m_small_deploy"):
         out[name] = str(inputs / f"{name}.caffemodel")
@@ -269,6 +270,13 @@ SILENT = {
                           lift("{d}/c.npy") + ["-o", "{d}/o.json"], r"c.npy: 85 confidences .* \(first: 7 at"),
     "evaluate without data": (None, ["evaluate", "--model", "m={d}/model.h5", "-o", "{d}/ev"],
                               r"no data to evaluate on: give --h36m-npz"),
+    "evaluate with one name twice": (None, ["evaluate", "--model", "m={d}/model.h5", "--model", "m={d}/model.h5",
+                                            "--h36m-npz", "{d}/h36m.npz", "-o", "{d}/ev"],
+                                     r"--model: the name 'm' is given twice"),
+    "evaluate --cmu without motion files": (lambda d: (d / "nocmu").mkdir(exist_ok=True),
+                                            ["evaluate", "--model", "m={d}/model.h5", "--h36m-npz", "{d}/h36m.npz",
+                                             "--cmu", "{d}/nocmu", "-o", "{d}/ev"],
+                                            r"--cmu .*nocmu: expected one .asf and at least one .amc \(found 0 and 0\)"),
     "fit --step 1000000000": (None, FIT + ["--step", "1000000000", "-o", "{d}/m.h5"],
                               r"2 poses to fit \(after --step 1000000000\), fewer than J \+ 1 = 4"),
     "fit --step 0": (None, FIT + ["--step", "0", "-o", "{d}/m.h5"], r"argument --step: must be >= 1, got 0"),
@@ -286,8 +294,10 @@ SILENT = {
 
 @pytest.mark.parametrize("case", SILENT)
 def test_a_wrong_result_is_refused(case, work, capsys):
-    refused_case(SILENT, case, work, capsys)
+    out = refused_case(SILENT, case, work, capsys)
     assert not {"o.json", "m.h5", "ev.json", "ev.md"} & set(os.listdir(work))  # nothing passes as a result
+    if case.startswith("evaluate"):
+        assert "MPJPE" not in out  # refused before any evaluation ran
 
 
 def test_fit_force_writes_small_components_with_a_loud_warning(work, capsys):
@@ -474,7 +484,6 @@ def no_dropout(tmp_path):
 
 
 def test_interrupted_training_snapshots_and_resumes_to_the_same_weights(work, no_dropout, capsys, monkeypatch):
-    pytest.importorskip("caffe")
     import tools.synth as synth
     from tools.caffe_files import read_caffemodel
 
@@ -526,7 +535,6 @@ sys.exit(main(sys.argv[1:]))
 
 
 def test_training_stops_at_the_first_non_finite_value_and_keeps_the_last_good_snapshot(work, capsys):
-    pytest.importorskip("caffe")
     argv = expand(TRAIN[:-4] + ["--iterations", "6", "--snapshot", "2", "--out", "{d}/run"], work)
     env = {k: v for k, v in os.environ.items() if k != "GLOG_minloglevel"}
     p = subprocess.run([sys.executable, "-c", DIVERGE, *argv], capture_output=True, text=True, env=env, timeout=300)

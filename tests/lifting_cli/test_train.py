@@ -4,8 +4,6 @@ import os
 
 import pytest
 
-pytest.importorskip("caffe")
-
 from lifting_cli.main import main  # noqa: E402
 from prototxt import generate  # noqa: E402
 

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-caffe = pytest.importorskip("caffe")
+import caffe  # noqa: E402  (set-up builds it: a missing Caffe must fail, never skip)
 
 from caffe.proto import caffe_pb2  # noqa: E402
 from google.protobuf import text_format  # noqa: E402
