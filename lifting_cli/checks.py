@@ -73,6 +73,14 @@ def float_in(lo=None, hi=None, lo_open=False, hi_open=False):
     return parse
 
 
+def noise_2d(text):
+    """``type=`` of ``--noise-2d``: a fraction of the person's 2D size in (0, 1], or 'model' (None: each component's
+    own noise variance)."""
+    if text == "model":
+        return None
+    return float_in(0, 1, lo_open=True)(text)
+
+
 def subjects(text):
     """``type=``: comma-separated subject names such as ``S1,S5``; an empty list is an error (not 'everyone')."""
     out = [s.strip() for s in text.split(",") if s.strip()]

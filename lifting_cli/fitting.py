@@ -5,8 +5,8 @@ import os
 
 from lifting.lift import DEFAULT_NOISE_2D
 
-from .checks import check_files, float_in, int_in, subjects
-from .main import MAX_ANGLES, noise_2d_arg
+from .checks import check_files, float_in, int_in, noise_2d, subjects
+from .main import MAX_ANGLES
 
 
 def _fit_files(args):
@@ -147,7 +147,7 @@ def register(sub):
     p.add_argument("--angles", type=int_in(3, MAX_ANGLES), default=80)
     p.add_argument("--noise-mm", type=float_in(0, 1000), default=0.0,
                    help="Gaussian 2D noise (mm at the subject) added (0..1000)")
-    p.add_argument("--noise-2d", type=noise_2d_arg, default=DEFAULT_NOISE_2D,
+    p.add_argument("--noise-2d", type=noise_2d, default=DEFAULT_NOISE_2D,
                    help="the lifter's assumed 2D noise, a fraction of the person's 2D size, or 'model' for the "
                         f"model's own (default {DEFAULT_NOISE_2D})")
     p.add_argument("--cameras", help="Human3.6M camera JSON (the h36m_fixture layout): view the poses through the "

@@ -5,7 +5,6 @@ This module builds the parser and runs ``lift`` and ``import-authors-model``; :m
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -14,7 +13,7 @@ import numpy as np
 import lifting
 from lifting.lift import DEFAULT_NOISE_2D
 
-from .checks import Parser, check_files, float_in, int_in, report
+from .checks import Parser, check_files, float_in, int_in, noise_2d, report
 
 #: most quantised angles a lift may ask for (10,000 is the exhaustive reference; memory grows with the count)
 MAX_ANGLES = 10_000
@@ -29,19 +28,6 @@ def read_camera(spec):
     from lifting.cameras import read_rotation_json
 
     return read_rotation_json(spec)
-
-
-def noise_2d_arg(text):
-    """``--noise-2d``: a fraction in (0, 1], or 'model' (None: each component's own noise variance)."""
-    if text == "model":
-        return None
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1] or 'model', got {text!r}") from None
-    if not 0 < v <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1] (a fraction of the person's 2D size), got {v}")
-    return v
 
 
 #: what every per-frame field of the lift JSON holds (written into it)
@@ -63,7 +49,7 @@ LIFT_FIELDS = {
 
 def _cmd_lift(args):
     from lifting import skeleton
-    from lifting.files import atomic_savez, atomic_write_json, read_keypoints
+    from lifting.files import atomic_savez, atomic_write_json, read_json, read_keypoints
     from lifting.lift import STATUS_NAMES, Lifter
     from lifting.model import default_model_path, load_model
 
@@ -72,8 +58,7 @@ def _cmd_lift(args):
         if args.input is not None:
             raise ValueError("give either a keypoint file or --sample, not both")
         args.input, args.format = SAMPLE_KEYPOINTS, "h36m"
-        with open(SAMPLE_KEYPOINTS, encoding="utf-8") as f:
-            sample = json.load(f)
+        sample = read_json(SAMPLE_KEYPOINTS)
         truth = np.asarray(sample["truth_camera_mm"], np.float64)
         if args.camera is None:
             args.camera = SAMPLE_KEYPOINTS
@@ -170,7 +155,7 @@ def build_parser():
     p.add_argument("--angles", type=int_in(3, MAX_ANGLES), default=80,
                    help=f"quantised ground-plane angles, 3..{MAX_ANGLES} (default 80)")
     p.add_argument("--refine", action="store_true", help="refine the best angle by a 1D search")
-    p.add_argument("--noise-2d", type=noise_2d_arg, default=DEFAULT_NOISE_2D,
+    p.add_argument("--noise-2d", type=noise_2d, default=DEFAULT_NOISE_2D,
                    help="assumed 2D noise as a fraction of the person's 2D size (RMS joint spread), or 'model' for "
                         f"the model's own residual (default {DEFAULT_NOISE_2D}, chosen on held-out data)")
     p.add_argument("--min-visible", type=int_in(1, 17), default=5,

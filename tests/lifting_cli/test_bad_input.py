@@ -348,6 +348,12 @@ TRACEBACK = {
     "train --iterations 0": (None, TRAIN[:-4] + ["--iterations", "0"], r"argument --iterations: must be in 1\.\."),
     "--angles 1000000000": (None, LIFT + ["-o", "{d}/o.json", "--angles", "1000000000"],
                             r"argument --angles: must be in 3\.\.10000"),
+    "--noise-2d 0": (None, LIFT + ["-o", "{d}/o.json", "--noise-2d", "0"],
+                     r"argument --noise-2d: must be a finite number in \(0, 1\], got 0"),
+    "--noise-2d nan": (None, LIFT + ["-o", "{d}/o.json", "--noise-2d", "nan"],
+                       r"argument --noise-2d: must be a finite number in \(0, 1\], got nan"),
+    "--noise-2d word": (None, ["evaluate", "--model", "m={d}/model.h5", "--h36m-npz", "{d}/h36m.npz",
+                               "--noise-2d", "high", "-o", "{d}/ev"], r"argument --noise-2d: expected a number"),
     "--plot-frame past the end": (None, LIFT + ["-o", "{d}/o.json", "--plot", "{d}/p.png", "--plot-frame", "5"],
                                   r"--plot-frame 5: out of range, .* holds frames 0\.\.4"),
 }
