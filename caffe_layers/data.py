@@ -13,13 +13,13 @@ image). No bottoms, no backward.
 A trainer that restores a snapshot at iteration ``k`` calls :meth:`H36MDataLayer.seek` with ``k`` so that the
 resumed run sees the batches of an uninterrupted one.
 """
-import json
 
 import caffe
 
 from lifting.cpm import Augmentation
 
 from .batches import NUM_MAPS, BatchLoader
+from .prob3d import read_param_str
 
 _KEYS = {"source", "batch_size", "crop", "workers", "prefetch", "seed", "shuffle", "augment", "rank", "world_size",
          "augmentation"}
@@ -27,10 +27,7 @@ _KEYS = {"source", "batch_size", "crop", "workers", "prefetch", "seed", "shuffle
 
 class H36MDataLayer(caffe.Layer):
     def setup(self, bottom, top):
-        p = json.loads(self.param_str) if self.param_str else {}
-        unknown = set(p) - _KEYS
-        if unknown:
-            raise ValueError(f"H36MDataLayer: unknown param_str keys {sorted(unknown)}; known: {sorted(_KEYS)}")
+        p = read_param_str(self, _KEYS)
         if "source" not in p:
             raise ValueError("H36MDataLayer: param_str needs 'source' (a dataset made by `lifting h36m-prepare`)")
         if len(bottom) != 0 or len(top) not in (2, 3):

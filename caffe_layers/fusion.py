@@ -10,22 +10,18 @@ updated by the solver. It is kept in [0, 1] by projection: every forward first c
 makes a new net start as plain CPM (the authors' initialisation). Non-finite bottoms raise FloatingPointError
 (:func:`caffe_layers.prob3d.check_finite`).
 """
-import json
 
 import caffe
 import numpy as np
 
 from lifting.belief_maps import fuse, fuse_gradients
 
-from .prob3d import check_finite
+from .prob3d import check_finite, read_param_str
 
 
 class FusionLayer(caffe.Layer):
     def setup(self, bottom, top):
-        params = json.loads(self.param_str) if self.param_str else {}
-        unknown = set(params) - {"init"}
-        if unknown:
-            raise ValueError(f"FusionLayer: unknown param_str keys {sorted(unknown)}")
+        params = read_param_str(self, {"init"})
         if len(bottom) != 2 or len(top) != 1:
             raise ValueError(f"FusionLayer takes 2 bottoms (b, b_hat) and 1 top, got {len(bottom)} and {len(top)}")
         init = float(params.get("init", 1.0))

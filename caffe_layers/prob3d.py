@@ -37,6 +37,16 @@ from lifting.belief_maps import MapLifter
 from lifting.lift import DEFAULT_NOISE_2D
 from lifting.model import load_model
 
+def read_param_str(layer, known):
+    """``layer.param_str`` as a dict (JSON; empty -> {}); a key outside ``known`` raises ValueError naming the layer,
+    the unknown keys and the known ones."""
+    p = json.loads(layer.param_str) if layer.param_str else {}
+    unknown = set(p) - set(known)
+    if unknown:
+        raise ValueError(f"{type(layer).__name__}: unknown param_str keys {sorted(unknown)}; known: {sorted(known)}")
+    return p
+
+
 def check_finite(layer, maps):
     """Raise FloatingPointError on non-finite belief maps. Raised in a forward pass, it stops a solver step before
     its backward pass: in CPU mode Caffe's max pooling writes outside its buffer when it back-propagates through a
@@ -60,10 +70,7 @@ def _model(path):
 
 class Prob3DPoseLayer(caffe.Layer):
     def setup(self, bottom, top):
-        p = json.loads(self.param_str) if self.param_str else {}
-        unknown = set(p) - _KEYS
-        if unknown:
-            raise ValueError(f"Prob3DPoseLayer: unknown param_str keys {sorted(unknown)}; known: {sorted(_KEYS)}")
+        p = read_param_str(self, _KEYS)
         if len(bottom) not in (1, 2) or len(top) not in (1, 2, 3):
             raise ValueError("Prob3DPoseLayer takes bottoms (maps[, camera]) and tops (maps[, pose3d[, joints2d]])")
         try:

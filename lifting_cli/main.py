@@ -4,7 +4,6 @@ This module builds the parser and runs ``lift`` and ``import-authors-model``; :m
 :mod:`lifting_cli.network` register the other subcommands."""
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
