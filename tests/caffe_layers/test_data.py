@@ -52,7 +52,7 @@ def test_ranks_share_the_stream_without_overlap():
 
 
 def test_layer_batches_are_deterministic_resumable_and_worker_independent(prepared_h36m, tmp_path):
-    p = dict(source=prepared_h36m, batch_size=3, crop=96, seed=5)
+    p = dict(source=prepared_h36m, batch_size=3, crop=96, seed=5, augment="prototxt")  # augmented in workers
     a = batches(data_net(tmp_path, workers=0, **p), 4)
     b = batches(data_net(tmp_path, workers=2, prefetch=2, **p), 4)
     for x, y in zip(a, b):
