@@ -69,7 +69,7 @@ def _cmd_fixture(args):
     from model_fitting.fixture_split import write_fixture_split
 
     check_files(input_folders=[("FIXTURE", args.fixture)], output_folders=[("--out", args.out)])
-    m = write_fixture_split(args.fixture, args.out)
+    m = write_fixture_split(args.fixture, args.out, crop=args.crop)
     print(f"-> {args.out} ({len(m['shards'])} frames: a 4-frame check, not an accuracy figure)")
     return 0
 
@@ -127,4 +127,6 @@ def register(sub):
                                    "evaluate-images, not an accuracy figure.")
     p.add_argument("fixture", help="the h36m_fixture folder (labels.npz, cameras.json, images/)")
     p.add_argument("--out", required=True, help="dataset folder")
+    p.add_argument("--crop", choices=("authors", "extent"), default="authors",
+                   help="person crop, as h36m-prepare --crop (default authors)")
     p.set_defaults(func=_cmd_fixture)
