@@ -78,9 +78,8 @@ def upsampled_argmax(maps, frame_to_window, size):
     maps = np.asarray(maps, np.float32)
     span = size / np.array([A[0, 0], A[1, 1]])  # the window's width and height in frame pixels
     w, h = (max(1, int(round(v))) for v in span)
-    big = cv2.resize(np.ascontiguousarray(maps.transpose(1, 2, 0)), (w, h), interpolation=cv2.INTER_LANCZOS4)
-    big = big.reshape(h, w, -1)
-    flat = big.reshape(h * w, -1).argmax(0)
+    # one channel at a time: about 3x faster than one 17-channel resize and a strided argmax (benchmarks/bench_scoring.py)
+    flat = np.array([cv2.resize(m, (w, h), interpolation=cv2.INTER_LANCZOS4).argmax() for m in maps])
     rows, cols = np.divmod(flat, w)
     left = (-0.5 - A[:, 2]) / np.diag(A[:, :2])  # the window's outer edge in frame coordinates (pixel k spans k +- 0.5)
     return np.stack([left[0] + (cols + 0.5) * span[0] / w, left[1] + (rows + 0.5) * span[1] / h], axis=-1)
