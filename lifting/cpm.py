@@ -86,8 +86,9 @@ AUGMENT_CHOICES = ("authors", "prototxt")
 
 @dataclass(frozen=True)
 class Augmentation:
-    """The augmentation of the authors' ``CPMData`` layer, with the values of their ``transform_param``
-    (``../shared/lifting-caffe/pose_train_test.prototxt``): with probability ``scale_prob`` the person is scaled by a
+    """The geometry of the authors' ``CPMData`` layer, with the values of their prototxt's ``transform_param``
+    (``../shared/lifting-caffe/pose_train_test.prototxt``), which their transformer never applied (it ran without
+    augmentation: :data:`AUGMENT_CHOICES`; the data layer's ``"augment": "prototxt"`` applies them): with probability ``scale_prob`` the person is scaled by a
     multiplier drawn uniformly in ``[scale_min, scale_max]`` around ``target_dist``; rotated in the image plane by a
     uniform angle in ``[-max_rotate_degree, max_rotate_degree]``; a ``crop x crop`` window centred on the person (plus
     a uniform shift of up to ``center_perturb_max`` pixels per axis); labels on the stride-8 grid with ``sigma``

@@ -262,7 +262,9 @@ def summarise(shards, reports, skipped):
     per = defaultdict(lambda: defaultdict(int))
     for s in shards:
         per[s["subject"]][s["action"]] += s["samples"]
+    sequences = [[s["subject"], s["sequence"], s["subaction"], s["cameras"]] for s in shards if "subaction" in s]
     return {"samples": sum(s["samples"] for s in shards), "sequences": len(shards),
+            **({"per_sequence": sequences} if sequences else {}),
             "samples_per_subject_action": {k: dict(sorted(v.items())) for k, v in sorted(per.items())},
             "skipped": [list(x) for x in skipped] + [x for r in reports for x in r["skipped"]],
             "notes": [x for r in reports for x in r["notes"]]}
@@ -272,6 +274,10 @@ def format_summary(summary):
     lines = [f"{summary['samples']} samples from {summary['sequences']} sequences"]
     for subj, actions in summary["samples_per_subject_action"].items():
         lines.append(f"  {subj} ({sum(actions.values())}): " + ", ".join(f"{a} {n}" for a, n in actions.items()))
+    for subject, name, sub, cams in summary.get("per_sequence", []):  # to compare with the authors' sequences.csv
+        counts = sorted(set((cams or {}).values()))
+        lines.append(f"  {subject} {name} (sub-action {sub}): {'/'.join(map(str, counts)) or 0} frames per camera x "
+                     f"{len(cams or {})} cameras")
     for what, why in summary["skipped"]:
         lines.append(f"  skipped {what}: {why}")
     for note in summary["notes"]:

@@ -117,6 +117,9 @@ def test_prepare_authors_test_protocol(test_release, tmp_path, capsys):
     cams = shared_path("data", "h36m_fixture", "cameras.json")
     out = tmp_path / "test"
     assert main(["h36m-prepare", test_release, "--cameras", cams, "--out", str(out), "--protocol", "authors-test"]) == 0
+    printed = capsys.readouterr().out  # per-sequence counts, to compare with sequences.csv
+    assert "S11 Directions (sub-action 2): 3 frames per camera x 3 cameras" in printed
+    assert "S9 Directions 1 (sub-action 1): 3 frames per camera x 4 cameras" in printed
     d = PreparedDataset(out)
     order = [(s["subject"], s["sequence"], s["subaction"], s["samples"]) for s in d.manifest["shards"]]
     # S9 then S11, action id order, sub-action 1 (the numbered file) then 2; ceil(11 / 5) = 3 frames per camera
