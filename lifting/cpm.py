@@ -174,7 +174,7 @@ AUTHORS_CROP_OFFSET = 25
 
 def authors_crop_box(joints2d, width, height, offset=AUTHORS_CROP_OFFSET):
     """The person crop of the authors' ``CPMData`` transformer (``findCroppingCoordinates``, lines 44-75 of their
-    ``data_transformer.cpp``; the crop and resize in ``augmentation_croppad``, lines 600-636): around the pelvis
+    ``data_transformer.cpp``; the crop and resize in ``augmentation_croppad``, lines 600-639): around the pelvis
     ``joints2d[0] = (px, py)``, the half-sides ``int(max |x - px| + offset)`` and ``int(max |y - py| + offset)`` over
     the joints, both set to the larger (a square), then each clamped so that the box stays in the
     ``width x height`` frame (``W - px``, ``px``; a clamped axis keeps the pelvis at the centre and gets shorter);
