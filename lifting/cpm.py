@@ -88,7 +88,8 @@ AUGMENT_CHOICES = ("authors", "prototxt")
 class Augmentation:
     """The geometry of the authors' ``CPMData`` layer, with the values of their prototxt's ``transform_param``
     (``../shared/lifting-caffe/pose_train_test.prototxt``), which their transformer never applied (it ran without
-    augmentation: :data:`AUGMENT_CHOICES`; the data layer's ``"augment": "prototxt"`` applies them): with probability ``scale_prob`` the person is scaled by a
+    augmentation: :data:`AUGMENT_CHOICES`; the data layer's ``"augment": "prototxt"`` applies them): with
+    probability ``scale_prob`` the person is scaled by a
     multiplier drawn uniformly in ``[scale_min, scale_max]`` around ``target_dist``; rotated in the image plane by a
     uniform angle in ``[-max_rotate_degree, max_rotate_degree]``; a ``crop x crop`` window centred on the person (plus
     a uniform shift of up to ``center_perturb_max`` pixels per axis); labels on the stride-8 grid with ``sigma``

@@ -257,8 +257,8 @@ def load_per_frame_errors(path):
         raise ValueError(f"{path}: not a readable .npz file ({e})") from None
     missing = [k for k in PER_FRAME_ERROR_FIELDS if k not in data]
     if missing:
-        raise ValueError(f"{path}: fields {missing} are missing (expected {list(PER_FRAME_ERROR_FIELDS)}, the layout of "
-                         "authors_table1/per_frame_errors.npz)")
+        raise ValueError(f"{path}: fields {missing} are missing (expected {list(PER_FRAME_ERROR_FIELDS)}, the layout "
+                         "of authors_table1/per_frame_errors.npz)")
     err = data["error_mm"]
     if err.ndim != 1 or not len(err) or not np.issubdtype(err.dtype, np.number):
         raise ValueError(f"{path}: field 'error_mm' must be a non-empty 1-D array of numbers, got {err.dtype} "

@@ -149,7 +149,8 @@ def register(sub):
     p.add_argument("--out", default=os.path.abspath(PROTO), help="folder (default: the package's prototxt/)")
     p.add_argument("--fusion", choices=("paper", "authors"), default="paper",
                    help="the fusion layers: paper (default, eq. 8) or authors (their processheatmaps.py: weights "
-                        "start at (0, 1), fused map rescaled to the CNN map's maximum, their backward; to another --out)")
+                        "start at (0, 1), fused map rescaled to the CNN map's maximum, their backward; to another "
+                        "--out)")
     p.set_defaults(func=_cmd_prototxt)
 
     p = sub.add_parser("convert-cpm", help="original CPM weights -> initial weights of the extended net",

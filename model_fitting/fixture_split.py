@@ -1,7 +1,8 @@
 """The real Human3.6M fixture (``../shared/data/h36m_fixture``: four frames of S1, S5, S7, S8 with their 2D labels,
 camera-frame 3D and calibrated cameras) as a tiny prepared test set (:mod:`lifting.dataset`), cropped exactly as
-``lifting h36m-prepare`` crops a video frame (``crop="authors"``, the default: :func:`model_fitting.prepare.crop_authors`
-with the test set's cubic resize; ``"extent"``: :func:`model_fitting.prepare.crop_person`). Four frames: a check that
+``lifting h36m-prepare`` crops a video frame (``crop="authors"``, the default:
+:func:`model_fitting.prepare.crop_authors` with the test set's cubic resize; ``"extent"``:
+:func:`model_fitting.prepare.crop_person`). Four frames: a check that
 the evaluation runs end to end on real images, never an accuracy figure.
 """
 from __future__ import annotations

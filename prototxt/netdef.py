@@ -121,7 +121,8 @@ def build(variant="full", extended=True, phase="deploy", lr_policy="finetune", m
         if extended and t < T:
             py = dict(module="caffe_layers", layer="Prob3DPoseLayer", param_str=json.dumps(lift))
             setattr(ns, f"probmodel_stage{t}", L.Python(maps, ns.camera, python_param=py))
-            fuse = dict(module="caffe_layers", layer="FusionLayer", param_str=json.dumps({"init": 1.0, **({"fusion": fusion} if fusion != "paper" else {})}))
+            fuse = dict(module="caffe_layers", layer="FusionLayer", param_str=json.dumps(
+                {"init": 1.0, **({"fusion": fusion} if fusion != "paper" else {})}))
             setattr(ns, f"merge_hm_stage{t}", L.Python(maps, getattr(ns, f"probmodel_stage{t}"), python_param=fuse,
                                                         param=[dict(lr_mult=FUSION_LR_MULT, decay_mult=0)]))
             belief = getattr(ns, f"merge_hm_stage{t}")

@@ -1,5 +1,5 @@
 """``lifting evaluate-images``: a trained network (the extended net, or the baseline CPM whose last-stage argmax is lifted
-by the same 3D pose model) over a prepared test set (``lifting h36m-prepare --subjects S9,S11``), with the known
+by the same 3D pose model) over a prepared test set (``lifting h36m-prepare --protocol authors-test``), with the known
 camera of every frame; or (``mode="gt"``) the true 2D lifted the same way, the lifting-only upper bound.
 
 Every sample's dataset crop is warped into the network window exactly as the training data layer does at scale 1
@@ -8,9 +8,10 @@ in original-frame pixels, by default (``scoring="upsampled"``) as the authors sc
 ``models/cpm_architecture/caffe_utils.py`` ``restoreSize`` and ``findPredictions``, called from ``runCaffeTest.py``
 lines 67-68): each map resized to the frame pixels the window covers (Lanczos, ``cv2.INTER_LANCZOS4``) and its argmax
 taken there (:func:`upsampled_argmax`); ``scoring="grid"``: the argmax on the stride-8 grid (eq. 4) mapped back,
-what the probabilistic 3D pose layer itself uses; the 2D joints are and lifted with the frame's camera (the stage's probabilistic 3D
-pose layer). The final 3D pose and 2D joints are the net's own ``pose3d`` / ``joints2d`` tops (the extended net's final
-lift) or, for the baseline, the lift of its last stage and the argmax itself.
+what the probabilistic 3D pose layer itself uses. Each stage's 2D joints are lifted with the frame's camera (what the
+stage's probabilistic 3D pose layer computes). The final 3D pose and 2D joints are the net's own ``pose3d`` /
+``joints2d`` tops (the extended net's final lift) or, for the baseline, the lift of its last stage and the argmax
+itself.
 
 Output folder: ``run.json`` (settings; a resumed run must have the same), ``chunks/NNNNN.npz`` (per-frame results,
 ``chunk`` frames each, written atomically: a killed run resumes after the last written chunk), ``frames.npz`` (all
@@ -78,7 +79,7 @@ def upsampled_argmax(maps, frame_to_window, size):
     maps = np.asarray(maps, np.float32)
     span = size / np.array([A[0, 0], A[1, 1]])  # the window's width and height in frame pixels
     w, h = (max(1, int(round(v))) for v in span)
-    # one channel at a time: about 3x faster than one 17-channel resize and a strided argmax (benchmarks/bench_scoring.py)
+    # one channel at a time: about 3x faster than one 17-channel resize and a strided argmax
     flat = np.array([cv2.resize(m, (w, h), interpolation=cv2.INTER_LANCZOS4).argmax() for m in maps])
     rows, cols = np.divmod(flat, w)
     left = (-0.5 - A[:, 2]) / np.diag(A[:, :2])  # the window's outer edge in frame coordinates (pixel k spans k +- 0.5)

@@ -276,8 +276,8 @@ def _rank_entry(rank, cfg, sync):
 
 
 def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOLVER, devices=("cpu",), iterations=None,
-                  resume=None, weights=None, seed=0, workers=2, snapshot_every=None, fusion_init=None, augment="authors",
-                  log=print):
+                  resume=None, weights=None, seed=0, workers=2, snapshot_every=None, fusion_init=None,
+                  augment="authors", log=print):
     """Train on a prepared dataset; ``devices``: ``["cpu"]``, GPU ids ``[0]`` / ``[0, 1, ...]`` (one solver process
     each) or several ``"cpu"`` (the same data-parallel path on CPU processes). ``iterations``: how many to run now (None:
     up to the solver's ``max_iter``). ``augment``: the data layer's augmentation (``"authors"``: none, as the authors'

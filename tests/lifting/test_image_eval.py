@@ -94,7 +94,8 @@ def test_tables_put_the_paper_beside_the_run():
     assert "| true 2D: " not in md.split("Table 2")[1]
     t2 = md.split("Table 2")[1].splitlines()  # the paper's "ours" row (the last stage's argmax) before the extra row
     assert [ln.split(" | ")[0] for ln in t2 if ln.startswith("| ours")] == [
-        "| ours: argmax of the last stage's belief maps (3 frames)", "| ours: projection of the final 3D pose (3 frames, 0 failed)"]
+        "| ours: argmax of the last stage's belief maps (3 frames)",
+        "| ours: projection of the final 3D pose (3 frames, 0 failed)"]
     assert "| Ours including 3D refinement (paper, Table 2) | 9.47 |" in md
     assert "| ours | 2 | 10.00 / 10.00 |" in md  # Figure 3's numbers
     assert js["paper"]["table1"] == paper.TABLE1 and csv_text.count("Walk Dog") == 2
