@@ -1,4 +1,4 @@
-"""Samples/s of the data layer (H36MDataLayer, the CPMData equivalent) with the authors' augmentation, full size
+"""Samples/s of the data layer (H36MDataLayer, the CPMData equivalent) with the prototxt's augmentation (--augment prototxt), full size
 (368 x 368, batch 8): batches prepared by worker processes vs in the training process itself (the simple reference),
 measured through a real caffe.Net forward on this machine.
 

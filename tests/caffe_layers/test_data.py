@@ -70,7 +70,7 @@ def test_layer_batches_are_deterministic_resumable_and_worker_independent(prepar
 
 
 def test_labels_sit_on_the_joints_and_the_camera_turns_with_the_image(prepared_h36m):
-    """Full-size windows with the authors' augmentation: the label peaks are the warped joints, and lifting the
+    """Full-size windows with the prototxt's augmentation: the label peaks are the warped joints, and lifting the
     augmented joints with the augmented E gives the unaugmented 3D pose exactly (with the stored E it does not)."""
     d = PreparedDataset(prepared_h36m)
     aug = Augmentation()
