@@ -189,11 +189,12 @@ def shard_name(seq):
     return os.path.join("shards", seq.subject, seq.name.replace(" ", "_") + ".h5")
 
 
-def prepare(root, out, cameras_path, subjects=TRAIN_SUBJECTS, step=5, margin=2.1, jpeg_quality=90, crop="authors",
+def prepare(root, out, cameras_path, subjects=None, step=None, margin=2.1, jpeg_quality=90, crop="authors",
             protocol=None, log=print):
     """Prepare (or finish preparing) the dataset in ``out``; returns the manifest (with its ``summary``).
-    ``crop``: one of :data:`CROPS`; ``protocol``: None, or ``"authors-test"`` (its subjects and step; ``subjects``
-    and ``step`` must then be None or the protocol's)."""
+    ``subjects`` (None: the training subjects), ``step`` (None: 5); ``crop``: one of :data:`CROPS`; ``protocol``:
+    None, or ``"authors-test"`` (its subjects and step; ``subjects`` and ``step`` must then be None or the
+    protocol's)."""
     from tqdm import tqdm
 
     if crop not in CROPS:

@@ -148,3 +148,5 @@ def test_prepare_authors_test_protocol(test_release, tmp_path, capsys):
     assert main(["h36m-prepare", test_release, "--cameras", cams, "--out", str(tmp_path / "x"), "--protocol",
                  "authors-test", "--subjects", "S9"]) == 2
     assert "fixes the subjects (S9,S11)" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="fixes the step"):
+        prepare(test_release, str(tmp_path / "y"), cams, step=2, protocol="authors-test", log=None)
