@@ -1,6 +1,6 @@
-"""Samples/s of the data layer (H36MDataLayer, the CPMData equivalent) with the authors' augmentation, full size
-(368 x 368, batch 8): batches prepared by worker processes vs in the training process itself (the simple reference),
-measured through a real caffe.Net forward on this machine.
+"""Samples/s of the data layer (H36MDataLayer, the CPMData equivalent) with the prototxt's augmentation
+(``--augment prototxt``), full size (368 x 368, batch 8): batches prepared by worker processes vs in the training
+process itself (the simple reference), measured through a real caffe.Net forward on this machine.
 
 Data: the four real Human3.6M frames of ../shared/data/h36m_fixture cropped as `lifting h36m-prepare` crops them
 (618 x 618 JPEG, quality 90), repeated to 64 samples in one shard.

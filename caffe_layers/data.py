@@ -6,7 +6,9 @@ Tops: ``data (B, 4, crop, crop)`` (BGR as ``(v - 128) / 256`` and the centre map
 image). No bottoms, no backward.
 
 ``param_str`` JSON: ``source`` (the dataset folder, required), ``batch_size`` (8), ``crop`` (368), ``workers`` (2),
-``prefetch`` (4), ``seed`` (0), ``shuffle`` (true), ``augment`` (default: true in the TRAIN phase, false in TEST),
+``prefetch`` (4), ``seed`` (0), ``shuffle`` (true), ``augment`` (``"authors"``, the default: no augmentation, as the
+authors' code ran; ``"prototxt"``: scale and rotation with the prototxt's values in the TRAIN phase, none in TEST; see
+:data:`lifting.cpm.AUGMENT_CHOICES`),
 ``rank`` and ``world_size`` (0 and 1; one solver process per GPU), ``augmentation`` (a dict of
 :class:`lifting.cpm.Augmentation` fields overriding the authors' values).
 
@@ -34,10 +36,11 @@ class H36MDataLayer(caffe.Layer):
             raise ValueError("H36MDataLayer takes no bottom and tops (data, label[, camera])")
         try:
             aug = Augmentation.from_dict({**p.get("augmentation", {}), "crop": int(p.get("crop", 368))})
+            augment = Augmentation.augments(p.get("augment", "authors"), self.phase == caffe.TRAIN)
             self.loader = BatchLoader(p["source"], int(p.get("batch_size", 8)), aug, seed=int(p.get("seed", 0)),
                                       rank=int(p.get("rank", 0)), world_size=int(p.get("world_size", 1)),
                                       workers=int(p.get("workers", 2)), prefetch=int(p.get("prefetch", 4)),
-                                      augment=bool(p.get("augment", self.phase == caffe.TRAIN)),
+                                      augment=augment,
                                       shuffle=bool(p.get("shuffle", True)))
         except ValueError as e:
             raise ValueError(f"H36MDataLayer: {e}") from None

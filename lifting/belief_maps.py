@@ -215,3 +215,30 @@ def fuse_gradients(top_diff, b, b_hat, w):
     """Gradients of a scalar loss through eq. (8), given ``top_diff = dloss/df``:
     ``(dloss/db, dloss/db_hat, dloss/dw)``, the last summed over every element (float)."""
     return w * top_diff, (1.0 - w) * top_diff, float(np.sum(top_diff * (b - b_hat), dtype=np.float64))
+
+
+def fuse_authors(b, b_hat, weights):
+    """The fusion the authors' code computes instead of eq. (8) (``MergeHeatMaps`` in ``python/processheatmaps.py`` of
+    DenisTome/caffe, branch ProbModel, lines 52-77): with two weights ``(w_hat, w_cnn)`` (theirs start at (0, 1)),
+    per sample and channel ``g = (w_hat b_hat + w_cnn b) / (w_hat + w_cnn)``, rescaled so that its maximum is the CNN
+    map's: ``f = g * max(b) / max(g)``. Maps ``(N, C, H, W)``. Where ``max(g)`` is 0 (their code divides by zero
+    there) ``f = g``; weights that sum to 0 raise FloatingPointError."""
+    w_hat, w_cnn = float(weights[0]), float(weights[1])
+    total = w_hat + w_cnn
+    if total == 0 or not np.isfinite(total):
+        raise FloatingPointError(f"authors' fusion: the weights {w_hat}, {w_cnn} sum to {total}")
+    g = (w_hat * np.asarray(b_hat, np.float64) + w_cnn * np.asarray(b, np.float64)) / total
+    top = g.max(axis=(-2, -1), keepdims=True)
+    scale = np.divide(np.asarray(b, np.float64).max(axis=(-2, -1), keepdims=True), top, out=np.ones_like(top),
+                      where=top != 0)
+    return g * scale
+
+
+def fuse_authors_gradients(top_diff, b, b_hat, weights):
+    """The authors' backward pass of :func:`fuse_authors` (``processheatmaps.py`` lines 80-98), which is not its
+    derivative: ``(dloss/db, dloss/db_hat, dloss/dweights)`` = ``(w_hat * top_diff, 0, [sum(b * top_diff),
+    sum(b_hat * top_diff)])`` (the first weight, the 3D maps' one, gets the CNN maps' sum, as in their code; their
+    ``learning_rate`` factor is left to the solver's ``lr_mult``)."""
+    td = np.asarray(top_diff, np.float64)
+    d_w = np.array([np.sum(np.asarray(b, np.float64) * td), np.sum(np.asarray(b_hat, np.float64) * td)])
+    return float(weights[0]) * td, np.zeros_like(td), d_w

@@ -76,10 +76,20 @@ def apply_affine(M, points):
     return np.asarray(points, np.float64) @ np.asarray(M)[:, :2].T + np.asarray(M)[:, 2]
 
 
+#: the augmentations of training: ``"authors"``, none, as the authors' ``CPMData`` transformer ran (their
+#: ``src/caffe/data_transformer.cpp``, DenisTome/caffe branch ProbModel: rotation ``as.degree = 0.0`` at line 508
+#: with its call commented out at 506, the scale call commented out at 511, flip ``as.flip = 0`` at 522 with its call
+#: commented out at 520; only the crop of :func:`authors_crop_box` remains), from 2016-06 to the branch head; or
+#: ``"prototxt"``, the values of their prototxt's ``transform_param`` (:class:`Augmentation`: what stock CPM does)
+AUGMENT_CHOICES = ("authors", "prototxt")
+
+
 @dataclass(frozen=True)
 class Augmentation:
-    """The augmentation of the authors' ``CPMData`` layer, with the values of their ``transform_param``
-    (``../shared/lifting-caffe/pose_train_test.prototxt``): with probability ``scale_prob`` the person is scaled by a
+    """The geometry of the authors' ``CPMData`` layer, with the values of their prototxt's ``transform_param``
+    (``../shared/lifting-caffe/pose_train_test.prototxt``), which their transformer never applied (it ran without
+    augmentation: :data:`AUGMENT_CHOICES`; the data layer's ``"augment": "prototxt"`` applies them): with
+    probability ``scale_prob`` the person is scaled by a
     multiplier drawn uniformly in ``[scale_min, scale_max]`` around ``target_dist``; rotated in the image plane by a
     uniform angle in ``[-max_rotate_degree, max_rotate_degree]``; a ``crop x crop`` window centred on the person (plus
     a uniform shift of up to ``center_perturb_max`` pixels per axis); labels on the stride-8 grid with ``sigma``
@@ -116,6 +126,14 @@ class Augmentation:
             if not getattr(self, name) >= 0:
                 raise ValueError(f"augmentation: {name} must be >= 0, got {getattr(self, name)}")
 
+    @staticmethod
+    def augments(name, train=True):
+        """Whether a sample is augmented, for the named augmentation of :data:`AUGMENT_CHOICES`: ``"authors"``
+        never (what the authors' code ran), ``"prototxt"`` in training (``train``) only."""
+        if name not in AUGMENT_CHOICES:
+            raise ValueError(f"augment must be one of {list(AUGMENT_CHOICES)}, got {name!r}")
+        return name == "prototxt" and bool(train)
+
     @classmethod
     def from_dict(cls, params):
         """From a dict of field names (e.g. a layer's ``param_str``); unknown keys are refused by name."""
@@ -148,3 +166,43 @@ class Augmentation:
     def camera(E, degrees):
         """``E`` of the window: the in-plane rotation of the image turns the camera about its optical axis."""
         return rotate_about_optical_axis(E, degrees)
+
+
+#: the authors' crop margin: half-side = the farthest joint's distance from the pelvis + this many frame pixels
+#: (``kOffset`` of their ``src/caffe/data_transformer.cpp``, DenisTome/caffe branch ProbModel, line 24)
+AUTHORS_CROP_OFFSET = 25
+
+
+def authors_crop_box(joints2d, width, height, offset=AUTHORS_CROP_OFFSET):
+    """The person crop of the authors' ``CPMData`` transformer (``findCroppingCoordinates``, lines 44-75 of their
+    ``data_transformer.cpp``; the crop and resize in ``augmentation_croppad``, lines 600-639): around the pelvis
+    ``joints2d[0] = (px, py)``, the half-sides ``int(max |x - px| + offset)`` and ``int(max |y - py| + offset)`` over
+    the joints, both set to the larger (a square), then each clamped so that the box stays in the
+    ``width x height`` frame (``W - px``, ``px``; a clamped axis keeps the pelvis at the centre and gets shorter);
+    the crop holds ``2 h + 1`` pixels per axis starting at pixel ``int(p - h)``; it is resized to 368 x 368 (the two
+    axes scale differently where one was clamped). C++ float -> int conversions truncate, as here.
+
+    Returns ``(x0, y0, w, h)``: the crop's first pixel and its size in frame pixels."""
+    j = np.asarray(joints2d, np.float64)
+    px, py = float(j[0, 0]), float(j[0, 1])
+    if not (np.isfinite(j).all() and 0 <= px < width and 0 <= py < height):
+        raise ValueError(f"authors' crop: the pelvis ({px:.1f}, {py:.1f}) is not inside the {width} x {height} frame")
+    hx, hy = int(np.abs(j[:, 0] - px).max() + offset), int(np.abs(j[:, 1] - py).max() + offset)
+    hx = hy = max(hx, hy)
+    if px + hx > width:
+        hx = int(width - px)
+    if px - hx < 0:
+        hx = int(px)
+    if py + hy > height:
+        hy = int(height - py)
+    if py - hy < 0:
+        hy = int(py)
+    return int(px - hx), int(py - hy), 2 * hx + 1, 2 * hy + 1
+
+
+def authors_crop_affine(box, size=BOX):
+    """``(2, 3)`` affine from frame pixels to the ``size x size`` image that ``cv2.resize`` makes of the crop
+    ``box = (x0, y0, w, h)`` (pixel centres: ``(x - x0 + 0.5) * size / w - 0.5``)."""
+    x0, y0, w, h = box
+    sx, sy = size / w, size / h
+    return np.array([[sx, 0.0, sx * (0.5 - x0) - 0.5], [0.0, sy, sy * (0.5 - y0) - 0.5]])

@@ -11,7 +11,10 @@ A sample is a person crop with its labels. Shard datasets (N samples):
 * ``E`` (N, 3, 3) float64: the camera rotation the lifting layer takes (our y-up world -> camera axes);
 * ``joints3d_camera_mm`` (N, 17, 3) float32: the 3D joints in the camera frame, mm;
 * ``crop_transform`` (N, 3) float64: ``(scale, ox, oy)`` with ``crop = frame * scale + (ox, oy)``;
-* ``frame`` (N,) int32: the frame index in the 50 fps source; ``camera`` (N,) bytes: the camera id.
+* ``frame`` (N,) int32: the frame index in the 50 fps source; ``camera`` (N,) bytes: the camera id;
+* optional ``crop_scale_y`` (N,) float64: the vertical scale where the two axes scale differently (the authors'
+  crop, clamped at a frame's edge): then ``crop_y = frame_y * crop_scale_y + oy`` and :meth:`PreparedDataset.meta`
+  gives ``crop_transform`` as ``(scale, ox, oy, scale_y)``.
 
 Shard attributes: ``subject``, ``action`` (our action key), ``sequence`` (the source name, e.g. ``"Directions 1"``),
 ``format_version``. Every file is written atomically.
@@ -41,6 +44,8 @@ FIELDS = {
     "frame": ((), np.int32),
     "camera": ((), "S8"),
 }
+#: per-sample arrays a shard may hold (see the module's docstring)
+OPTIONAL_FIELDS = {"crop_scale_y": ((), np.float64)}
 
 
 class DatasetError(ValueError):
@@ -61,6 +66,12 @@ def write_shard(path, jpegs, arrays, subject, action, sequence, report=None):
         if a.shape != (n,) + shape:
             raise DatasetError(f"{path}: field {name!r} must have shape {(n,) + shape}, got {a.shape}")
         checked[name] = a
+    for name, (shape, dtype) in OPTIONAL_FIELDS.items():
+        if name in arrays:
+            a = np.asarray(arrays[name]).astype(dtype)
+            if a.shape != (n,) + shape:
+                raise DatasetError(f"{path}: field {name!r} must have shape {(n,) + shape}, got {a.shape}")
+            checked[name] = a
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
@@ -125,6 +136,10 @@ class PreparedDataset:
                 shape = (int(n),) + (FIELDS[name][0] if name in FIELDS else ())
                 if f[name].shape != shape:
                     raise DatasetError(f"{path}: field {name!r} has shape {f[name].shape}, the manifest says {shape}")
+            for name, (shape, _) in OPTIONAL_FIELDS.items():
+                if name in f and f[name].shape != (int(n),) + shape:
+                    raise DatasetError(f"{path}: field {name!r} has shape {f[name].shape}, the manifest says "
+                                       f"{(int(n),) + shape}")
 
     def __len__(self):
         return int(self.offsets[-1])
@@ -165,12 +180,16 @@ class PreparedDataset:
                 "E": a["E"][j]}
 
     def meta(self, i):
-        """dict(subject, action, sequence, camera, frame, joints3d_camera_mm (17, 3), crop_transform (3,))."""
+        """dict(subject, action, sequence, camera, frame, joints3d_camera_mm (17, 3), crop_transform (3,) or, with
+        ``crop_scale_y``, (4,))."""
         path, j = self.locate(i)
         f = self._file(path)
+        ct = f["crop_transform"][j]
+        if "crop_scale_y" in f:
+            ct = np.append(ct, f["crop_scale_y"][j])
         return {"subject": str(f.attrs["subject"]), "action": str(f.attrs["action"]),
                 "sequence": str(f.attrs["sequence"]), "camera": f["camera"][j].decode(), "frame": int(f["frame"][j]),
-                "joints3d_camera_mm": f["joints3d_camera_mm"][j], "crop_transform": f["crop_transform"][j]}
+                "joints3d_camera_mm": f["joints3d_camera_mm"][j], "crop_transform": ct}
 
     def close(self):
         for f in self._open.values():

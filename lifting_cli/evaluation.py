@@ -19,7 +19,7 @@ def _cmd_evaluate_images(args):
         device = gpus[0]
     evaluate_images(args.data, args.out, mode=args.two_d, net=args.net, weights=args.weights, prototxt=args.prototxt,
                     model=args.model, device=device, batch=args.batch, chunk=args.chunk, num_angles=args.num_angles,
-                    label=args.label)
+                    label=args.label, scoring=args.scoring)
     return 0
 
 
@@ -39,7 +39,20 @@ def _cmd_paper_tables(args):
 
     out_folder = os.path.dirname(os.path.abspath(args.out))
     outputs = [("--out", args.out + ext) for ext in (".md", ".csv", ".json", ".png")]
-    check_files(output_folders=[("--out", out_folder)], outputs=outputs if os.path.isdir(out_folder) else [])
+    if bool(args.run) == bool(args.per_frame_errors):
+        raise ValueError("paper-tables: give either --run LABEL=FOLDER (evaluate-images runs) or "
+                         "--per-frame-errors FILE.npz, not both and not neither")
+    check_files(inputs=[("--per-frame-errors", args.per_frame_errors)], output_folders=[("--out", out_folder)],
+                outputs=outputs if os.path.isdir(out_folder) else [])
+    if args.per_frame_errors:
+        from lifting.image_eval import load_per_frame_errors, write_per_frame_error_tables
+
+        data = load_per_frame_errors(args.per_frame_errors)
+        label = args.label or os.path.basename(args.per_frame_errors)
+        print(write_per_frame_error_tables(args.out, data["error_mm"], data["action"], data["subject"], label,
+                                           os.path.abspath(args.per_frame_errors)))
+        print(f"-> {args.out}.md, .csv, .json")
+        return 0
     runs = {}
     for label, folder in args.run:
         path = os.path.join(folder, "frames.npz")
@@ -56,7 +69,7 @@ def _cmd_fixture(args):
     from model_fitting.fixture_split import write_fixture_split
 
     check_files(input_folders=[("FIXTURE", args.fixture)], output_folders=[("--out", args.out)])
-    m = write_fixture_split(args.fixture, args.out)
+    m = write_fixture_split(args.fixture, args.out, crop=args.crop)
     print(f"-> {args.out} ({len(m['shards'])} frames: a 4-frame check, not an accuracy figure)")
     return 0
 
@@ -86,6 +99,10 @@ def register(sub):
     p.add_argument("--chunk", type=int_in(1, 10**6), default=256, help="frames per resumable results file (default 256)")
     p.add_argument("--num-angles", type=int_in(3, 10000), default=80, help="ground-plane angles of the lift (default 80)")
     p.add_argument("--label", help="row label in the tables (default: from the net and the model's K)")
+    p.add_argument("--scoring", choices=("upsampled", "grid"), default="upsampled",
+                   help="the network's 2D joints: upsampled (default: each belief map resized to the frame pixels it "
+                        "covers with Lanczos, then the argmax, as the authors' restoreSize/findPredictions) or grid "
+                        "(the argmax on the 46 x 46 grid, what the lifting layer uses)")
     p.set_defaults(func=_cmd_evaluate_images)
 
     p = sub.add_parser("paper-tables", help="several evaluate-images runs -> Table 1, Table 2, Figure 3 beside the "
@@ -93,9 +110,14 @@ def register(sub):
                        description="Combine evaluate-images runs (e.g. the extended net with K=3 and K=1 models and "
                                    "the baseline CPM) into the paper's Table 1 (per action, beside its rows), Table 2 "
                                    "(2D pixel error) and Figure 3 (error per stage).")
-    p.add_argument("--run", type=_run, action="append", required=True, metavar="LABEL=FOLDER",
+    p.add_argument("--run", type=_run, action="append", metavar="LABEL=FOLDER",
                    help="an evaluate-images output folder and its row label (repeat)")
-    p.add_argument("--out", required=True, help="output path without extension (writes .md, .csv, .json, .png)")
+    p.add_argument("--per-frame-errors", metavar="FILE.npz",
+                   help="instead of --run: per-frame 3D errors (fields error_mm, subject, action; the layout of "
+                        "../shared/data/authors_table1/per_frame_errors.npz) -> Table 1 beside the paper's rows "
+                        "(.md, .csv, .json: each action's mean under its column name, average_frames)")
+    p.add_argument("--label", help="row label with --per-frame-errors (default: the file's name)")
+    p.add_argument("-o", "--out", required=True, help="output path without extension (writes .md, .csv, .json, .png)")
     p.add_argument("--title", default="Paper evaluation on Human3.6M images", help="title of the report")
     p.set_defaults(func=_cmd_paper_tables)
 
@@ -105,4 +127,6 @@ def register(sub):
                                    "evaluate-images, not an accuracy figure.")
     p.add_argument("fixture", help="the h36m_fixture folder (labels.npz, cameras.json, images/)")
     p.add_argument("--out", required=True, help="dataset folder")
+    p.add_argument("--crop", choices=("authors", "extent"), default="authors",
+                   help="person crop, as h36m-prepare --crop (default authors)")
     p.set_defaults(func=_cmd_fixture)

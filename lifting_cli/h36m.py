@@ -16,7 +16,7 @@ def _cmd_prepare(args):
     from model_fitting.prepare import prepare
 
     m = prepare(args.root, args.out, args.cameras, subjects=args.subjects, step=args.step, margin=args.margin,
-                jpeg_quality=args.jpeg_quality)
+                jpeg_quality=args.jpeg_quality, crop=args.crop, protocol=args.protocol)
     print(f"-> {args.out} ({m['summary']['samples']} samples)")
     return 0
 
@@ -33,12 +33,21 @@ def register(sub):
     p.add_argument("--cameras", required=True,
                    help="camera parameters: the Martinez et al. cameras.h5 or the h36m_fixture cameras.json layout")
     p.add_argument("--out", required=True, help="dataset folder (created; resumed if it holds an unfinished run)")
-    p.add_argument("--subjects", type=_subjects, default=list(TRAIN_SUBJECTS),
+    p.add_argument("--subjects", type=_subjects, default=None,
                    help=f"comma-separated (default the training subjects {','.join(TRAIN_SUBJECTS)}; the test set: "
-                        f"{','.join(TEST_SUBJECTS)})")
-    p.add_argument("--step", type=int, default=5, help="keep every N-th frame of the 50 fps source (default 5 = "
-                                                       "10 fps, the paper's rate)")
+                        f"{','.join(TEST_SUBJECTS)}, or --protocol authors-test)")
+    p.add_argument("--step", type=int, default=None, help="keep every N-th frame of the 50 fps source (default 5 = "
+                                                          "10 fps, the paper's rate)")
+    p.add_argument("--crop", choices=("authors", "extent"), default="authors",
+                   help="person crop: authors (default: a square around the pelvis, half-side the farthest joint's "
+                        "distance + 25 px, clamped to the frame, resized to 368, as their data_transformer.cpp) or "
+                        "extent (1.2 x the joints' extent filling 0.8 of the window, with --margin around it)")
+    p.add_argument("--protocol", choices=("authors-test",), default=None,
+                   help="authors-test: the test set the authors ran (S9 then S11, every 5th frame from the first, "
+                        "all 4 cameras but the corrupt S11 Directions 54138969, S11 SittingDown 2 cut to 401 frames "
+                        "per camera, their sequence order); default: every --step th frame of --subjects")
     p.add_argument("--margin", type=float, default=2.1,
-                   help="crop side over the person box side (default 2.1: room for scale 0.7 and 10 degrees)")
+                   help="with --crop extent: crop side over the person box side (default 2.1: room for scale 0.7 "
+                        "and 10 degrees)")
     p.add_argument("--jpeg-quality", type=int, default=90, help="JPEG quality of the crops (default 90)")
     p.set_defaults(func=_cmd_prepare)

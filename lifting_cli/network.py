@@ -14,7 +14,7 @@ def _cmd_prototxt(args):
     from prototxt.generate import write_all
 
     check_files(output_folders=[("--out", args.out)])
-    for p in write_all(args.out):
+    for p in write_all(args.out, args.fusion):
         print(p)
     return 0
 
@@ -100,6 +100,8 @@ def _cmd_train(args):
 
     if (args.data is None) == (args.h36m_npz is None):
         raise ValueError("give either --data (a prepared Human3.6M dataset) or --h36m-npz (the synthetic demo)")
+    if args.data is None and args.augment != "authors":
+        raise ValueError("--augment sets the data layer of --data training; the --h36m-npz demo renders its own images")
     if args.data is not None:
         h = _train_on_dataset(args)
     else:
@@ -138,13 +140,17 @@ def _train_on_dataset(args):
     return train_dataset(args.data, args.out, net=args.net, prototxt=args.prototxt,
                          solver=args.solver or SHIPPED_SOLVER, devices=devices, iterations=args.iterations,
                          resume=args.resume, weights=args.weights, seed=args.seed, workers=args.workers,
-                         snapshot_every=args.snapshot, fusion_init=args.fusion_init)
+                         snapshot_every=args.snapshot, fusion_init=args.fusion_init, augment=args.augment)
 
 
 def register(sub):
     p = sub.add_parser("prototxt", help="(re)write the generated prototxt files",
                        description="Write every network and solver prototxt from the one definition.")
     p.add_argument("--out", default=os.path.abspath(PROTO), help="folder (default: the package's prototxt/)")
+    p.add_argument("--fusion", choices=("paper", "authors"), default="paper",
+                   help="the fusion layers: paper (default, eq. 8) or authors (their processheatmaps.py: weights "
+                        "start at (0, 1), fused map rescaled to the CNN map's maximum, their backward; to another "
+                        "--out)")
     p.set_defaults(func=_cmd_prototxt)
 
     p = sub.add_parser("convert-cpm", help="original CPM weights -> initial weights of the extended net",
@@ -218,5 +224,9 @@ def register(sub):
     p.add_argument("--seed", type=int_in(0, 2**31 - 1), default=0)
     p.add_argument("--fusion-init", type=float_in(0, 1), help="start every fusion weight w at this value (default: the "
                                                      "prototxt's, 1 = plain CPM)")
+    p.add_argument("--augment", choices=("authors", "prototxt"), default="authors",
+                   help="with --data, the data layer's augmentation: authors (default: none, as the authors' "
+                        "data_transformer.cpp ran) or prototxt (scale 0.7-1.2 with p 0.7, rotation +-10 degrees: the "
+                        "values of their prototxt, what stock CPM does)")
     p.add_argument("--out", default="runs/train", help="run folder")
     p.set_defaults(func=_cmd_train)

@@ -1,6 +1,8 @@
 """The real Human3.6M fixture (``../shared/data/h36m_fixture``: four frames of S1, S5, S7, S8 with their 2D labels,
 camera-frame 3D and calibrated cameras) as a tiny prepared test set (:mod:`lifting.dataset`), cropped exactly as
-``lifting h36m-prepare`` crops a video frame (:func:`model_fitting.prepare.crop_person`). Four frames: a check that
+``lifting h36m-prepare`` crops a video frame (``crop="authors"``, the default:
+:func:`model_fitting.prepare.crop_authors` with the test set's cubic resize; ``"extent"``:
+:func:`model_fitting.prepare.crop_person`). Four frames: a check that
 the evaluation runs end to end on real images, never an accuracy figure.
 """
 from __future__ import annotations
@@ -11,15 +13,18 @@ import numpy as np
 
 from lifting import skeleton
 from lifting.cameras import read_h36m_cameras_json
+from lifting.cpm import BOX
 from lifting.dataset import FORMAT_VERSION, write_manifest, write_shard
 
-from .prepare import crop_person
+from .prepare import CROPS, crop_authors, crop_person
 
 
-def write_fixture_split(fixture, out, margin=2.1, jpeg_quality=90):
+def write_fixture_split(fixture, out, margin=2.1, jpeg_quality=90, crop="authors"):
     """Write the fixture's frames into ``out`` as a prepared dataset, one shard per frame; returns the manifest."""
     import cv2
 
+    if crop not in CROPS:
+        raise ValueError(f"crop must be one of {list(CROPS)}, got {crop!r}")
     labels = os.path.join(fixture, "labels.npz")
     if not os.path.exists(labels):
         raise FileNotFoundError(f"{labels}: no such file (expected the h36m_fixture layout: labels.npz, cameras.json, "
@@ -39,15 +44,20 @@ def write_fixture_split(fixture, out, margin=2.1, jpeg_quality=90):
         if (subject, cid) not in cams:
             raise ValueError(f"{fixture}/cameras.json: no camera {subject}/{cid} (needed by {name})")
         d2 = z["joints2d_px"][i].astype(np.float64)
-        crop, M, box = crop_person(frame, d2, margin)
-        ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
+        if crop == "authors":
+            image, M, box = crop_authors(frame, d2, "cubic")
+            objpos = np.full(2, (BOX - 1) / 2)  # the crop's centre, as h36m-prepare stores it
+        else:
+            image, M, box = crop_person(frame, d2, margin)
+            objpos = M[:, :2] @ d2[0] + M[:, 2]
+        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
         if not ok:
             raise ValueError(f"{path}: JPEG encoding of the crop failed")
         arrays = {"joints2d": (d2 @ M[:, :2].T + M[:, 2])[None], "visible": (z["visible"][i] > 0)[None],
-                  "objpos": (M[:, :2] @ d2[0] + M[:, 2])[None], "box": [box], "E": cams[(subject, cid)].E[None],
+                  "objpos": objpos[None], "box": [box], "E": cams[(subject, cid)].E[None],
                   "joints3d_camera_mm": (z["joints3d_camera_m"][i] * 1000.0)[None],
                   "crop_transform": [[M[0, 0], M[0, 2], M[1, 2]]], "frame": [int(z["frame"][i])],
-                  "camera": [cid.encode()]}
+                  "camera": [cid.encode()], **({"crop_scale_y": [M[1, 1]]} if crop == "authors" else {})}
         sequence = str(z["action"][i]).replace("_", " ")
         action = skeleton.action_key(str(z["action"][i]))
         file = os.path.join("shards", subject, f"{os.path.splitext(str(name))[0]}.h5")
@@ -56,6 +66,6 @@ def write_fixture_split(fixture, out, margin=2.1, jpeg_quality=90):
         shards.append({"file": file, "samples": 1, "subject": subject, "action": action, "sequence": sequence})
     manifest = {"format_version": FORMAT_VERSION, "complete": True, "shards": shards,
                 "config": {"fixture": os.path.abspath(fixture), "margin": float(margin),
-                           "jpeg_quality": int(jpeg_quality)}}
+                           "jpeg_quality": int(jpeg_quality), "crop": crop}}
     write_manifest(out, manifest)
     return manifest

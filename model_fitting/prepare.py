@@ -8,10 +8,17 @@ D3_Positions and the camera where it is absent, and checked against it where bot
 :data:`MAX_PROJECTION_PX`, and the mono 3D the camera's view of the world 3D to within :data:`MAX_CAMERA_MM`:
 otherwise the cameras file does not belong to the poses, and the run stops naming both files.
 
-Crop: centred on the pelvis, the person box (1.2 x the larger side of the joints' bounding box, the convention of
+Crop (``crop``): ``"authors"`` (the default), the authors' rule (:func:`lifting.cpm.authors_crop_box`: a square
+around the pelvis, half-side the farthest joint's distance + 25 px, clamped to the frame, resized to 368 x 368;
+OpenCV's default linear resize as their training transformer, cubic with ``protocol="authors-test"`` as their test
+script), stored as it is: the data layer's window at scale multiplier 1 is the crop itself. ``"extent"``: centred on
+the pelvis, the person box (1.2 x the larger side of the joints' bounding box, the convention of
 the ``scale`` of ``h36m_fixture/labels.npz``) scaled to ``BOX_FILL * BOX`` pixels (294.4, its size in the network
 window at scale multiplier 1), a square of ``margin`` times that side (2.1 covers the smallest scale multiplier 0.7
 rotated by 10 degrees), grey outside the frame.
+
+``protocol="authors-test"``: the test set the authors ran (:mod:`model_fitting.authors_protocol`): S9 then S11, their
+sequence order, every 5th frame from the first, their skipped camera and their cut of S11 SittingDown 2.
 
 One shard per sequence, written atomically: an interrupted run, started again with the same settings, skips the
 sequences already written and produces the same dataset. Known defects of the release are skipped by name; a video
@@ -25,11 +32,16 @@ from collections import defaultdict
 import numpy as np
 
 from lifting.cameras import H36M_CAMERA_IDS, read_h36m_cameras
-from lifting.cpm import BOX, BOX_FILL, apply_affine
+from lifting.cpm import BOX, BOX_FILL, apply_affine, authors_crop_affine, authors_crop_box
 from lifting.dataset import FORMAT_VERSION, MANIFEST, DatasetError, shard_info, write_manifest, write_shard
 from lifting.files import read_json
 
+from . import authors_protocol
 from .h36m import KNOWN_DEFECTS, TRAIN_SUBJECTS, find_sequences, read_d2, read_d3, read_video_frames
+
+#: ``crop``: the authors' rule (default) or the person box of the joints' extent
+CROPS = ("authors", "extent")
+PROTOCOLS = (authors_protocol.NAME,)
 
 #: the person box side over the larger side of the joints' bounding box
 BOX_OVER_JOINTS = 1.2
@@ -66,6 +78,22 @@ def crop_person(frame, joints2d, margin):
     return crop, M, box
 
 
+def crop_authors(frame, joints2d, interpolation="linear"):
+    """The authors' crop of one frame (:func:`lifting.cpm.authors_crop_box`): ``(crop (368, 368, 3) uint8, M (2, 3)
+    frame -> crop affine, box side in the crop)``. Where the box reaches the frame's last row or column their code
+    reads one pixel past it; here that pixel is grey (128), the colour their crop starts with. The box side returned
+    is ``BOX_FILL * 368``: the data layer's window at scale multiplier 1 is then the crop itself."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    x0, y0, cw, ch = authors_crop_box(joints2d, w, h)
+    crop = np.full((ch, cw, 3), 128, np.uint8)
+    xs0, ys0, xs1, ys1 = max(x0, 0), max(y0, 0), min(x0 + cw, w), min(y0 + ch, h)
+    crop[ys0 - y0:ys1 - y0, xs0 - x0:xs1 - x0] = frame[ys0:ys1, xs0:xs1]
+    flags = cv2.INTER_CUBIC if interpolation == "cubic" else cv2.INTER_LINEAR
+    return cv2.resize(crop, (BOX, BOX), interpolation=flags), authors_crop_affine((x0, y0, cw, ch)), BOX_FILL * BOX
+
+
 def _check_consistency(seq, root, cam, cid, d2, mono, world, cameras_path):
     """Stop where the cameras file does not belong to the poses (see the module's docstring)."""
     n = min(len(mono), len(world))
@@ -82,8 +110,11 @@ def _check_consistency(seq, root, cam, cid, d2, mono, world, cameras_path):
                            f"{err:.0f} px): the cameras file does not belong to these poses")
 
 
-def prepare_sequence(root, seq, cameras, cameras_path, step, margin, jpeg_quality):
-    """One sequence, all cameras -> ``(jpegs, arrays, report)`` for :func:`lifting.dataset.write_shard`."""
+def prepare_sequence(root, seq, cameras, cameras_path, step, margin, jpeg_quality, crop="authors", protocol=None,
+                     subaction=None):
+    """One sequence, all cameras -> ``(jpegs, arrays, report)`` for :func:`lifting.dataset.write_shard`.
+    ``protocol`` ``"authors-test"``: the frames of :func:`model_fitting.authors_protocol.frames_for` (``subaction``:
+    the sequence's number there)."""
     import cv2
 
     report = {"cameras": {}, "skipped": [], "notes": []}
@@ -106,22 +137,38 @@ def prepare_sequence(root, seq, cameras, cameras_path, step, margin, jpeg_qualit
         if len({len(d2), len(mono), len(world)}) > 1:
             report["notes"].append(f"{what}: pose files differ in length ({len(d2)} 2D, {len(mono)} mono, "
                                    f"{len(world)} world frames): used the first {n}")
-        wanted = list(range(0, n, step))
+        if protocol == authors_protocol.NAME:
+            wanted = authors_protocol.frames_for(seq.subject, seq.action, subaction, cid, n)
+            if len(wanted) < len(range(0, n, step)):
+                report["notes"].append(f"{what}: cut to {len(wanted)} frames per camera ({authors_protocol.NAME} "
+                                       "protocol, as the authors' test set)")
+        else:
+            wanted = list(range(0, n, step))
         got = 0
         for i, frame in read_video_frames(seq.video_path(root, cid), wanted):
-            crop, M, box = crop_person(frame, d2[i], margin)
-            ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
+            if crop == "authors":
+                try:
+                    image, M, box = crop_authors(frame, d2[i], "cubic" if protocol else "linear")
+                except ValueError as e:
+                    raise PrepareError(f"{seq.pose_path(root, 'D2_Positions', cid)}: frame {i}: {e}") from None
+            else:
+                image, M, box = crop_person(frame, d2[i], margin)
+            ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
             if not ok:
                 raise PrepareError(f"{seq.video_path(root, cid)}: frame {i}: JPEG encoding failed")
             jpegs.append(buf.tobytes())
             h, w = frame.shape[:2]
             rows["joints2d"].append(apply_affine(M, d2[i]))
             rows["visible"].append(((d2[i] >= 0) & (d2[i] < [w, h])).all(-1))
-            rows["objpos"].append(apply_affine(M, d2[i][0]))
+            # the person centre: the pelvis; in the authors' crop, the crop's centre (the pelvis to within a pixel of
+            # their integer box edges), so that the window at scale 1 is the crop itself, as their network saw it
+            rows["objpos"].append(apply_affine(M, d2[i][0]) if crop != "authors" else np.full(2, (BOX - 1) / 2))
             rows["box"].append(box)
             rows["E"].append(cam.E)
             rows["joints3d_camera_mm"].append(mono[i])
             rows["crop_transform"].append([M[0, 0], M[0, 2], M[1, 2]])
+            if crop == "authors":  # its two axes may scale differently (a box clamped at the frame's edge)
+                rows["crop_scale_y"].append(M[1, 1])
             rows["frame"].append(i)
             rows["camera"].append(cid.encode())
             got += 1
@@ -131,7 +178,10 @@ def prepare_sequence(root, seq, cameras, cameras_path, step, margin, jpeg_qualit
         report["cameras"][cid] = got
     empty = {"joints2d": (0, 17, 2), "visible": (0, 17), "objpos": (0, 2), "box": (0,), "E": (0, 3, 3),
              "joints3d_camera_mm": (0, 17, 3), "crop_transform": (0, 3), "frame": (0,), "camera": (0,)}
+    if crop == "authors":
+        empty["crop_scale_y"] = (0,)
     arrays = {k: (np.asarray(rows[k]) if rows[k] else np.zeros(shape)) for k, shape in empty.items()}
+    report["subaction"] = subaction
     return jpegs, arrays, report
 
 
@@ -139,9 +189,27 @@ def shard_name(seq):
     return os.path.join("shards", seq.subject, seq.name.replace(" ", "_") + ".h5")
 
 
-def prepare(root, out, cameras_path, subjects=TRAIN_SUBJECTS, step=5, margin=2.1, jpeg_quality=90, log=print):
-    """Prepare (or finish preparing) the dataset in ``out``; returns the manifest (with its ``summary``)."""
+def prepare(root, out, cameras_path, subjects=None, step=None, margin=2.1, jpeg_quality=90, crop="authors",
+            protocol=None, log=print):
+    """Prepare (or finish preparing) the dataset in ``out``; returns the manifest (with its ``summary``).
+    ``subjects`` (None: the training subjects), ``step`` (None: 5); ``crop``: one of :data:`CROPS`; ``protocol``:
+    None, or ``"authors-test"`` (its subjects and step; ``subjects`` and ``step`` must then be None or the
+    protocol's)."""
     from tqdm import tqdm
+
+    if crop not in CROPS:
+        raise ValueError(f"crop must be one of {list(CROPS)}, got {crop!r}")
+    if protocol is not None:
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {list(PROTOCOLS)}, got {protocol!r}")
+        if subjects is not None and tuple(subjects) != authors_protocol.SUBJECTS:
+            raise ValueError(f"the {protocol} protocol fixes the subjects ({','.join(authors_protocol.SUBJECTS)}); "
+                             f"got {','.join(subjects)}")
+        if step is not None and step != authors_protocol.STEP:
+            raise ValueError(f"the {protocol} protocol fixes the step ({authors_protocol.STEP}); got {step}")
+        subjects, step = authors_protocol.SUBJECTS, authors_protocol.STEP
+    subjects = TRAIN_SUBJECTS if subjects is None else subjects
+    step = 5 if step is None else step
 
     if step < 1:
         raise ValueError(f"step must be >= 1, got {step}")
@@ -152,7 +220,7 @@ def prepare(root, out, cameras_path, subjects=TRAIN_SUBJECTS, step=5, margin=2.1
     cameras = read_h36m_cameras(cameras_path)
     config = {"root": os.path.abspath(root), "cameras": os.path.abspath(cameras_path), "subjects": list(subjects),
               "step": int(step), "margin": float(margin), "jpeg_quality": int(jpeg_quality),
-              "box_over_joints": BOX_OVER_JOINTS, "fps": 50 / step}
+              "box_over_joints": BOX_OVER_JOINTS, "fps": 50 / step, "crop": crop, "protocol": protocol}
     os.makedirs(out, exist_ok=True)
     manifest_path = os.path.join(out, MANIFEST)
     if os.path.exists(manifest_path):
@@ -161,6 +229,11 @@ def prepare(root, out, cameras_path, subjects=TRAIN_SUBJECTS, step=5, margin=2.1
             raise PrepareError(f"{manifest_path}: this folder holds a dataset prepared with other settings "
                                f"({old}); use another --out or the same settings ({config})")
     sequences, skipped = find_sequences(root, subjects)
+    if protocol is not None:
+        ordered = authors_protocol.order_sequences(sequences)
+        sequences, subaction = [s for s, _ in ordered], dict(ordered)
+    else:
+        subaction = {}
     shards, reports = [], []
     for seq in tqdm(sequences, desc="h36m-prepare", unit="seq", disable=log is None):
         name = shard_name(seq)
@@ -168,11 +241,13 @@ def prepare(root, out, cameras_path, subjects=TRAIN_SUBJECTS, step=5, margin=2.1
         if os.path.exists(path):  # written by an earlier, interrupted run (shards are written atomically)
             n, report = shard_info(path)
         else:
-            jpegs, arrays, report = prepare_sequence(root, seq, cameras, cameras_path, step, margin, jpeg_quality)
+            jpegs, arrays, report = prepare_sequence(root, seq, cameras, cameras_path, step, margin, jpeg_quality, crop,
+                                                     protocol, subaction.get(seq))
             write_shard(path, jpegs, arrays, seq.subject, seq.action, seq.name, report)
             n = len(jpegs)
         shards.append({"file": name, "samples": n, "subject": seq.subject, "action": seq.action,
-                       "sequence": seq.name})
+                       "sequence": seq.name, **({"subaction": subaction[seq], "cameras": report.get("cameras")}
+                                                if seq in subaction else {})})
         reports.append(report)
         write_manifest(out, {"format_version": FORMAT_VERSION, "complete": False, "config": config,
                              "shards": shards})
@@ -188,7 +263,9 @@ def summarise(shards, reports, skipped):
     per = defaultdict(lambda: defaultdict(int))
     for s in shards:
         per[s["subject"]][s["action"]] += s["samples"]
+    sequences = [[s["subject"], s["sequence"], s["subaction"], s["cameras"]] for s in shards if "subaction" in s]
     return {"samples": sum(s["samples"] for s in shards), "sequences": len(shards),
+            **({"per_sequence": sequences} if sequences else {}),
             "samples_per_subject_action": {k: dict(sorted(v.items())) for k, v in sorted(per.items())},
             "skipped": [list(x) for x in skipped] + [x for r in reports for x in r["skipped"]],
             "notes": [x for r in reports for x in r["notes"]]}
@@ -198,6 +275,10 @@ def format_summary(summary):
     lines = [f"{summary['samples']} samples from {summary['sequences']} sequences"]
     for subj, actions in summary["samples_per_subject_action"].items():
         lines.append(f"  {subj} ({sum(actions.values())}): " + ", ".join(f"{a} {n}" for a, n in actions.items()))
+    for subject, name, sub, cams in summary.get("per_sequence", []):  # to compare with the authors' sequences.csv
+        counts = sorted(set((cams or {}).values()))
+        lines.append(f"  {subject} {name} (sub-action {sub}): {'/'.join(map(str, counts)) or 0} frames per camera x "
+                     f"{len(cams or {})} cameras")
     for what, why in summary["skipped"]:
         lines.append(f"  skipped {what}: {why}")
     for note in summary["notes"]:

@@ -43,7 +43,7 @@ def _conv(bottom, num, k, v, new, lr_policy):
 
 
 def build(variant="full", extended=True, phase="deploy", lr_policy="finetune", model=None, num_angles=80,
-          sigma=1.0, batch=None):
+          sigma=1.0, batch=None, fusion="paper"):
     """Return the ``NetParameter`` text of a net.
 
     Args:
@@ -52,7 +52,10 @@ def build(variant="full", extended=True, phase="deploy", lr_policy="finetune", m
         phase: "train" (Input blobs data/label/camera, dropout, Euclidean loss per stage) or "deploy".
         lr_policy: "finetune" (CPM layers 0.001/0.002, new layers 1/2, as the authors) or "scratch" (all 1/2).
         model: pose-model file for the lifting layers (None: the shipped default).
+        fusion: the FusionLayer's ``fusion``: "paper" (eq. 8) or "authors" (their processheatmaps.py).
     """
+    if fusion not in ("paper", "authors"):
+        raise ValueError(f"fusion must be 'paper' or 'authors', got {fusion!r}")
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; known: {sorted(VARIANTS)}")
     if phase not in ("train", "deploy"):
@@ -118,7 +121,8 @@ def build(variant="full", extended=True, phase="deploy", lr_policy="finetune", m
         if extended and t < T:
             py = dict(module="caffe_layers", layer="Prob3DPoseLayer", param_str=json.dumps(lift))
             setattr(ns, f"probmodel_stage{t}", L.Python(maps, ns.camera, python_param=py))
-            fuse = dict(module="caffe_layers", layer="FusionLayer", param_str=json.dumps({"init": 1.0}))
+            fuse = dict(module="caffe_layers", layer="FusionLayer", param_str=json.dumps(
+                {"init": 1.0, **({"fusion": fusion} if fusion != "paper" else {})}))
             setattr(ns, f"merge_hm_stage{t}", L.Python(maps, getattr(ns, f"probmodel_stage{t}"), python_param=fuse,
                                                         param=[dict(lr_mult=FUSION_LR_MULT, decay_mult=0)]))
             belief = getattr(ns, f"merge_hm_stage{t}")

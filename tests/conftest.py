@@ -45,10 +45,11 @@ def official_tree(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def prepared_h36m(official_tree, tmp_path_factory):
-    """That release through ``h36m-prepare`` (subjects S1, S5, S11, every 5th frame): the dataset folder."""
+    """That release through ``h36m-prepare`` (subjects S1, S5, S11, every 5th frame, the joints' extent crop, which
+    leaves room for the augmentation): the dataset folder."""
     from model_fitting.prepare import prepare
 
     out = tmp_path_factory.mktemp("h36m_prepared")
     prepare(official_tree[0], str(out), shared_path("data", "h36m_fixture", "cameras.json"),
-            subjects=["S1", "S5", "S11"], log=None)
+            subjects=["S1", "S5", "S11"], crop="extent", log=None)
     return str(out)

@@ -83,13 +83,17 @@ def skeleton_frame(points2d, width, height):
     return img
 
 
-def make_official_tree(root):
-    """Write the miniature release under ``root``; returns the JSON cameras and the fixture labels used."""
+#: (subject, sequence name, fixture frame, the fixture frame's subject) of the default miniature release
+PLAN = (("S1", "Directions 1", 0, "S1"), ("S5", "SittingDown", 1, "S5"), ("S11", "Directions", 0, "S1"))
+
+
+def make_official_tree(root, plan=PLAN):
+    """Write the miniature release under ``root`` (the sequences of ``plan``, see :data:`PLAN`); returns the JSON
+    cameras and the fixture labels used."""
     import cv2
 
     z = np.load(shared_path("data", "h36m_fixture", "labels.npz"))
     cams = read_h36m_cameras_json(shared_path("data", "h36m_fixture", "cameras.json"))
-    plan = [("S1", "Directions 1", 0, "S1"), ("S5", "SittingDown", 1, "S5"), ("S11", "Directions", 0, "S1")]
     for subject, name, fixture_index, source_subject in plan:
         source_cam = cams[(source_subject, str(z["camera"][fixture_index]))]
         world0 = z["joints3d_camera_m"][fixture_index] * 1000 @ source_cam.R + source_cam.T

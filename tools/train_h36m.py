@@ -101,9 +101,10 @@ def read_train_net(train_prototxt):
     return net, inputs
 
 
-def data_net(train_prototxt, dataset, workers, seed, rank=0, world_size=1):
+def data_net(train_prototxt, dataset, workers, seed, rank=0, world_size=1, augment="authors"):
     """The text of ``train_prototxt`` with its ``Input`` layers of ``data``, ``label`` (and ``camera``) replaced by
-    one H36MDataLayer reading ``dataset`` with the batch size and crop of those inputs."""
+    one H36MDataLayer reading ``dataset`` with the batch size and crop of those inputs and the named ``augment``
+    (:data:`lifting.cpm.AUGMENT_CHOICES`)."""
     from caffe.proto import caffe_pb2
     from google.protobuf import text_format
 
@@ -111,7 +112,8 @@ def data_net(train_prototxt, dataset, workers, seed, rank=0, world_size=1):
     dims = list(inputs["data"].input_param.shape[0].dim)
     tops = ["data", "label"] + (["camera"] if "camera" in inputs else [])
     param = {"source": os.path.abspath(dataset), "batch_size": int(dims[0]), "crop": int(dims[-1]),
-             "workers": int(workers), "seed": int(seed), "rank": int(rank), "world_size": int(world_size)}
+             "workers": int(workers), "seed": int(seed), "rank": int(rank), "world_size": int(world_size),
+             "augment": str(augment)}
     layer = caffe_pb2.LayerParameter(name="data", type="Python", top=tops)
     layer.python_param.module = "caffe_layers"
     layer.python_param.layer = "H36MDataLayer"
@@ -274,10 +276,13 @@ def _rank_entry(rank, cfg, sync):
 
 
 def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOLVER, devices=("cpu",), iterations=None,
-                  resume=None, weights=None, seed=0, workers=2, snapshot_every=None, fusion_init=None, log=print):
+                  resume=None, weights=None, seed=0, workers=2, snapshot_every=None, fusion_init=None,
+                  augment="authors", log=print):
     """Train on a prepared dataset; ``devices``: ``["cpu"]``, GPU ids ``[0]`` / ``[0, 1, ...]`` (one solver process
     each) or several ``"cpu"`` (the same data-parallel path on CPU processes). ``iterations``: how many to run now (None:
-    up to the solver's ``max_iter``). Returns the loss history (rank 0; the mean over ranks)."""
+    up to the solver's ``max_iter``). ``augment``: the data layer's augmentation (``"authors"``: none, as the authors'
+    code ran; ``"prototxt"``: the prototxt's scale and rotation). Returns the loss history (rank 0; the mean over
+    ranks)."""
     devices = list(devices)
     gpus = [d for d in devices if d != "cpu"]
     if gpus and len(gpus) != len(devices):
@@ -289,6 +294,9 @@ def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOL
 
     if net not in NETS:
         raise ValueError(f"--net must be one of {sorted(NETS)}, got {net!r}")
+    from lifting.cpm import Augmentation
+
+    Augmentation.augments(augment)  # a bad name fails before any work
     prototxt = prototxt or NETS[net]
     n_samples = len(PreparedDataset(dataset))  # checks the dataset
     sp = read_solver(solver)
@@ -299,7 +307,7 @@ def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOL
     for rank, dev in enumerate(devices):
         sfx = "" if world == 1 else f"_rank{rank}"
         net_path = os.path.abspath(os.path.join(out, f"net{sfx}.prototxt"))
-        atomic_write_text(net_path, data_net(prototxt, dataset, workers, seed, rank, world))
+        atomic_write_text(net_path, data_net(prototxt, dataset, workers, seed, rank, world, augment))
         run = type(sp)()
         run.CopyFrom(sp)
         run.net = net_path

@@ -52,7 +52,7 @@ def test_ranks_share_the_stream_without_overlap():
 
 
 def test_layer_batches_are_deterministic_resumable_and_worker_independent(prepared_h36m, tmp_path):
-    p = dict(source=prepared_h36m, batch_size=3, crop=96, seed=5)
+    p = dict(source=prepared_h36m, batch_size=3, crop=96, seed=5, augment="prototxt")  # augmented in workers
     a = batches(data_net(tmp_path, workers=0, **p), 4)
     b = batches(data_net(tmp_path, workers=2, prefetch=2, **p), 4)
     for x, y in zip(a, b):
@@ -70,7 +70,7 @@ def test_layer_batches_are_deterministic_resumable_and_worker_independent(prepar
 
 
 def test_labels_sit_on_the_joints_and_the_camera_turns_with_the_image(prepared_h36m):
-    """Full-size windows with the authors' augmentation: the label peaks are the warped joints, and lifting the
+    """Full-size windows with the prototxt's augmentation: the label peaks are the warped joints, and lifting the
     augmented joints with the augmented E gives the unaugmented 3D pose exactly (with the stored E it does not)."""
     d = PreparedDataset(prepared_h36m)
     aug = Augmentation()

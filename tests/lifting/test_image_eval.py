@@ -60,13 +60,17 @@ def frames(p1_offsets, actions, stages=0):
 
 def test_summary_per_action_and_both_averages():
     f = frames([10, 20, 60, 0], ["Walking 1", "Walking", "WalkDog", "Directions"], stages=2)
-    f["pred3d_mm"][3] = np.nan  # a frame whose lift failed
+    f["pred3d_mm"][3] = np.nan  # a frame whose lift failed: kept, scored as no pose (every joint at the true root)
     s = image_eval.summarise(f)
     assert s["frames"] == 4 and s["not_lifted"] == 1
-    # Walking 15 (2 frames), Walk Dog 60 (1): action mean 37.5, frame-weighted (10 + 20 + 60) / 3 = 30, median 20
-    assert s["p1"]["per_action"] == {"walkingdog": [pytest.approx(60.0), 1], "walking": [pytest.approx(15.0), 2]}
-    assert s["p1"]["action_mean"] == pytest.approx(37.5) and s["p1"]["frame_mean"] == pytest.approx(30.0)
-    assert s["p1"]["median"] == pytest.approx(20.0) and s["p1"]["frames"] == 3
+    # the fallback: joint j of the truth is 3 j (1, 1, 1) from the root, mean over 17 joints 3 sqrt(3) * 8
+    fb = 24 * np.sqrt(3)
+    # Walking 15 (2 frames), Walk Dog 60 (1), Directions fb (1): frame-weighted (10 + 20 + 60 + fb) / 4
+    assert s["p1"]["per_action"] == {"directions": [pytest.approx(fb), 1], "walkingdog": [pytest.approx(60.0), 1],
+                                     "walking": [pytest.approx(15.0), 2]}
+    assert s["p1"]["action_mean"] == pytest.approx((15 + 60 + fb) / 3)
+    assert s["p1"]["frame_mean"] == pytest.approx((90 + fb) / 4)
+    assert s["p1"]["median"] == pytest.approx((20 + fb) / 2) and s["p1"]["frames"] == 4
     assert s["px2d"]["frame_mean"] == pytest.approx(5.0) and s["px2d_argmax"]["frame_mean"] == pytest.approx(10.0)
     assert [r["stage"] for r in s["stages"]] == [1, 2]
     # the stages lifted all four frames (the failure is the final lift's): (10 + 20 + 60 + 0) / 4
@@ -86,7 +90,12 @@ def test_tables_put_the_paper_beside_the_run():
     assert ours[13:15] == ["60.00", "15.00"] and ours[-2:] == ["37.50", "30.00 |"]
     mix = next(ln for ln in lines if ln.startswith("| Ours - Mixture PPCA")).split(" | ")
     assert mix[1] == "64.98" and mix[-2:] == ["-", "88.39 |"]  # the paper's Average in the frame-weighted column
-    assert "| ours: projection of the final 3D pose | 5.00 |" in md and "| true 2D: " not in md.split("Table 2")[1]
+    assert "| ours: projection of the final 3D pose (3 frames, 0 failed) | 5.00 |" in md
+    assert "| true 2D: " not in md.split("Table 2")[1]
+    t2 = md.split("Table 2")[1].splitlines()  # the paper's "ours" row (the last stage's argmax) before the extra row
+    assert [ln.split(" | ")[0] for ln in t2 if ln.startswith("| ours")] == [
+        "| ours: argmax of the last stage's belief maps (3 frames)",
+        "| ours: projection of the final 3D pose (3 frames, 0 failed)"]
     assert "| Ours including 3D refinement (paper, Table 2) | 9.47 |" in md
     assert "| ours | 2 | 10.00 / 10.00 |" in md  # Figure 3's numbers
     assert js["paper"]["table1"] == paper.TABLE1 and csv_text.count("Walk Dog") == 2
@@ -99,3 +108,33 @@ def test_paper_reference_data_is_complete():
     # the paper's Average is not its action mean (the reason it sits in the frame-weighted column)
     assert np.mean([v for k, v in paper.TABLE1["Ours - Single PPCA Model (paper, Table 1)"].items()
                     if k != "average"]) == pytest.approx(93.256)
+
+
+def test_failed_frames_are_counted_with_the_stated_fallback():
+    """A frame whose lift failed is never dropped: it carries the error of no pose (every joint at the true root for
+    MPJPE and the 2D error, at the true centroid for P-MPJPE), and every table says how many there are."""
+    f = frames([10, 30], ["Walking", "Walking"], stages=1)
+    # frame 1: the truth is the root at 0 and 16 joints 10 mm away along x; its lift and its projection failed
+    f["gt3d_mm"][1] = 0.0
+    f["gt3d_mm"][1, 1:, 0] = 10.0
+    f["pred3d_mm"][1] = np.nan
+    f["stage3d_mm"][1] = np.nan
+    f["gt2d_px"][1, 1:, 1] = 17.0  # 2D: the 16 joints 17 px below the root
+    f["pred2d_px"][1] = np.nan
+    s = image_eval.summarise(f)
+    assert s["frames"] == 2 and s["not_lifted"] == 1 and s["not_projected"] == 1
+    # P1: 16 x 10 / 17; P2: the centroid is 160/17 mm from the root: (160/17 + 16 (10 - 160/17)) / 17
+    p1_fb, c = 160 / 17, 160 / 17
+    p2_fb = (c + 16 * (10 - c)) / 17
+    assert s["p1"]["per_action"]["walking"] == [pytest.approx((10 + p1_fb) / 2), 2]
+    frame0 = metrics.p_mpjpe(f["pred3d_mm"][:1], f["gt3d_mm"][:1])[0]
+    assert s["p2"]["frames"] == 2 and s["p2"]["frame_mean"] == pytest.approx((frame0 + p2_fb) / 2)
+    # 2D: frame 0 is off by 5 px on all 17 joints; frame 1 scores 16 x 17 / 17 = 16 px
+    assert s["px2d"]["frame_mean"] == pytest.approx((5.0 + 16.0) / 2)
+    assert s["stages"][0]["not_lifted"] == 1 and s["stages"][0]["p1_mean"] == pytest.approx((10 + p1_fb) / 2)
+    md, _, js = image_eval.tables({"run": s})
+    assert "| run: MPJPE (P1), 2 frames, 1 failed |" in md and "| run: P-MPJPE (P2), 2 frames, 1 failed |" in md
+    assert "| run | 2 | 1 |" in md  # the mean / median table
+    assert "| run: projection of the final 3D pose (2 frames, 1 failed) |" in md
+    assert "| run | 1 |" in md.split("Figure 3")[1] and md.split("Figure 3")[1].rstrip().endswith("| 1 |")
+    assert js["fallback"] == image_eval.FALLBACK and js["frames"] == {"run": (2, 1)}

@@ -99,13 +99,13 @@ def test_interrupted_prepare_finishes_to_the_same_dataset(official_tree, prepare
     monkeypatch.setattr(prepare_module, "prepare_sequence", interrupted)
     out = tmp_path / "again"
     with pytest.raises(KeyboardInterrupt):
-        prepare(root, str(out), cams, subjects=["S1", "S5", "S11"], log=None)
+        prepare(root, str(out), cams, subjects=["S1", "S5", "S11"], crop="extent", log=None)
     with pytest.raises(DatasetError, match="incomplete"):
         PreparedDataset(out)
     assert len(list((out / "shards").rglob("*.h5"))) == 1 and not list(out.rglob("*.tmp"))
     monkeypatch.setattr(prepare_module, "prepare_sequence", real)
     calls.clear()
-    prepare(root, str(out), cams, subjects=["S1", "S5", "S11"], log=None)
+    prepare(root, str(out), cams, subjects=["S1", "S5", "S11"], crop="extent", log=None)
     a, b = PreparedDataset(prepared_h36m), PreparedDataset(out)
     assert a.manifest["summary"] == b.manifest["summary"] and len(a) == len(b)
     for i in range(len(a)):

@@ -1,6 +1,7 @@
 """``lifting evaluate-images`` on the real fixture (../shared/data/h36m_fixture, 4 frames) as a tiny test split: the
 true 2D through the crop round trip and the lift, a randomly initialised small extended net and baseline CPM, an
 interrupted evaluation resumed to identical tables, settings that do not match, and --gpu on a CPU-only Caffe."""
+import json
 import os
 
 import numpy as np
@@ -59,14 +60,15 @@ def test_true_2d_matches_a_direct_lift_of_the_labels(split, tmp_path):
     assert s["p1"]["per_action"]["sittingdown"][0] == pytest.approx(p1[1])
     assert s["p1"]["frame_mean"] == pytest.approx(p1.mean()) and s["stages"] == []
     md = (tmp_path / "gt" / "results.md").read_text()
-    assert "| true 2D + lift (K=3): MPJPE (P1) | 39.83 |" in md and "Table 2" not in md
+    assert "| true 2D + lift (K=3): MPJPE (P1), 4 frames, 0 failed | 39.83 |" in md and "Table 2" not in md
 
 
 @pytest.mark.parametrize("kind", ["lifting", "cpm"])
 def test_random_small_net_and_resume(split, random_weights, tmp_path, kind):
     proto, weights = random_weights[kind]
     out = tmp_path / kind
-    args = dict(mode="net", net=kind, weights=weights, prototxt=proto, chunk=2, batch=2, log=None)
+    # the grid argmax: what the net's own lifting layer uses (the default, the authors' upsampled argmax, below)
+    args = dict(mode="net", net=kind, weights=weights, prototxt=proto, chunk=2, batch=2, scoring="grid", log=None)
     s = evaluate_images(split, str(out), **args)
     f = dict(np.load(out / "frames.npz"))
     assert f["stage2d_px"].shape == (4, 2, 17, 2) and f["stage3d_mm"].shape == (4, 2, 17, 3)
@@ -89,6 +91,15 @@ def test_random_small_net_and_resume(split, random_weights, tmp_path, kind):
     assert {ext: (out / f"results.{ext}").read_bytes() for ext in tables} == tables
     with pytest.raises(ValueError, match=r"run.json: field 'num_angles' is 80, this run has 40"):
         evaluate_images(split, str(out), **{**args, "num_angles": 40})
+    with pytest.raises(ValueError, match=r"run.json: field 'scoring' is 'grid', this run has 'upsampled'"):
+        evaluate_images(split, str(out), **{**args, "scoring": "upsampled"})
+    # the default scoring: the same maps, upsampled to the frame before the argmax (tests/tools/test_scoring.py)
+    up = evaluate_images(split, str(tmp_path / f"{kind}_up"), **{**args, "scoring": "upsampled"})
+    g = dict(np.load(tmp_path / f"{kind}_up" / "frames.npz"))
+    assert np.isfinite(g["stage2d_px"]).all() and not np.array_equal(g["stage2d_px"], f["stage2d_px"])
+    np.testing.assert_array_equal(g["gt2d_px"], f["gt2d_px"])
+    assert up["frames"] == 4 and json.loads((tmp_path / f"{kind}_up" / "run.json").read_text())["scoring"] == \
+        "upsampled"
 
 
 def test_cli_gt_table_and_bad_requests(split, tmp_path, capsys):
@@ -98,7 +109,7 @@ def test_cli_gt_table_and_bad_requests(split, tmp_path, capsys):
     assert main(["evaluate-images", "--data", split, "--out", str(tmp_path / "w"), "--weights", "nope.caffemodel"]) == 2
     assert "--weights nope.caffemodel: no such file" in capsys.readouterr().err
     assert main(["paper-tables", "--run", f"a K=3={tmp_path / 'e'}", "--out", str(tmp_path / "t" / "paper")]) == 0
-    assert (tmp_path / "t" / "paper.md").read_text().count("| a K=3: MPJPE (P1) |") == 1
+    assert (tmp_path / "t" / "paper.md").read_text().count("| a K=3: MPJPE (P1), 4 frames, 0 failed |") == 1
     assert main(["paper-tables", "--run", f"b={tmp_path / 'none'}", "--out", str(tmp_path / "t2")]) == 2
     assert "frames.npz: no per-frame results" in capsys.readouterr().err
 
