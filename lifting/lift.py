@@ -179,6 +179,7 @@ class Lifter:
         self._limb_quad = (np.einsum("klc,klc->k", lm, lm), np.einsum("kjlc,klc->kj", le, lm),
                            np.einsum("kilc,kjlc->kij", le, le))
         self._cache = OrderedDict()
+        self._prior_angle = None  # set per call of lift() (angle_prior)
         self._cache_size = int(cache_size)
 
     # ---- per weight-pattern precomputation ---------------------------------------------------------------
@@ -219,7 +220,7 @@ class Lifter:
         return entry
 
     # ---- public API -----------------------------------------------------------------------------------------
-    def lift(self, points2d, weights=None, strict=False) -> LiftResult:
+    def lift(self, points2d, weights=None, strict=False, angle_prior=None) -> LiftResult:
         """Lift 2D poses.
 
         Args:
@@ -230,6 +231,9 @@ class Lifter:
                 group are computed once (and cached), so 0/1 visibility costs nothing extra; continuous weights
                 with many distinct rows cost one such computation (a few ms) per distinct row.
             strict: raise ValueError on the first bad frame instead of reporting it in ``status``.
+            angle_prior: ``(previous (N,), weight)``: adds ``weight (1 - cos(theta - previous))`` (normalised cost
+                units) to every frame's cost, so that a video's ground-plane angle stays near the previous frame's
+                where the 2D allows both (:mod:`lifting.smoothing`); NaN in ``previous`` = no prior for that frame.
         """
         pts = np.asarray(points2d, dtype=np.float64)
         single = pts.ndim == 2
@@ -268,6 +272,13 @@ class Lifter:
 
         res = dict(angle=np.full(n, np.nan), sn=np.full(n, np.nan), b=np.full((n, Jb), np.nan),
                    comp=np.full(n, -1, np.int64), cost=np.full(n, np.nan))
+        self._prior_angle = None
+        if angle_prior is not None:
+            prev, weight = angle_prior
+            prev = np.broadcast_to(np.asarray(prev, np.float64), (n,))
+            if not (np.isfinite(weight) and weight >= 0):
+                raise ValueError(f"angle_prior weight must be finite and >= 0, got {weight}")
+            self._prior_angle = (prev, float(weight))
         idx_ok = np.flatnonzero(ok)
         if idx_ok.size:
             for pattern, sel in group_rows(w[idx_ok]):
@@ -300,6 +311,8 @@ class Lifter:
             yy = np.einsum("nr,nr,r->n", y, y, pat["w2"])
             Z = (Mg @ y.T.astype(Mg.dtype, copy=False)).reshape(K, A, P + 1, m)
             cost = yy[None, None] / nu[:, None, None] - np.einsum("kapn,kapn->kan", Z[:, :, :P], Z[:, :, :P])
+            prior = self._angle_cost(self.angles[:, None], sel[start:start + chunk])  # (A, m) or 0
+            cost = cost + prior
             best_a = np.argmin(cost, axis=1)  # (K, m)
             # The bound's penalty is >= 0 and 0 inside the bounds: where the unpenalised winner's scale is inside,
             # it also wins the penalised search. Only the other (component, frame) pairs are searched again.
@@ -315,6 +328,7 @@ class Lifter:
             best_cost = yy[None] / nu[:, None] - np.einsum("kmp,kmp->km", z[..., :P], z[..., :P])
             v0 = pat["v0"][kk, best_a]
             best_cost += self._bound_penalty(z[..., P], v0)
+            best_cost += self._angle_cost(self.angles[best_a], sel[start:start + chunk][None])
             score = 0.5 * best_cost + logdet
             k = np.argmin(score, axis=0)
             cols = np.arange(m)
@@ -332,11 +346,19 @@ class Lifter:
                 out = sel[start:start + self.refine_chunk]
                 x = np.concatenate([res["sn"][out, None], res["b"][out]], axis=1)
                 theta, x, c = self._refine(w, ys[start:start + self.refine_chunk], res["comp"][out],
-                                           res["angle"][out], x, res["cost"][out])
+                                           res["angle"][out], x, res["cost"][out], out)
                 res["angle"][out] = np.mod(theta, 2 * np.pi)
                 res["sn"][out] = x[:, 0]
                 res["b"][out] = x[:, 1:]
                 res["cost"][out] = c
+
+    def _angle_cost(self, theta, frames):
+        """The angle prior's cost of angles ``theta`` for frames ``frames`` (broadcast); 0 without a prior."""
+        if self._prior_angle is None:
+            return 0.0
+        prev, weight = self._prior_angle
+        d = theta - prev[frames]
+        return np.where(np.isfinite(d), weight * (1.0 - np.cos(np.nan_to_num(d))), 0.0)
 
     # ---- the scale bound ------------------------------------------------------------------------------------------
     def _bound_penalty(self, s, v0):
@@ -379,7 +401,7 @@ class Lifter:
         cost = cost + self._bound_penalty(x[:, 0], v0)
         return cost, self._bound_solution(x, ninv_e0, v0)
 
-    def _refine(self, w, y, k, theta, x, cost, iters=45, tol=1e-10):
+    def _refine(self, w, y, k, theta, x, cost, frames=None, iters=45, tol=1e-10):
         """Golden-section search of the profile cost on [theta - step, theta + step] (the grid step); the best point
         seen is kept, so the cost never increases."""
         sw = np.sqrt(np.repeat(w, 2))
@@ -395,7 +417,8 @@ class Lifter:
         yy = np.einsum("mr,mr->m", ysw, ysw)
 
         def profile(t):
-            return self._profile(k, t, quad, lin, yy)
+            c, sol = self._profile(k, t, quad, lin, yy)
+            return (c if frames is None else c + self._angle_cost(t, frames)), sol
 
         step = 2 * np.pi / self.num_angles
         a, b = theta - step, theta + step
