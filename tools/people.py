@@ -211,3 +211,166 @@ class MultiPoseDetector:
 
     def __exit__(self, *exc):
         self.close()
+
+
+# ---- people -> 2D joints with honest flags -> 3D, root position, ids and smoothing in video -----------------------
+#: status code of a person most of whose body is inferred by the prior (fewer than half the joints observed); the
+#: 3D pose is still given. The lifter's codes are >= 0, tools.photo's "no person" is -1.
+STATUS_MOSTLY_INFERRED = -2
+#: a person with fewer observed joints than this fraction of 17 gets STATUS_MOSTLY_INFERRED
+MIN_OBSERVED_FRACTION = 0.5
+
+
+def person_status_name(code, observed=None):
+    from lifting.lift import STATUS_NAMES
+
+    if code == STATUS_MOSTLY_INFERRED:
+        n = "" if observed is None else f" ({observed} of 17 joints observed)"
+        return f"most of the body inferred by the prior{n}"
+    if code == -1:
+        return "no person detected"
+    return STATUS_NAMES[int(code)]
+
+
+def _r(a, digits):
+    a = np.asarray(a, np.float64)
+    if a.ndim == 0:
+        return None if not np.isfinite(a) else round(float(a), digits)
+    return [_r(x, digits) for x in a]
+
+
+@dataclass
+class PersonEstimate:
+    """One person in one image or frame. ``joints2d_px (17, 2)``: every joint where the detector puts it (its
+    landmarks are always predicted; after smoothing in video, the filtered ones); ``confidence (17,)`` the
+    detector's visibility; ``observed (17,)``: confidence >= the cut (the others are inferred: their 3D comes from
+    the prior, and their 2D is the detector's guess); ``status``: the lifter's code, or STATUS_MOSTLY_INFERRED when
+    the 3D is given but most joints are inferred; ``root_camera_m (3,)`` the root in camera axes, metres."""
+
+    id: int
+    person: Person
+    joints2d_px: np.ndarray
+    confidence: np.ndarray
+    observed: np.ndarray
+    status: int
+    pose3d_mm: np.ndarray
+    pose3d_camera_mm: np.ndarray
+    reprojected_px: np.ndarray
+    root_camera_m: np.ndarray
+    angle: float
+
+    @property
+    def has_3d(self):
+        return bool(np.all(np.isfinite(self.pose3d_mm)))
+
+    @property
+    def num_observed(self):
+        return int(np.count_nonzero(self.observed))
+
+    def record(self):
+        from lifting import skeleton
+
+        ok = self.has_3d
+        return {"id": int(self.id), "box": _r(self.person.box, 1), "score": _r(self.person.score, 3),
+                "status": person_status_name(self.status, self.num_observed),
+                "observed_joints": self.num_observed,
+                "joints": [{"name": n, "x": _r(self.joints2d_px[j, 0], 2), "y": _r(self.joints2d_px[j, 1], 2),
+                            "confidence": _r(self.confidence[j], 3), "observed": bool(self.observed[j])}
+                           for j, n in enumerate(skeleton.JOINT_NAMES)],
+                "pose3d_mm": _r(self.pose3d_mm, 2) if ok else None,
+                "pose3d_camera_mm": _r(self.pose3d_camera_mm, 2) if ok else None,
+                "reprojected_px": _r(self.reprojected_px, 2) if ok else None,
+                "root_camera_m": _r(self.root_camera_m, 4) if ok else None,
+                "ground_angle_deg": _r(np.degrees(self.angle), 2) if ok else None,
+                "mediapipe_world_mm": _r(self.person.detection.world_joints_mm(), 1)}
+
+
+class PeopleEstimator:
+    """Detector + lifter for every person. ``lifter``: a :class:`lifting.lift.Lifter` (its camera is the photo's);
+    ``people``: :func:`parse_people`'s value; ``focal_px`` / ``principal_px``: the camera's intrinsics (None: the
+    assumption of :mod:`lifting.world`); ``video``: ids kept by a :class:`lifting.tracking.Tracker`, and with
+    ``smooth`` the 2D joints of every track One-Euro filtered and its ground-plane angle held near the previous
+    frame's (:mod:`lifting.smoothing`)."""
+
+    def __init__(self, lifter, min_confidence=0.5, people="all", focal_px=None, principal_px=None, video=False,
+                 smooth=True, tiles=2, detector=None, angle_weight=None, one_euro=None):
+        from lifting.smoothing import DEFAULT_ANGLE_WEIGHT
+        from lifting.tracking import Tracker
+
+        if not 0 <= min_confidence < 1:
+            raise ValueError(f"min_confidence must be in [0, 1), got {min_confidence}")
+        self.lifter = lifter
+        self.min_confidence = float(min_confidence)
+        self.people = people
+        self.focal_px, self.principal_px = focal_px, principal_px
+        self.video, self.smooth = bool(video), bool(smooth)
+        self.detector = detector if detector is not None else MultiPoseDetector(tiles=tiles)
+        self.tracker = Tracker() if video else None
+        self.angle_weight = DEFAULT_ANGLE_WEIGHT if angle_weight is None else float(angle_weight)
+        self.one_euro = dict(one_euro or {})
+        self._filters = {}
+        self._angles = {}
+
+    def camera_label(self, image_size):
+        from lifting.world import intrinsics
+
+        return intrinsics(image_size, self.focal_px, self.principal_px)[2]
+
+    def __call__(self, rgb, t=None, frame=None):
+        """All (selected) people of one image or frame -> list of :class:`PersonEstimate` (ids: 0, 1, ... in a
+        photo, the track ids in video; ``t`` seconds and ``frame`` index in video)."""
+        return self.estimate(self.detector.detect(rgb), rgb.shape[:2], t, frame)
+
+    def estimate(self, found, image_size, t=None, frame=None):
+        from lifting import skeleton
+        from lifting.smoothing import OneEuroFilter
+        from lifting.world import intrinsics, root_position_m
+
+        chosen = select_people(found, self.people, image_size)
+        n = len(chosen)
+        if n == 0:
+            return []
+        pts = np.empty((n, skeleton.NUM_JOINTS, 2))
+        conf = np.empty((n, skeleton.NUM_JOINTS))
+        for i, p in enumerate(chosen):
+            every, _ = skeleton.convert_keypoints(p.detection.landmarks_px[None], "mediapipe33")
+            _, w = skeleton.convert_keypoints(p.detection.landmarks_px[None], "mediapipe33",
+                                              p.detection.visibility[None])
+            pts[i], conf[i] = every[0], w[0]
+        ids = list(range(n))
+        prev = np.full(n, np.nan)
+        if self.video:
+            ids = self.tracker.update(frame if frame is not None else 0, [p.box for p in chosen], list(pts))
+            if self.smooth:
+                tt = float(t if t is not None else (frame or 0) / 25.0)
+                for i, pid in enumerate(ids):
+                    f = self._filters.setdefault(pid, OneEuroFilter(**self.one_euro))
+                    if f.t is not None and tt <= f.t:
+                        f.reset()
+                    pts[i] = f(pts[i], tt)
+                    prev[i] = self._angles.get(pid, np.nan)
+        observed = conf >= self.min_confidence
+        weights = np.where(observed, conf, 0.0)
+        prior = (prev, self.angle_weight) if (self.video and self.smooth) else None
+        res = self.lifter.lift(np.where(observed[..., None], pts, np.nan), weights, angle_prior=prior)
+        f, c, _ = intrinsics(image_size, self.focal_px, self.principal_px)
+        root = root_position_m(res.reprojected[:, 0], res.scale, self.lifter.model.mm_per_unit, f, c)
+        out = []
+        for i, p in enumerate(chosen):
+            status = int(res.status[i])
+            if status == 0 and observed[i].sum() < MIN_OBSERVED_FRACTION * skeleton.NUM_JOINTS:
+                status = STATUS_MOSTLY_INFERRED
+            if self.video and np.isfinite(res.angle[i]):
+                self._angles[ids[i]] = float(res.angle[i])
+            out.append(PersonEstimate(int(ids[i]), p, pts[i], conf[i], observed[i], status, res.pose3d_mm[i],
+                                      res.pose3d_camera_mm[i], res.reprojected[i], root[i], float(res.angle[i])))
+        return out
+
+    def close(self):
+        self.detector.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
