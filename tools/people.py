@@ -322,21 +322,30 @@ class PeopleEstimator:
         return self.estimate(self.detector.detect(rgb), rgb.shape[:2], t, frame)
 
     def estimate(self, found, image_size, t=None, frame=None):
+        """:meth:`__call__` after the detector: ``found`` a list of :class:`Person`."""
         from lifting import skeleton
-        from lifting.smoothing import OneEuroFilter
-        from lifting.world import intrinsics, root_position_m
 
         chosen = select_people(found, self.people, image_size)
-        n = len(chosen)
-        if n == 0:
+        if not chosen:
             return []
-        pts = np.empty((n, skeleton.NUM_JOINTS, 2))
-        conf = np.empty((n, skeleton.NUM_JOINTS))
+        pts = np.empty((len(chosen), skeleton.NUM_JOINTS, 2))
+        conf = np.empty((len(chosen), skeleton.NUM_JOINTS))
         for i, p in enumerate(chosen):
             every, _ = skeleton.convert_keypoints(p.detection.landmarks_px[None], "mediapipe33")
             _, w = skeleton.convert_keypoints(p.detection.landmarks_px[None], "mediapipe33",
                                               p.detection.visibility[None])
             pts[i], conf[i] = every[0], w[0]
+        return self.lift_joints(chosen, pts, conf, image_size, t, frame)
+
+    def lift_joints(self, chosen, pts, conf, image_size, t=None, frame=None):
+        """People ``chosen`` (boxes) with 2D joints ``pts (P, 17, 2)`` and confidences ``conf (P, 17)`` -> list of
+        :class:`PersonEstimate`: tracking, smoothing, the lift, the root position."""
+        from lifting import skeleton
+        from lifting.smoothing import OneEuroFilter
+        from lifting.world import intrinsics, root_position_m
+
+        pts, conf = np.array(pts, np.float64), np.asarray(conf, np.float64)
+        n = len(chosen)
         ids = list(range(n))
         prev = np.full(n, np.nan)
         if self.video:
