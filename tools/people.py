@@ -258,6 +258,7 @@ class PersonEstimate:
     reprojected_px: np.ndarray
     root_camera_m: np.ndarray
     angle: float
+    scale_at_bound: bool = False
 
     @property
     def has_3d(self):
@@ -281,6 +282,8 @@ class PersonEstimate:
                 "pose3d_camera_mm": _r(self.pose3d_camera_mm, 2) if ok else None,
                 "reprojected_px": _r(self.reprojected_px, 2) if ok else None,
                 "root_camera_m": _r(self.root_camera_m, 4) if ok else None,
+                "root_note": ("the lift's scale is at its bound: the depth is unreliable" if ok and self.scale_at_bound
+                              else None),
                 "ground_angle_deg": _r(np.degrees(self.angle), 2) if ok else None,
                 "mediapipe_world_mm": _r(self.person.detection.world_joints_mm(), 1)}
 
@@ -372,7 +375,8 @@ class PeopleEstimator:
             if self.video and np.isfinite(res.angle[i]):
                 self._angles[ids[i]] = float(res.angle[i])
             out.append(PersonEstimate(int(ids[i]), p, pts[i], conf[i], observed[i], status, res.pose3d_mm[i],
-                                      res.pose3d_camera_mm[i], res.reprojected[i], root[i], float(res.angle[i])))
+                                      res.pose3d_camera_mm[i], res.reprojected[i], root[i], float(res.angle[i]),
+                                      bool(res.scale_at_bound[i])))
         return out
 
     def close(self):
