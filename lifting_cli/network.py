@@ -39,17 +39,20 @@ def _cmd_estimate(args):
     from .main import read_camera
 
     detector = args.detector or ("network" if args.weights else "mediapipe")
-    files = collect_inputs(args.images) if args.images else []
-    names = [(f, output_stem(f), (".npz", ".json") + (() if args.no_plot else (".mp4",)) if is_video(f) else
-              (".json",) + (() if args.no_plot else (".png",))) for f in files]
+    files = collect_inputs(args.images, recursive=args.recursive) if args.images else []
+    extra = tuple(f".{e}" for e in ("csv", "html") if getattr(args, e))
+    names = [(f, stem, ((".npz", ".json") + (() if args.no_plot else (".mp4",)) if is_video(f) else
+                        (".json",) + (() if args.no_plot else (".png",))) + extra) for f, stem in files]
     if args.sample:
-        names.append((None, SAMPLE_NAME, (".json",) + (() if args.no_plot else (".png",))))
+        names.append((None, SAMPLE_NAME, (".json",) + (() if args.no_plot else (".png",)) + extra))
     outputs = [(f"--out ({f or 'sample'})", os.path.join(args.out, stem + ext)) for f, stem, exts in names for ext in exts]
-    check_files(inputs=[("INPUT", f) for f in files]
+    check_files(inputs=[("INPUT", f) for f, _ in files]
                 + [("--camera", args.camera if args.camera not in (None, "upright") else None)]
                 + ([("--weights", args.weights), ("--prototxt", args.prototxt)] if detector == "network" else []),
                 output_folders=[("--out", args.out)], outputs=outputs if os.path.isdir(args.out) else [])
     camera = read_camera(args.camera)
+    focal, principal = _intrinsics(args)
+    exports = tuple(e for e in ("bvh", "csv", "html") if getattr(args, e))
     try:
         if detector == "mediapipe":
             if args.weights or args.box:
@@ -58,10 +61,18 @@ def _cmd_estimate(args):
             from lifting.model import load_model
 
             lifter = Lifter(load_model(args.model), camera=camera)
-            _, failed = run(args.images, args.out, lifter, camera_label=args.camera or "upright",
-                            min_confidence=args.min_confidence, sample=args.sample, plot=not args.no_plot)
+            _, failed, found = run(args.images, args.out, lifter, camera_label=args.camera or "upright",
+                                   min_confidence=args.min_confidence, sample=args.sample, plot=not args.no_plot,
+                                   people=args.people, focal_px=focal, principal_px=principal,
+                                   smooth=not args.no_smooth, exports=exports, recursive=args.recursive)
+            if not found:
+                print("lifting estimate: error: no person was found in any input", file=sys.stderr)
+                return 2
             return 2 if failed else 0
-        inputs = collect_inputs(args.images)
+        if exports or args.people != "all" or args.no_smooth or args.focal_px:
+            print("lifting estimate: --people, --focal-px, --no-smooth, --bvh, --csv and --html belong to the "
+                  "embedded detector; not used with --detector network")
+        inputs = [f for f, _ in collect_inputs(args.images, recursive=args.recursive)]
         if any(is_video(p) for p in inputs):
             raise ValueError("videos need the embedded detector (--detector mediapipe)")
         if args.sample:
@@ -72,6 +83,44 @@ def _cmd_estimate(args):
     except DetectorUnavailable as e:
         print(f"lifting estimate: error: {e}", file=sys.stderr)
         return 2
+
+
+def people_arg(text):
+    """``--people`` for argparse: all, largest, center or N."""
+    import argparse
+
+    from tools.people import parse_people
+
+    try:
+        return parse_people(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("--people ", "", 1)) from None
+
+
+def _intrinsics(args):
+    """``(focal px or None, principal point px or None)``: ``--focal-px``, else ``f`` and ``c`` in the ``--camera``
+    JSON (Human3.6M's calibration names), else None (the assumption of lifting/world.py)."""
+    if args.focal_px is not None:
+        return args.focal_px, None
+    if args.camera in (None, "upright"):
+        return None, None
+    from lifting.files import read_json
+
+    obj = read_json(args.camera)
+    f, c = (obj.get(k) if isinstance(obj, dict) else None for k in ("f", "c"))
+    if f is None:
+        return None, None
+    import numpy as np
+
+    fa = np.asarray(f, np.float64).reshape(-1)
+    if fa.size not in (1, 2) or not np.all(np.isfinite(fa)) or np.any(fa <= 0):
+        raise ValueError(f"--camera {args.camera}: 'f' must be one or two focal lengths > 0 in pixels, got {f!r}")
+    ca = None
+    if c is not None:
+        ca = np.asarray(c, np.float64).reshape(-1)
+        if ca.size != 2 or not np.all(np.isfinite(ca)):
+            raise ValueError(f"--camera {args.camera}: 'c' must be the principal point [cx, cy] in pixels, got {c!r}")
+    return fa, ca
 
 
 def _detector_box():
@@ -192,6 +241,20 @@ def register(sub):
                                            "person box where MediaPipe works, else the whole image)")
     p.add_argument("--out", default="estimates", help="output folder (default ./estimates)")
     p.add_argument("--no-plot", action="store_true", help="no PNG (photos) or MP4 (videos)")
+    p.add_argument("--people", type=people_arg, default="all",
+                   help="who is estimated: all (default), largest, center (nearest the image centre) or N (the N "
+                        "largest)")
+    p.add_argument("--focal-px", type=float_in(1, 1e6), default=None,
+                   help="focal length in pixels for the root position in metres (default: 'f' in the --camera JSON, "
+                        "else assumed: a 60-degree horizontal field of view, stated in the output)")
+    p.add_argument("--no-smooth", action="store_true",
+                   help="videos: no temporal filtering (One Euro on the 2D, ground-plane angle continuity)")
+    p.add_argument("--bvh", action="store_true", help="also a BVH motion file per person (<name>.person<id>.bvh)")
+    p.add_argument("--csv", action="store_true", help="also <name>.csv: one row per frame, person and joint")
+    p.add_argument("--html", action="store_true",
+                   help="also <name>.html: an interactive 3D view (self-contained, opens offline; a frame slider "
+                        "for videos)")
+    p.add_argument("--recursive", action="store_true", help="folders: also their subfolders (outputs keep them)")
     p.set_defaults(func=_cmd_estimate)
 
     p = sub.add_parser("train", help="train the net on a prepared Human3.6M dataset (CPU or GPUs), or the CPU demo "

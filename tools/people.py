@@ -23,7 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .detect import INSTALL_HINT, NUM_LANDMARKS, Detection, DetectorUnavailable
+from lifting import skeleton
+
+from .detect import INSTALL_HINT, MEDIAPIPE_PACKAGE, NUM_LANDMARKS, Detection, DetectorUnavailable
 
 #: the 12 limb landmarks of mediapipe33 (shoulders, elbows, wrists, hips, knees, ankles): score, duplicates, boxes
 LIMB_LANDMARKS = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
@@ -387,3 +389,38 @@ class PeopleEstimator:
 
     def __exit__(self, *exc):
         self.close()
+
+
+# ---- the records of photos and video frames ----------------------------------------------------------------
+#: status of an input (or frame) without a person
+NO_PERSON = "no person detected"
+DETECTOR_NAME = (f"{MEDIAPIPE_PACKAGE} pose landmarker, Tasks PoseLandmarker (several people) built from the "
+                 "wheel's pose_detection.tflite and pose_landmark_full.tflite")
+UNITS = ("joints[].x/y and reprojected_px: image pixels (x right, y down); pose3d_mm: y-up world, root (Hip) at the "
+         "origin; pose3d_camera_mm: camera axes (x right, y down, z forward), root-relative; root_camera_m: the root "
+         "in camera axes, metres (see 'intrinsics'); mediapipe_world_mm: MediaPipe's own 3D in our joints, camera "
+         "axes, origin between the hips; box: x, y, w, h px")
+
+
+def header(name, lifter, camera_label, min_confidence, estimator=None, image_size=None):
+    """The fields every photo and video record starts with."""
+    rec = {"input": name, "detector": DETECTOR_NAME, "camera": camera_label,
+           "camera_E": np.asarray(lifter.camera).round(6).tolist(), "min_confidence": min_confidence,
+           "joint_names": list(skeleton.JOINT_NAMES), "units": UNITS}
+    if estimator is not None:
+        rec["people_mode"] = str(estimator.people)
+        rec["smoothing"] = ("One Euro on the 2D joints + ground-plane angle continuity" if estimator.video and
+                            estimator.smooth else None)
+        if image_size is not None:
+            rec["intrinsics"] = estimator.camera_label(image_size)
+    return rec
+
+
+def file_status(people):
+    """An image's (or frame's) status: ``no person detected``, ``ok`` when a person has a 3D pose (or is mostly
+    inferred but has one), else the first person's."""
+    if not people:
+        return NO_PERSON
+    if any(p.has_3d for p in people):
+        return "ok"
+    return person_status_name(people[0].status, people[0].num_observed)

@@ -1,104 +1,30 @@
-"""Photos, folders of photos and videos -> 2D joints (the embedded MediaPipe detector) -> 3D pose (our model): what
-``lifting estimate`` does without network weights.
+"""Photos, folders of photos and videos -> every person's 2D joints (the embedded MediaPipe detector, every person:
+:mod:`tools.people`) -> 3D pose (our model): what ``lifting estimate`` does without network weights.
 
-The detector's 33 landmarks become our 17 joints (``mediapipe33`` table); a joint's visibility is its weight in the
-lift, and joints below ``min_confidence`` are missing. The lift is :class:`lifting.lift.Lifter` with the shipped
-model and the given camera (default: the upright camera, right for an uncalibrated photo taken at about body height).
-Every input gets a status: ``ok``, ``no person detected``, one of the lifter's (:data:`lifting.lift.STATUS_NAMES`),
-or, for a file that cannot be read, ``unreadable`` with the reason.
+Each person is lifted on its own: the detector's 33 landmarks become our 17 joints (``mediapipe33`` table); a joint
+whose visibility reaches ``min_confidence`` is observed and weighs its visibility in the lift, the others are inferred
+by the prior (``observed: false``, drawn hollow). The lift is :class:`lifting.lift.Lifter` with the shipped model and
+the given camera (default: the upright camera, right for an uncalibrated photo taken at about body height). Every
+input gets a status (``ok``, ``no person detected``, or, for a file that cannot be read, ``unreadable`` with the
+reason) and every person its own (``ok``, one of the lifter's, or ``most of the body inferred by the prior``).
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 import numpy as np
 
 from lifting import skeleton
 from lifting.files import json_text
-from lifting.lift import STATUS_NAMES, STATUS_OK, Lifter
 
-from .detect import DEFAULT_MIN_CONFIDENCE, MEDIAPIPE_PACKAGE, MODEL_COMPLEXITY, Detection, PoseDetector
+from .detect import DEFAULT_MIN_CONFIDENCE
+from .media import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, InputError, collect_inputs, is_video,  # noqa: F401
+                    output_stem, read_image)
+from .people import NO_PERSON, file_status, header, person_status_name  # noqa: F401
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm")
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
-#: status code of a frame without a person (the lifter's codes are >= 0)
-STATUS_NO_PERSON = -1
-DETECTOR_NAME = f"{MEDIAPIPE_PACKAGE} pose landmarker (model_complexity {MODEL_COMPLEXITY})"
 SAMPLE_NAME = "sample"
 SAMPLE_DESCRIPTION = ("skimage.data.camera(): a real 512 x 512 photograph of a man behind a camera on a tripod, "
                       "seen from his left, legs below the knees out of the frame")
-
-
-class InputError(ValueError):
-    """An input that cannot be used; the message names the file and the reason."""
-
-
-def status_name(code):
-    return "no person detected" if code == STATUS_NO_PERSON else STATUS_NAMES[int(code)]
-
-
-def is_video(path):
-    return os.path.splitext(path)[1].lower() in VIDEO_EXTENSIONS
-
-
-def collect_inputs(paths):
-    """Files and folders -> the list of input files. A folder contributes its images and videos (not its
-    subfolders), sorted by name. Raises :class:`InputError` for a missing path, a folder without any, or two inputs
-    whose outputs would have the same name."""
-    out = []
-    for p in paths:
-        p = os.fspath(p)
-        if os.path.isdir(p):
-            files = sorted(f for f in os.listdir(p) if os.path.splitext(f)[1].lower() in
-                           IMAGE_EXTENSIONS + VIDEO_EXTENSIONS and os.path.isfile(os.path.join(p, f)))
-            if not files:
-                raise InputError(f"{p}: the folder holds no image or video (extensions "
-                                 f"{', '.join(IMAGE_EXTENSIONS + VIDEO_EXTENSIONS)})")
-            out += [os.path.join(p, f) for f in files]
-        elif os.path.exists(p):
-            out.append(p)
-        else:
-            raise InputError(f"{p}: no such file or folder")
-    seen = {}
-    for p in out:
-        stem = output_stem(p)
-        if stem in seen:
-            raise InputError(f"{seen[stem]} and {p} would both write {stem}.json; estimate them into different "
-                             "--out folders")
-        seen[stem] = p
-    return out
-
-
-def output_stem(path):
-    return os.path.splitext(os.path.basename(path))[0]
-
-
-def read_image(path):
-    """A photo as RGB ``uint8 (H, W, 3)``, turned as its EXIF orientation says. Raises :class:`InputError` naming the
-    file for a missing, empty, truncated or corrupt file or one that is no image."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise InputError(f"{path}: no such image file")
-    try:
-        if os.path.getsize(path) == 0:
-            raise InputError(f"{path}: empty file (0 bytes), not an image")
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
-            rgb = np.asarray(im.convert("RGB"))
-    except UnidentifiedImageError:
-        raise InputError(f"{path}: not a readable image (unknown or corrupt format)") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-        if isinstance(e, InputError):
-            raise
-        raise InputError(f"{path}: not a readable image ({type(e).__name__}: {e})") from None
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or min(rgb.shape[:2]) < 2:
-        raise InputError(f"{path}: image of shape {rgb.shape} is too small to hold a person")
-    return np.ascontiguousarray(rgb)
-
-
 def sample_image():
     """The embedded sample photograph as RGB ``uint8``: ``skimage.data.camera()`` (shipped inside scikit-image)."""
     from skimage import data
@@ -107,117 +33,46 @@ def sample_image():
     return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
 
 
-def _list(a, digits):
-    """Array -> nested lists with NaN as None (valid JSON)."""
-    a = np.asarray(a, np.float64)
-    if a.ndim == 0:
-        return None if not np.isfinite(a) else round(float(a), digits)
-    return [_list(x, digits) for x in a]
-
-
-@dataclass
-class Estimate:
-    """One image's (or frame's) result: the detection, our 17 joints ``joints2d_px (17, 2)`` with ``confidence
-    (17,)`` (0 = missing), ``status`` (code, :func:`status_name`), ``pose3d_mm (17, 3)`` (our y-up world, root at the
-    origin), ``pose3d_camera_mm`` (the same in camera axes: x right, y down, z forward) and ``reprojected_px
-    (17, 2)``; NaN where there is no 3D."""
-
-    detection: Detection
-    joints2d_px: np.ndarray
-    confidence: np.ndarray
-    status: int
-    pose3d_mm: np.ndarray
-    pose3d_camera_mm: np.ndarray
-    reprojected_px: np.ndarray
-
-    @property
-    def ok(self):
-        return self.status == STATUS_OK
-
-    def record(self):
-        """JSON-ready fields: null for what does not exist (no person: no joints; no 3D: no pose), a missing joint's
-        coordinates null."""
-        d = self.detection
-        found, ok = bool(d.found), self.ok
-        return {"status": status_name(self.status), "person_found": found,
-                "joints2d_px": _list(self.joints2d_px, 2) if found else None, "confidence": _list(self.confidence, 3),
-                "pose3d_mm": _list(self.pose3d_mm, 2) if ok else None,
-                "pose3d_camera_mm": _list(self.pose3d_camera_mm, 2) if ok else None,
-                "reprojected_px": _list(self.reprojected_px, 2) if ok else None,
-                "mediapipe_landmarks_px": _list(d.landmarks_px, 2) if found else None,
-                "mediapipe_visibility": _list(d.visibility, 3) if found else None,
-                "mediapipe_world_mm": _list(d.world_joints_mm(), 1) if found else None}
-
-    def arrays(self):
-        """Per-frame arrays for the video npz."""
-        d = self.detection
-        return {"status": np.int8(self.status), "person_found": np.bool_(d.found),
-                "joints2d_px": self.joints2d_px, "confidence": self.confidence, "pose3d_mm": self.pose3d_mm,
-                "pose3d_camera_mm": self.pose3d_camera_mm, "reprojected_px": self.reprojected_px,
-                "mediapipe_landmarks_px": d.landmarks_px, "mediapipe_visibility": d.visibility,
-                "mediapipe_world_mm": d.world_joints_mm() if d.found else np.full((17, 3), np.nan)}
-
-
-class Estimator:
-    """Detector + lifter. ``lifter``: a :class:`Lifter` (its camera is the photo's); ``video``: MediaPipe's tracking
-    mode for consecutive frames."""
-
-    def __init__(self, lifter: Lifter, min_confidence=DEFAULT_MIN_CONFIDENCE, video=False):
-        if not 0 <= min_confidence < 1:
-            raise ValueError(f"min_confidence must be in [0, 1), got {min_confidence}")
-        self.lifter = lifter
-        self.min_confidence = float(min_confidence)
-        self.detector = PoseDetector(video=video)
-
-    def __call__(self, rgb) -> Estimate:
-        det = self.detector.detect(rgb)
-        nan = np.full((skeleton.NUM_JOINTS, 3), np.nan)
-        if not det.found:
-            return Estimate(det, np.full((skeleton.NUM_JOINTS, 2), np.nan), np.zeros(skeleton.NUM_JOINTS),
-                            STATUS_NO_PERSON, nan, nan, nan[:, :2].copy())
-        pts, w = det.joints(self.min_confidence)
-        res = self.lifter.lift(pts[None], w[None])
-        return Estimate(det, pts, w, int(res.status[0]), res.pose3d_mm[0], res.pose3d_camera_mm[0],
-                        res.reprojected[0])
-
-    def close(self):
-        self.detector.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-def draw(path, rgb, est: Estimate, camera, title):
+def draw_people(path, rgb, people, camera, title):
+    """The PNG of one photo: every person's 2D (observed joints filled, inferred hollow) and the largest one's 3D."""
     from lifting.plot import save_estimate_figure
 
-    save_estimate_figure(path, rgb, est.joints2d_px, est.confidence, est.pose3d_mm if est.ok else None, camera,
-                         est.reprojected_px, title=f"{title}: {status_name(est.status)}",
-                         note=f"no 3D pose: {status_name(est.status)}")
+    if not people:
+        nan2 = np.full((skeleton.NUM_JOINTS, 2), np.nan)
+        save_estimate_figure(path, rgb, nan2, np.zeros(skeleton.NUM_JOINTS), None, camera, nan2,
+                             title=f"{title}: {NO_PERSON}", note=NO_PERSON)
+        return
+    p = people[0]
+    save_estimate_figure(path, rgb, p.joints2d_px, p.observed.astype(float), p.pose3d_mm if p.has_3d else None,
+                         camera, p.reprojected_px, title=f"{title}: {len(people)} people",
+                         note=f"no 3D pose: {person_status_name(p.status, p.num_observed)}")
 
 
-def header(name, lifter, camera_label, min_confidence):
-    return {"input": name, "detector": DETECTOR_NAME, "camera": camera_label,
-            "camera_E": np.asarray(lifter.camera).round(6).tolist(), "min_confidence": min_confidence,
-            "joint_names": list(skeleton.JOINT_NAMES),
-            "units": "joints2d_px/reprojected_px: image pixels; pose3d_mm: y-up world, root (Hip) at the origin; "
-                     "pose3d_camera_mm: camera axes (x right, y down, z forward), root-relative; "
-                     "mediapipe_world_mm: MediaPipe's own 3D in our joints, camera axes, origin between the hips"}
-
-
-def estimate_photo(name, rgb, estimator: Estimator, out_dir, camera_label="upright", plot=True):
-    """One photo -> ``<out_dir>/<name>.json`` (+ ``.png``); returns the JSON record."""
+def estimate_photo(name, rgb, estimator, out_dir, stem, camera_label="upright", plot=True, exports=()):
+    """One photo -> ``<out_dir>/<stem>.json`` (+ ``.png``, and the ``exports``: ``bvh``, ``csv``, ``html``); returns
+    the JSON record."""
     from lifting.files import atomic_write_text
 
-    est = estimator(rgb)
-    rec = {**header(name, estimator.lifter, camera_label, estimator.min_confidence), "image_size": list(rgb.shape[:2]),
-           **est.record()}
-    stem = os.path.join(out_dir, output_stem(name))
-    atomic_write_text(stem + ".json", json_text(rec))
+    from .export import write_bvh_files, write_csv, write_html
+
+    people = estimator(rgb)
+    rec = {**header(name, estimator.lifter, camera_label, estimator.min_confidence, estimator, rgb.shape[:2]),
+           "image_size": list(rgb.shape[:2]), "status": file_status(people), "num_people": len(people),
+           "people": [p.record() for p in people]}
+    base = os.path.join(out_dir, stem)
+    os.makedirs(os.path.dirname(base) or ".", exist_ok=True)
+    atomic_write_text(base + ".json", json_text(rec))
     if plot:
-        draw(stem + ".png", rgb, est, estimator.lifter.camera, os.path.basename(name))
+        draw_people(base + ".png", rgb, people, estimator.lifter.camera, os.path.basename(name))
+    frames = [{"frame": 0, "time_s": None, "people": rec["people"]}]
+    if "csv" in exports:
+        write_csv(base + ".csv", frames)
+    if "html" in exports:
+        write_html(base + ".html", frames, estimator.lifter.camera, os.path.basename(name))
+    if "bvh" in exports:
+        m = estimator.lifter.model
+        rec["bvh"] = {str(k): v[0] for k, v in write_bvh_files(base, frames, estimator.lifter.camera,
+                                                                m.mean[0] * m.mm_per_unit, 1 / 30).items()}
     return rec
 
 
@@ -229,60 +84,74 @@ def _tqdm_write(msg, error=False):
     tqdm.write(msg, file=sys.stderr if error else sys.stdout)
 
 
-def run(inputs, out_dir, lifter: Lifter, camera_label="upright", min_confidence=DEFAULT_MIN_CONFIDENCE, sample=False,
-        plot=True, log=_tqdm_write):
+def run(inputs, out_dir, lifter, camera_label="upright", min_confidence=DEFAULT_MIN_CONFIDENCE, sample=False,
+        plot=True, log=_tqdm_write, people="all", focal_px=None, principal_px=None, smooth=True, exports=(),
+        recursive=False):
     """``lifting estimate`` with the embedded detector: every photo, folder and video of ``inputs`` (and the sample
     photo with ``sample``) into ``out_dir``. An input that cannot be read is reported (``log(message, error=True)``)
     and written as a JSON record with status ``unreadable``, and the others go on. Returns ``(records, failed input
-    count)``."""
+    count, inputs in which a person was found)``."""
     from tqdm import tqdm
 
     from lifting.files import atomic_write_text
 
+    from .people import PeopleEstimator
     from .video import estimate_video
 
     log = log or (lambda *a, **k: None)
-    files = collect_inputs(inputs)
+    files = collect_inputs(inputs, recursive=recursive)
     if not files and not sample:
         raise InputError("no input given: name photos, folders or videos (or use --sample)")
     os.makedirs(out_dir, exist_ok=True)
-    records, failed = [], 0
-    photos = [f for f in files if not is_video(f)]
-    videos = [f for f in files if is_video(f)]
+    records, failed, found = [], 0, 0
+    photos = [(f, s) for f, s in files if not is_video(f)]
+    videos = [(f, s) for f, s in files if is_video(f)]
+    opts = dict(min_confidence=min_confidence, people=people, focal_px=focal_px, principal_px=principal_px)
     if sample or photos:
-        with Estimator(lifter, min_confidence) as est:
+        with PeopleEstimator(lifter, **opts) as est:
             if sample:
                 log(f"sample: {SAMPLE_DESCRIPTION}")
-                rec = estimate_photo(SAMPLE_NAME, sample_image(), est, out_dir, camera_label, plot)
+                rec = estimate_photo(SAMPLE_NAME, sample_image(), est, out_dir, SAMPLE_NAME, camera_label, plot,
+                                     exports)
                 records.append(rec)
-                log(_summary(SAMPLE_NAME, rec, out_dir, plot))
-            for path in tqdm(photos, desc="photos", unit="photo", disable=len(photos) < 2):
+                found += rec["num_people"] > 0
+                log(_summary(SAMPLE_NAME, rec, out_dir, SAMPLE_NAME, plot))
+            for path, stem in tqdm(photos, desc="photos", unit="photo", disable=len(photos) < 2):
                 try:
                     rgb = read_image(path)
                 except InputError as e:
                     failed += 1
                     rec = {"input": path, "status": "unreadable", "error": str(e)}
-                    atomic_write_text(os.path.join(out_dir, output_stem(path) + ".json"), json_text(rec))
+                    os.makedirs(os.path.dirname(os.path.join(out_dir, stem)) or ".", exist_ok=True)
+                    atomic_write_text(os.path.join(out_dir, stem + ".json"), json_text(rec))
                     records.append(rec)
                     log(f"error: {e}", error=True)
                     continue
-                rec = estimate_photo(path, rgb, est, out_dir, camera_label, plot)
+                rec = estimate_photo(path, rgb, est, out_dir, stem, camera_label, plot, exports)
                 records.append(rec)
-                log(_summary(path, rec, out_dir, plot))
-    for path in videos:
+                found += rec["num_people"] > 0
+                log(_summary(path, rec, out_dir, stem, plot))
+    for path, stem in videos:
         try:
-            rec = estimate_video(path, out_dir, lifter, camera_label, min_confidence, plot=plot, log=log)
+            rec = estimate_video(path, out_dir, lifter, camera_label, min_confidence, plot=plot, log=log, stem=stem,
+                                 people=people, focal_px=focal_px, principal_px=principal_px, smooth=smooth,
+                                 exports=exports)
+            found += rec.get("people_found", 0) > 0
         except InputError as e:
             failed += 1
             rec = {"input": path, "status": "unreadable", "error": str(e)}
-            atomic_write_text(os.path.join(out_dir, output_stem(path) + ".json"), json_text(rec))
+            atomic_write_text(os.path.join(out_dir, stem + ".json"), json_text(rec))
             log(f"error: {e}", error=True)
         records.append(rec)
-    return records, failed
+    return records, failed, found
 
 
-def _summary(name, rec, out_dir, plot):
-    stem = os.path.join(out_dir, output_stem(name))
-    n = sum(c is not None and c > 0 for c in rec["confidence"])
-    what = f"{n} of 17 joints, 3D {rec['status']}" if rec["person_found"] else "no person detected"
-    return f"{name}: {what} -> {stem}.json" + (f", {stem}.png" if plot else "")
+def _summary(name, rec, out_dir, stem, plot):
+    base = os.path.join(out_dir, stem)
+    if rec["num_people"]:
+        parts = [f"person {p['id']}: {p['observed_joints']} of 17 joints observed, 3D {p['status']}"
+                 for p in rec["people"]]
+        what = f"{rec['num_people']} {'person' if rec['num_people'] == 1 else 'people'} ({'; '.join(parts)})"
+    else:
+        what = NO_PERSON
+    return f"{name}: {what} -> {base}.json" + (f", {base}.png" if plot else "")
