@@ -1,21 +1,115 @@
-"""scripts/reproduce_paper.sh refuses bad arguments and missing inputs at once, naming what is missing, before it runs
-anything."""
+"""scripts/reproduce_paper.sh (a thin wrapper of `lifting reproduce`): bad arguments and missing inputs are refused at
+once, naming what is missing, before anything runs; the full schedule on a CPU-only build is refused with the time it
+would take; and `--miniature` runs the whole chain (release, stand-in weights, prepare, fit K=1/K=3, convert, train
+both nets, five evaluations, paper tables) to tables that pass CI's checks, then resumes by skipping every step."""
+import json
 import os
 import subprocess
+import sys
 
-SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "reproduce_paper.sh")
+import pytest
+
+from tests.helpers import shared_path
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(ROOT, "scripts", "reproduce_paper.sh")
+ENV = {**os.environ, "GLOG_minloglevel": "2", "PYTHONPATH": ROOT,
+       "LIFTING": os.path.join(os.path.dirname(sys.executable), "lifting")}
 
 
-def run(*args, cwd):
-    return subprocess.run(["bash", SCRIPT, *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+def run(*args, cwd, timeout=120):
+    return subprocess.run(["bash", SCRIPT, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=ENV)
 
 
 def test_usage_and_missing_inputs(tmp_path):
     r = run(cwd=tmp_path)
-    assert r.returncode == 2 and "usage: " in r.stderr and "H36M_ROOT CPM_CAFFEMODEL [--gpu N]" in r.stderr
-    assert run(str(tmp_path), "w.caffemodel", "--gpu", cwd=tmp_path).returncode == 2
-    for s in ("S1", "S9", "S11"):
+    assert r.returncode == 2 and "usage: " in r.stderr and "--miniature | H36M_ROOT CPM_CAFFEMODEL" in r.stderr
+    r = run(str(tmp_path), "--gpu", cwd=tmp_path)
+    assert r.returncode == 2 and "--gpu: expected one argument" in r.stderr
+    r = run(str(tmp_path), cwd=tmp_path)
+    assert r.returncode == 2 and "give H36M_ROOT and CPM_CAFFEMODEL" in r.stderr
+    for s in ("S1", "S5", "S6", "S7", "S8", "S9"):
         (tmp_path / s).mkdir()
     r = run(str(tmp_path), str(tmp_path / "w.caffemodel"), cwd=tmp_path)
-    assert r.returncode == 2 and f"{tmp_path}/cameras.h5: not found" in r.stderr and "what to download" in r.stderr
+    assert r.returncode == 2 and f"H36M_ROOT (S11) {tmp_path}/S11: no such folder" in r.stderr, r.stderr
+    (tmp_path / "S11").mkdir()
+    r = run(str(tmp_path), str(tmp_path / "w.caffemodel"), cwd=tmp_path)
+    assert r.returncode == 2 and "pose_deploy_centerMap.prototxt nor model__trained_MPI_pose_deploy_centerMap" \
+        in r.stderr, r.stderr
+    (tmp_path / "pose_deploy_centerMap.prototxt").write_text("")
+    r = run(str(tmp_path), str(tmp_path / "w.caffemodel"), cwd=tmp_path)
+    assert r.returncode == 2 and f"--cameras {tmp_path}/cameras.h5: no such file" in r.stderr, r.stderr
+    r = run("--miniature", str(tmp_path), cwd=tmp_path)
+    assert r.returncode == 2 and "--miniature makes its own release" in r.stderr
     assert not (tmp_path / "runs").exists()  # nothing ran
+
+
+def test_the_full_schedule_on_a_cpu_is_refused_with_its_time(tmp_path):
+    for s in ("S1", "S5", "S6", "S7", "S8", "S9", "S11"):
+        (tmp_path / s).mkdir()
+    for f in ("cameras.h5", "w.caffemodel", "pose_deploy_centerMap.prototxt"):
+        (tmp_path / f).write_text("")
+    r = run(str(tmp_path), str(tmp_path / "w.caffemodel"), cwd=tmp_path)
+    # 2 nets x 172,980 iterations x 84 s = 8,072 h; 3 x 109,867 frames x 4.2 s = 385 h
+    assert r.returncode == 2 and "about 8,072 h of training (2 nets x 172,980 iterations" in r.stderr, r.stderr
+    assert "385 h of evaluation" in r.stderr and "--cpu-anyway" in r.stderr
+    r = run(str(tmp_path), str(tmp_path / "w.caffemodel"), "--fraction", "0.5", cwd=tmp_path)
+    assert r.returncode == 2 and "about 4,036 h of training (2 nets x 86,490 iterations" in r.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_miniature_runs_the_whole_chain_and_resumes(tmp_path):
+    """The toy run: every step's output, CI's checks of the tables, per-step time and memory, then a rerun that skips
+    every step."""
+    from tools.reproduce import LABELS, check_tables
+
+    shared_path("data", "h36m_fixture")
+    work = tmp_path / "mini"
+    r = run("--miniature", "--work", str(work), cwd=tmp_path, timeout=1500)
+    assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-3000:])
+    assert "checked: " in r.stdout and "RANDOM" in r.stdout
+    stem = str(work / "paper_tables")
+    assert check_tables(stem, LABELS) == []
+    md = open(stem + ".md").read()
+    assert md.startswith("# TOY RUN, NOT THE PAPER'S NUMBERS")
+    steps = json.load(open(work / "steps.json"))
+    assert [s["step"] for s in steps][:4] == ["miniature release", "stand-in CPM weights (RANDOM)",
+                                              "prepare train set", "prepare test set"]
+    assert len(steps) == 16 and all(s["status"] == "ok" and s["wall_s"] > 0 and s["peak_rss_mib"] > 0 for s in steps)
+    assert sorted(f for f in os.listdir(work / "train_lifting") if f.endswith(".caffemodel")) == [
+        "snap_iter_4.caffemodel"]
+    again = run("--miniature", "--work", str(work), cwd=tmp_path, timeout=300)
+    assert again.returncode == 0 and again.stdout.count(": skipped (done") == 16, again.stdout[-3000:]
+    # the checker itself fails on a damaged table
+    text = open(stem + ".md").read().replace("| baseline CPM + lift, K=3: MPJPE (P1) |", "| x |")
+    open(stem + ".md", "w").write(text.replace("TOY RUN", "RUN"))
+    problems = check_tables(stem, LABELS)
+    assert any("Table 1 has no row 'baseline CPM" in p for p in problems) and any("toy run" in p for p in problems)
+
+
+def test_checker_finds_nan_and_missing_counts(tmp_path):
+    from tools.reproduce import check_tables
+
+    stem = str(tmp_path / "t")
+    for ext in (".md", ".csv", ".png"):
+        open(stem + ext, "w").write("# TOY RUN\n| a: MPJPE (P1) | nan |\n")
+    open(stem + ".json", "w").write(json.dumps({"frames": {"a": [3, None]}}))
+    problems = check_tables(stem, ["a"])
+    assert any("holds 'nan'" in p for p in problems) and any("failed-frame count for 'a'" in p for p in problems)
+    assert any("no section '## Table 2'" in p for p in problems)
+    os.unlink(stem + ".png")
+    assert check_tables(stem, ["a"]) == [f"{stem}.png: missing or empty"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--miniature", "--gpu", "0"], "--gpu: --miniature makes its own release"),
+    (["--miniature", "--iterations", "0"], "--iterations"),
+])
+def test_reproduce_argument_errors(argv, message, capsys):
+    from lifting_cli.main import main
+
+    try:
+        code = main(["reproduce", *argv])
+    except SystemExit as e:  # argparse's own refusals
+        code = e.code
+    assert code == 2 and message in capsys.readouterr().err
