@@ -113,3 +113,31 @@ def test_reproduce_argument_errors(argv, message, capsys):
     except SystemExit as e:  # argparse's own refusals
         code = e.code
     assert code == 2 and message in capsys.readouterr().err
+
+
+def test_plan_passes_the_authors_conventions_only_where_the_command_has_them(tmp_path):
+    """Issue 18's options (h36m-prepare --crop / --protocol, train --augment) are passed when `lifting SUB --help` lists
+    them, and left out otherwise; the sizes reach every step."""
+    from tools.reproduce import Sizes, plan
+
+    fake = tmp_path / "fake_lifting"
+    fake.write_text("#!/bin/sh\ncase \"$1\" in h36m-prepare) echo '--crop {authors,extent} --protocol P';; "
+                    "train) echo '--augment {authors,prototxt}';; esac\n")
+    fake.chmod(0o755)
+    sizes = Sizes(train_subjects=["S1"], test_subjects=["S9"], step=10, iterations=7, snapshot=5, gpus="0,1")
+    with_flags = {s.name: (s.argv() if callable(s.argv) else s.argv) for s in
+                  plan(str(tmp_path / "w"), "/r", "/r/c.h5", "/c/w.caffemodel", "/c/p.prototxt", sizes,
+                       lifting=[str(fake)])}
+    assert with_flags["prepare train set"][-2:] == ["--crop", "authors"]
+    assert with_flags["prepare test set"][-4:] == ["--crop", "authors", "--protocol", "authors-test"]
+    assert "--step" in with_flags["prepare test set"] and "10" in with_flags["prepare test set"]
+    train = with_flags["train lifting net"]
+    assert train[train.index("--augment") + 1] == "authors" and train[train.index("--gpu") + 1] == "0,1"
+    assert train[-2:] == ["--iterations", "7"] and "--weights" in train
+    ev = with_flags["evaluate ours, extended net, K=3"]
+    assert ev[ev.index("--weights") + 1].endswith("train_lifting/snap_iter_5.caffemodel") and ev[-2:] == ["--gpu", "0"]
+    fake.write_text("#!/bin/sh\necho usage\n")
+    without = {s.name: (s.argv() if callable(s.argv) else s.argv) for s in
+               plan(str(tmp_path / "w"), "/r", "/r/c.h5", "/c/w.caffemodel", "/c/p.prototxt", sizes,
+                    lifting=[str(fake)])}
+    assert not any(f in a for a in without.values() for f in ("--crop", "--protocol", "--augment"))

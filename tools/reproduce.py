@@ -243,8 +243,12 @@ def run_steps(steps, work, lifting=None, log=print):
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         except KeyboardInterrupt:
+            from lifting.errors import Interrupted
+
             proc.wait()  # the step handles Ctrl-C itself (snapshot, checkpoint) and says how it stopped
-            raise
+            note(f"{head}: interrupted")
+            raise Interrupted(f"stopped in step {i} ({step.name}); run the same command again to resume: the steps "
+                              f"done are skipped and this one continues from what it saved (log: {logfile})") from None
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - t0
         rec = {"step": step.name, "command": command, "status": "ok" if proc.returncode == 0 else "failed",
