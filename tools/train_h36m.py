@@ -472,10 +472,16 @@ def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOL
                     if p.exitcode != 0:  # a rank that died without a word (a CUDA abort) must not leave the others
                         sync["barrier"].abort()
     except KeyboardInterrupt:  # Ctrl-C twice: stop the ranks now
+        from multiprocessing import shared_memory
+
         for p in running:
             p.terminate()
         for p in running:
             p.join()
+        try:
+            shared_memory.SharedMemory(name=sync["name"]).unlink()
+        except FileNotFoundError:
+            pass
         raise
     outcome = None if sync["outcome"].empty() else sync["outcome"].get()
     failed = [(r, p.exitcode) for r, p in enumerate(procs) if p.exitcode != 0]
