@@ -141,3 +141,29 @@ def test_plan_passes_the_authors_conventions_only_where_the_command_has_them(tmp
                plan(str(tmp_path / "w"), "/r", "/r/c.h5", "/c/w.caffemodel", "/c/p.prototxt", sizes,
                     lifting=[str(fake)])}
     assert not any(f in a for a in without.values() for f in ("--crop", "--protocol", "--augment"))
+
+
+def test_run_steps_skips_what_is_done_times_each_step_and_stops_on_failure(tmp_path):
+    """A step whose output exists is skipped; a step that exits 1 (a command's Ctrl-C) stops the chain as interrupted,
+    one that exits 2 as failed, naming the step and its command; steps.json records wall time and peak memory."""
+    from lifting.errors import Interrupted
+    from tools.reproduce import Step, StepFailed, run_steps
+
+    fake = tmp_path / "fake_lifting"
+    fake.write_text("#!/bin/sh\ncase \"$1\" in touch) touch \"$2\";; fail) exit \"$2\";; esac\n")
+    fake.chmod(0o755)
+    done, made = tmp_path / "done", tmp_path / "made"
+    done.write_text("")
+    steps = [Step("already there", ["touch", str(done)], str(done)), Step("make", ["touch", str(made)], str(made))]
+    records = run_steps(steps, str(tmp_path / "w"), lifting=[str(fake)], log=None)
+    assert [r["status"] for r in records] == ["skipped", "ok"] and made.exists()
+    assert records[1]["wall_s"] >= 0 and records[1]["peak_rss_mib"] >= 0 and records[1]["command"] == \
+        f"lifting touch {made}"
+    with pytest.raises(Interrupted, match=r"stopped in step 1 \(train\); run the same command again to resume"):
+        run_steps([Step("train", ["fail", "1"], str(tmp_path / "never"))], str(tmp_path / "w"), lifting=[str(fake)],
+                  log=None)
+    with pytest.raises(StepFailed, match=r"step 1 \(evaluate\) failed with exit code 2: lifting fail 2"):
+        run_steps([Step("evaluate", ["fail", "2"], str(tmp_path / "never"))], str(tmp_path / "w"),
+                  lifting=[str(fake)], log=None)
+    log = open(tmp_path / "w" / "reproduce.log").read()
+    assert "[1/2] already there: skipped" in log and "[1/1] evaluate: exit 2" in log

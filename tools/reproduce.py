@@ -256,6 +256,11 @@ def run_steps(steps, work, lifting=None, log=print):
         records.append(rec)
         atomic_write_json(records_path, records)
         note(f"{head}: exit {proc.returncode}, {wall:.1f} s, peak memory {rec['peak_rss_mib']} MiB")
+        if proc.returncode == 1:  # the step's own Ctrl-C handling said what it saved
+            from lifting.errors import Interrupted
+
+            raise Interrupted(f"stopped in step {i} ({step.name}); run the same command again to resume: the steps "
+                              f"done are skipped and this one continues from what it saved (log: {logfile})")
         if proc.returncode != 0:
             raise StepFailed(f"step {i} ({step.name}) failed with exit code {proc.returncode}: {command}; fix what "
                              f"its message says and run the same reproduce command again (done steps are skipped; "
