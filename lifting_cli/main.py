@@ -178,11 +178,13 @@ def build_parser():
     from .fitting import register as register_fitting
     from .h36m import register as register_h36m
     from .network import register as register_network
+    from .reproduce import register as register_reproduce
 
     register_fitting(sub)
     register_h36m(sub)
     register_network(sub)
     register_evaluation(sub)
+    register_reproduce(sub)
     for p in sub.choices.values():
         p.add_argument("--debug", action="store_true", help="on an error, print the traceback too")
         p.add_argument("--verbose", action="store_true", help="let Caffe log (its INFO messages are hidden)")
