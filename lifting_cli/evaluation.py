@@ -10,7 +10,8 @@ def _cmd_evaluate_images(args):
     from tools.train_h36m import parse_gpus
 
     check_files(inputs=[("--weights", args.weights), ("--prototxt", args.prototxt), ("--model", args.model)],
-                input_folders=[("--data", args.data)], output_folders=[("--out", args.out)])
+                input_folders=[("--data", args.data)], output_folders=[("--out", args.out)], force=args.force,
+                run_folders=[("--out", args.out, "run.json")])
     device = "cpu"
     if args.gpu is not None:
         gpus = parse_gpus(args.gpu)
@@ -39,13 +40,35 @@ def _cmd_paper_tables(args):
 
     out_folder = os.path.dirname(os.path.abspath(args.out))
     outputs = [("--out", args.out + ext) for ext in (".md", ".csv", ".json", ".png")]
-    check_files(output_folders=[("--out", out_folder)], outputs=outputs if os.path.isdir(out_folder) else [])
-    runs = {}
+    check_files(output_folders=[("--out", out_folder)], outputs=outputs, force=args.force)
+    from lifting.files import differences, read_json
+
+    runs, first = {}, None
     for label, folder in args.run:
+        if label in runs:
+            raise ValueError(f"--run {label}={folder}: the label {label!r} is given twice; every run needs its own "
+                             "label (its table row)")
+        if any(c in label for c in "|\n\r`"):
+            raise ValueError(f"--run {label}={folder}: a label may not hold '|', '`' or a line break (they break the "
+                             "markdown table)")
         path = os.path.join(folder, "frames.npz")
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path}: no per-frame results (run `lifting evaluate-images --out {folder}` "
                                     "to the end first)")
+        record = os.path.join(folder, "run.json")
+        if not os.path.exists(record):
+            raise FileNotFoundError(f"{record}: missing, so what {path} was computed from is unknown")
+        settings = read_json(record)
+        same = {k: (settings.get(k) if isinstance(settings, dict) else None)
+                for k in ("dataset", "samples", "num_angles")}
+        if first is None:
+            first = (label, same)
+        else:
+            changed = differences(first[1], same)
+            if changed:
+                raise ValueError(f"--run {label}={folder} and --run {first[0]}=...: the runs are not comparable "
+                                 f"({'; '.join(changed[:3])}): one table needs runs over the same dataset and lift "
+                                 "settings")
         runs[label] = summarise(load_frames(path))
     print(write_report(args.out, runs, args.title))
     print(f"-> {args.out}.md, .csv, .json" + (", .png" if any(s["stages"] for s in runs.values()) else ""))
@@ -53,9 +76,14 @@ def _cmd_paper_tables(args):
 
 
 def _cmd_fixture(args):
+    import os
+
     from model_fitting.fixture_split import write_fixture_split
 
-    check_files(input_folders=[("FIXTURE", args.fixture)], output_folders=[("--out", args.out)])
+    from lifting.dataset import MANIFEST
+
+    check_files(input_folders=[("FIXTURE", args.fixture)], output_folders=[("--out", args.out)], force=args.force,
+                outputs=[("--out", os.path.join(args.out, MANIFEST))], run_folders=[("--out", args.out, MANIFEST)])
     m = write_fixture_split(args.fixture, args.out)
     print(f"-> {args.out} ({len(m['shards'])} frames: a 4-frame check, not an accuracy figure)")
     return 0

@@ -13,7 +13,11 @@ PROTO = os.path.join(HERE, "..", "prototxt")
 def _cmd_prototxt(args):
     from prototxt.generate import write_all
 
-    check_files(output_folders=[("--out", args.out)])
+    from prototxt.generate import HERE, files
+
+    shipped = os.path.abspath(args.out) == os.path.abspath(HERE)  # the package's own generated files: regenerated
+    check_files(output_folders=[("--out", args.out)], force=args.force or shipped,
+                outputs=[("--out", os.path.join(args.out, name)) for name in files(args.out)])
     for p in write_all(args.out):
         print(p)
     return 0
@@ -23,7 +27,7 @@ def _cmd_convert(args):
     from tools.convert import convert
 
     check_files(inputs=[("--cpm-prototxt", args.cpm_prototxt), ("--cpm-weights", args.cpm_weights),
-                        ("--target", args.target)], outputs=[("-o", args.output)])
+                        ("--target", args.target)], outputs=[("-o", args.output)], force=args.force)
     convert(args.cpm_prototxt, args.cpm_weights, args.target, args.output, order=args.joint_order,
             new_layers=args.new_layers)
     return 0
@@ -48,7 +52,7 @@ def _cmd_estimate(args):
     check_files(inputs=[("INPUT", f) for f in files]
                 + [("--camera", args.camera if args.camera not in (None, "upright") else None)]
                 + ([("--weights", args.weights), ("--prototxt", args.prototxt)] if detector == "network" else []),
-                output_folders=[("--out", args.out)], outputs=outputs if os.path.isdir(args.out) else [])
+                output_folders=[("--out", args.out)], outputs=outputs, force=args.force)
     camera = read_camera(args.camera)
     try:
         if detector == "mediapipe":
@@ -93,6 +97,32 @@ def _detector_box():
     return box_of
 
 
+#: the record a training run writes into its folder: where the folder belongs (a copy is told apart)
+RUN_RECORD = "run_folder.json"
+
+
+def claim_run_folder(out, resume):
+    """A run folder records where it belongs (``run_folder.json``: its real path). A resumed run refuses a folder
+    whose record names another place (a copy: its snapshots' ``learned_net`` fields point into the original);
+    a new run writes the record."""
+    from lifting.files import atomic_write_json, read_json
+
+    path = os.path.join(out, RUN_RECORD)
+    here = os.path.realpath(out)
+    if os.path.exists(path):
+        rec = read_json(path)
+        there = rec.get("folder") if isinstance(rec, dict) else None
+        if there != here:
+            raise ValueError(f"{path}: this run folder belongs to {there!r}, not {here!r} (copied or moved): its "
+                             "snapshots would resume from the original folder's weights; resume in the original "
+                             "folder, or start a new run in a new --out")
+        return
+    if resume and not os.path.isdir(out):
+        raise ValueError(f"--out {out}: no such run folder to resume in")
+    os.makedirs(out, exist_ok=True)
+    atomic_write_json(path, {"folder": here})
+
+
 def _cmd_train(args):
     import glob
 
@@ -100,6 +130,13 @@ def _cmd_train(args):
 
     if (args.data is None) == (args.h36m_npz is None):
         raise ValueError("give either --data (a prepared Human3.6M dataset) or --h36m-npz (the synthetic demo)")
+    if args.data is not None:
+        check_files(inputs=[("--prototxt", args.prototxt), ("--solver", args.solver), ("--weights", args.weights),
+                            ("--resume", args.resume)], input_folders=[("--data", args.data)],
+                    output_folders=[("--out", args.out)],
+                    outputs=[(f"--out ({name})", os.path.join(args.out, name)) for name in
+                             ("net.prototxt", "solver.prototxt", "loss.json", "loss.png")],
+                    force=args.force or bool(args.resume))
     if args.data is not None:
         h = _train_on_dataset(args)
     else:
@@ -113,11 +150,13 @@ def _cmd_train(args):
         check_files(inputs=[("--h36m-npz", args.h36m_npz), ("--prototxt", prototxt), ("--weights", args.weights),
                             ("--resume", args.resume)], output_folders=[("--out", args.out)],
                     outputs=[(f"--out ({name})", os.path.join(args.out, name)) for name in
-                             ("solver.prototxt", "loss.json", "loss.png")] if os.path.isdir(args.out) else [])
+                             ("solver.prototxt", "loss.json", "loss.png")],
+                    force=args.force or bool(args.resume))  # a resumed run replaces what it made itself
         if not args.resume and glob.glob(os.path.join(glob.escape(args.out), "snap_iter_*")):
             raise ValueError(f"--out {args.out} holds the snapshots of an earlier run, which a new run would "
                              "overwrite: resume it with --resume <its newest .solverstate>, or give another --out")
         poses, _, _ = load_h36m_npz(args.h36m_npz, args.subjects)
+        claim_run_folder(args.out, args.resume)
         h = train(prototxt, args.out, poses, args.iterations or 300, base_lr=args.base_lr or 1e-3,
                   snapshot_every=100 if args.snapshot is None else args.snapshot, resume=args.resume,
                   weights=args.weights, seed=args.seed, fusion_init=args.fusion_init)
@@ -135,6 +174,7 @@ def _train_on_dataset(args):
         raise ValueError("--base-lr: with --data the solver's base_lr is used as shipped; give a solver of your own "
                          "with --solver to change it")
     devices = parse_gpus(args.gpu) if args.gpu is not None else ["cpu"]
+    claim_run_folder(args.out, args.resume)
     return train_dataset(args.data, args.out, net=args.net, prototxt=args.prototxt,
                          solver=args.solver or SHIPPED_SOLVER, devices=devices, iterations=args.iterations,
                          resume=args.resume, weights=args.weights, seed=args.seed, workers=args.workers,

@@ -434,6 +434,8 @@ def read_pose_array(path, key=None, up_axis="y"):
         raise
     except Exception as e:
         raise MotionFileError(f"{path}: cannot read ({type(e).__name__}: {e})") from None
+    if np.iscomplexobj(arr) or not np.issubdtype(np.asarray(arr).dtype, np.number):
+        raise MotionFileError(f"{path}: poses must be real numbers (mm), got {np.asarray(arr).dtype}")
     arr = np.asarray(arr, np.float64)
     if arr.ndim != 3 or arr.shape[1:] != (17, 3):
         raise MotionFileError(f"{path}: poses must have shape (N, 17, 3), got {arr.shape}")

@@ -85,7 +85,7 @@ def assert_refused(rc, err, pattern):
     last = err.strip().splitlines()[-1] if err.strip() else ""
     assert rc == 2, err
     assert "Traceback" not in err and "Check failed" not in err, err
-    assert re.match(r"lifting [a-z-]+: error: ", last) and re.search(pattern, last), last
+    assert re.match(r"lifting [a-z0-9-]+: error: ", last) and re.search(pattern, last), last
 
 
 def refused_case(table, case, work, capsys):
