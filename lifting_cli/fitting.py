@@ -63,7 +63,7 @@ def _cmd_fit(args):
     from lifting.plausible import check_model
 
     try:
-        check_model(model, f"the model fitted for -o {args.output}")
+        check_model(model, f"the model fitted for -o {args.output}", exempt=set(small) if args.force else ())
     except ValueError as e:
         raise ValueError(f"{e}; nothing written") from None
     model.provenance.update({"inputs": {k: v for k, v in vars(args).items() if k not in ("func", "debug", "verbose")}})

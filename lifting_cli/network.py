@@ -101,35 +101,53 @@ def _detector_box():
 RUN_RECORD = "run_folder.json"
 
 
-def claim_run_folder(out, resume):
-    """A run folder records where it belongs (``run_folder.json``: its real path). A resumed run refuses a folder
-    whose record names another place (a copy: its snapshots' ``learned_net`` fields point into the original);
-    a new run writes the record."""
-    from lifting.files import atomic_write_json, read_json
+def check_run_folder(out):
+    """A run folder records where it belongs (``run_folder.json``: its real path, :func:`record_run_folder`); a run
+    refuses a folder whose record names another place (a copy: its snapshots' ``learned_net`` fields point into the
+    original, so a resume there would continue from the original's weights)."""
+    from lifting.files import read_json
 
     path = os.path.join(out, RUN_RECORD)
-    here = os.path.realpath(out)
     if os.path.exists(path):
         rec = read_json(path)
         there = rec.get("folder") if isinstance(rec, dict) else None
-        if there != here:
-            raise ValueError(f"{path}: this run folder belongs to {there!r}, not {here!r} (copied or moved): its "
-                             "snapshots would resume from the original folder's weights; resume in the original "
-                             "folder, or start a new run in a new --out")
-        return
-    if resume and not os.path.isdir(out):
-        raise ValueError(f"--out {out}: no such run folder to resume in")
-    os.makedirs(out, exist_ok=True)
-    atomic_write_json(path, {"folder": here})
+        if there != os.path.realpath(out):
+            raise ValueError(f"{path}: this run folder belongs to {there!r}, not {os.path.realpath(out)!r} (copied or "
+                             "moved): its snapshots would resume from the original folder's weights; resume in the "
+                             "original folder, or start a new run in a new --out")
+
+
+def record_run_folder(out):
+    """Write ``run_folder.json`` into a run folder that exists (once the run has made it)."""
+    from lifting.files import atomic_write_json
+
+    path = os.path.join(out, RUN_RECORD)
+    if os.path.isdir(out) and not os.path.exists(path):
+        atomic_write_json(path, {"folder": os.path.realpath(out)})
 
 
 def _cmd_train(args):
-    import glob
-
     import numpy as np
 
     if (args.data is None) == (args.h36m_npz is None):
         raise ValueError("give either --data (a prepared Human3.6M dataset) or --h36m-npz (the synthetic demo)")
+    check_run_folder(args.out)
+    started = []
+    try:
+        h = _train(args, started)
+    finally:
+        if started:  # the checks passed and training began: the folder is this run's
+            record_run_folder(args.out)
+    loss = np.array(h["loss"])
+    k = max(1, min(20, len(loss) // 5))
+    print(f"iterations {h['iteration'][0]}..{h['iteration'][-1]}: loss first {k} mean {loss[:k].mean():.5g}, "
+          f"last {k} mean {loss[-k:].mean():.5g}; fusion weights {h['fusion'][-1] if h['fusion'] else []}")
+    return 0
+
+
+def _train(args, started):
+    import glob
+
     if args.data is not None:
         check_files(inputs=[("--prototxt", args.prototxt), ("--solver", args.solver), ("--weights", args.weights),
                             ("--resume", args.resume)], input_folders=[("--data", args.data)],
@@ -138,7 +156,7 @@ def _cmd_train(args):
                              ("net.prototxt", "solver.prototxt", "loss.json", "loss.png")],
                     force=args.force or bool(args.resume))
     if args.data is not None:
-        h = _train_on_dataset(args)
+        h = _train_on_dataset(args, started)
     else:
         if args.gpu is not None or args.solver is not None:
             raise ValueError("--gpu and --solver train on a prepared dataset: give --data")
@@ -147,34 +165,30 @@ def _cmd_train(args):
         from tools.train import train
 
         prototxt = args.prototxt or os.path.abspath(os.path.join(PROTO, f"{args.net}_h36m_small_train.prototxt"))
+        if not args.resume and glob.glob(os.path.join(glob.escape(args.out), "snap_iter_*")):
+            raise ValueError(f"--out {args.out} holds the snapshots of an earlier run, which a new run would "
+                             "overwrite: resume it with --resume <its newest .solverstate>, or give another --out")
         check_files(inputs=[("--h36m-npz", args.h36m_npz), ("--prototxt", prototxt), ("--weights", args.weights),
                             ("--resume", args.resume)], output_folders=[("--out", args.out)],
                     outputs=[(f"--out ({name})", os.path.join(args.out, name)) for name in
                              ("solver.prototxt", "loss.json", "loss.png")],
                     force=args.force or bool(args.resume))  # a resumed run replaces what it made itself
-        if not args.resume and glob.glob(os.path.join(glob.escape(args.out), "snap_iter_*")):
-            raise ValueError(f"--out {args.out} holds the snapshots of an earlier run, which a new run would "
-                             "overwrite: resume it with --resume <its newest .solverstate>, or give another --out")
         poses, _, _ = load_h36m_npz(args.h36m_npz, args.subjects)
-        claim_run_folder(args.out, args.resume)
+        started.append(True)
         h = train(prototxt, args.out, poses, args.iterations or 300, base_lr=args.base_lr or 1e-3,
                   snapshot_every=100 if args.snapshot is None else args.snapshot, resume=args.resume,
                   weights=args.weights, seed=args.seed, fusion_init=args.fusion_init)
-    loss = np.array(h["loss"])
-    k = max(1, min(20, len(loss) // 5))
-    print(f"iterations {h['iteration'][0]}..{h['iteration'][-1]}: loss first {k} mean {loss[:k].mean():.5g}, "
-          f"last {k} mean {loss[-k:].mean():.5g}; fusion weights {h['fusion'][-1] if h['fusion'] else []}")
-    return 0
+    return h
 
 
-def _train_on_dataset(args):
+def _train_on_dataset(args, started):
     from tools.train_h36m import SHIPPED_SOLVER, parse_gpus, train_dataset
 
     if args.base_lr is not None:
         raise ValueError("--base-lr: with --data the solver's base_lr is used as shipped; give a solver of your own "
                          "with --solver to change it")
     devices = parse_gpus(args.gpu) if args.gpu is not None else ["cpu"]
-    claim_run_folder(args.out, args.resume)
+    started.append(True)
     return train_dataset(args.data, args.out, net=args.net, prototxt=args.prototxt,
                          solver=args.solver or SHIPPED_SOLVER, devices=devices, iterations=args.iterations,
                          resume=args.resume, weights=args.weights, seed=args.seed, workers=args.workers,

@@ -169,11 +169,16 @@ def prepare(root, out, cameras_path, subjects=TRAIN_SUBJECTS, step=5, margin=2.1
     os.makedirs(out, exist_ok=True)
     manifest_path = os.path.join(out, MANIFEST)
     if os.path.exists(manifest_path):
-        old = read_json(manifest_path, DatasetError).get("config")
-        if old != config:
+        record = read_json(manifest_path, DatasetError)
+        if not isinstance(record, dict):
+            raise DatasetError(f"{manifest_path}: not a dataset manifest (a JSON object)")
+        old = record.get("config")
+        started = record.get("complete") is not False or bool(record.get("shards")) or \
+            os.path.isdir(os.path.join(out, "shards"))
+        if old != config and started:
             raise PrepareError(f"{manifest_path}: this folder holds a dataset prepared with other settings "
                                f"({old}); use another --out or the same settings ({config})")
-    else:  # the folder's record first: an interrupted run is known as this command's when it is resumed
+    if not os.path.exists(manifest_path) or old != config:  # the record first: a resumed run is known as this one's
         write_manifest(out, {"format_version": FORMAT_VERSION, "complete": False, "config": config, "shards": []})
     sequences, skipped = find_sequences(root, subjects)
     shards, reports = [], []

@@ -187,14 +187,15 @@ def test_h36m_prepare_never_reuses_shards_made_with_other_settings(official_tree
 
 
 def test_train_resume_refuses_a_copied_run_folder(tmp_path):
-    from lifting_cli.network import RUN_RECORD, claim_run_folder
+    from lifting_cli.network import RUN_RECORD, check_run_folder, record_run_folder
 
-    claim_run_folder(str(tmp_path / "run"), None)
+    (tmp_path / "run").mkdir()
+    record_run_folder(str(tmp_path / "run"))
     assert json.loads((tmp_path / "run" / RUN_RECORD).read_text())["folder"] == os.path.realpath(tmp_path / "run")
-    claim_run_folder(str(tmp_path / "run"), "x.solverstate")  # its own folder: fine
+    check_run_folder(str(tmp_path / "run"))  # its own folder: fine
     shutil.copytree(tmp_path / "run", tmp_path / "copy")
     with pytest.raises(ValueError, match=r"run_folder.json: this run folder belongs to .*run'.*copied or moved"):
-        claim_run_folder(str(tmp_path / "copy"), "x.solverstate")
+        check_run_folder(str(tmp_path / "copy"))
 
 
 def test_a_solverstate_whose_weights_lie_in_another_folder_is_refused(tmp_path):
