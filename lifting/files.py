@@ -29,14 +29,15 @@ def atomic_path(path, suffix=".tmp"):
     Readers never see a half-written file. ``suffix`` ends the temporary name (writers that pick the container by
     the extension, such as OpenCV's video writer, need ``.tmp.mp4``)."""
     path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
-    try:
+    tmp = None
+    try:  # mkstemp inside: a Ctrl-C right after it must not leave the temporary file behind
+        fd, tmp = tempfile.mkstemp(suffix=suffix, dir=os.path.dirname(os.path.abspath(path)))
+        os.close(fd)
         yield tmp
         os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
         raise
 
@@ -113,7 +114,12 @@ def atomic_write_text(path, text: str):
 
 def atomic_savez(path, **arrays):
     buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
+    try:
+        np.savez_compressed(buf, **arrays)
+    except ValueError as e:  # Ctrl-C inside zipfile's member write surfaces as "Can't close the ZIP file ..."
+        if isinstance(e.__context__, KeyboardInterrupt):
+            raise e.__context__ from None
+        raise
     atomic_write_bytes(path, buf.getvalue())
 
 

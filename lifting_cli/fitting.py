@@ -46,6 +46,10 @@ def _cmd_fit(args):
                          f"fewer than J + 1 = {cfg.num_basis + 1}: the J basis poses would not be determined by "
                          "the data; give more poses, a smaller --step or a smaller -J")
     print(f"fitting {len(poses)} poses (x2 mirrored: {cfg.mirror}), J={cfg.num_basis}, K<={cfg.max_components}")
+    import model_fitting.figures  # noqa: F401 -- before the fit: an import that Ctrl-C cuts short fails as ImportError
+    from lifting.plot import _mpl
+
+    _mpl()
     try:
         model, report, extras = fit(poses, cfg, checkpoint=checkpoint)
     except KeyboardInterrupt:
@@ -67,7 +71,12 @@ def _cmd_fit(args):
     except ValueError as e:
         raise ValueError(f"{e}; nothing written") from None
     model.provenance.update({"inputs": {k: v for k, v in vars(args).items() if k not in ("func", "debug", "verbose")}})
-    save_outputs(model, report, extras, args.output, outputs[1][1], outputs[2][1])
+    try:
+        save_outputs(model, report, extras, args.output, outputs[1][1], outputs[2][1])
+    except KeyboardInterrupt:
+        raise Interrupted(f"fit interrupted while writing its outputs; the checkpoint {checkpoint} holds every "
+                          "completed iteration: run the same command again with --force (an output may have been "
+                          "written) to finish from it") from None
     if not args.checkpoint and os.path.exists(checkpoint):
         os.unlink(checkpoint)  # the default checkpoint only serves an interrupted run
     t = report["timings_s"]

@@ -215,6 +215,34 @@ def test_a_solverstate_whose_weights_lie_in_another_folder_is_refused(tmp_path):
         check_solverstate(tmp_path / "copy" / "snap.solverstate", net, "net")
 
 
+# ---- 3. Ctrl-C in fit always leaves a checkpoint to resume from ----------------------------------------------------
+def test_fit_interrupted_by_a_real_sigint_at_random_moments_always_leaves_a_checkpoint(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    np.save(tmp_path / "poses.npy", _mm_poses(3000))
+    ckpt = tmp_path / "m.checkpoint.npz"
+    argv = [sys.executable, "-m", "lifting_cli.main", "fit", "--poses", str(tmp_path / "poses.npy"), "-J", "4", "-K",
+            "2", "--final-iterations", "2000", "--em-iterations", "2000", "-o", str(tmp_path / "m.h5")]
+    rng = np.random.default_rng(0)
+    for attempt in range(8):
+        before = ckpt.stat().st_mtime_ns if ckpt.exists() else None
+        p = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while (not ckpt.exists() or ckpt.stat().st_mtime_ns == before) and p.poll() is None and time.time() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0, 0.3))  # a random moment after this run's first checkpoint
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 1, err[-2000:]
+        assert f"the checkpoint {ckpt} holds every completed iteration" in err, err[-2000:]
+        with np.load(ckpt) as z:  # complete and readable, never half-written
+            assert {"fingerprint", "step"} <= set(z.files)
+        assert [f for f in os.listdir(tmp_path) if f.endswith(".tmp")] == []
+        assert not (tmp_path / "m.h5").exists()
+
+
 # ---- 4. outputs never destroy a user's files -------------------------------------------------------------------
 def _photo(path):
     from PIL import Image
