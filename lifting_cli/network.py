@@ -71,8 +71,9 @@ def _cmd_estimate(args):
         if args.sample:
             inputs = [("sample", sample_image())] + inputs
         box = args.box if args.box else _detector_box()
-        estimate(inputs, args.weights, args.prototxt, args.out, box=box, camera=camera, plot=not args.no_plot)
-        return 0
+        records = estimate(inputs, args.weights, args.prototxt, args.out, box=box, camera=camera,
+                           plot=not args.no_plot)
+        return 2 if any(r.get("status") == "unreadable" for r in records) else 0
     except DetectorUnavailable as e:
         print(f"lifting estimate: error: {e}", file=sys.stderr)
         return 2

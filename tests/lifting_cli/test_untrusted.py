@@ -329,6 +329,23 @@ def test_a_bad_video_does_not_stop_a_folder_run(tmp_path, monkeypatch):
     assert "decoder exploded" in json.loads((tmp_path / "out" / "a.json").read_text())["error"]
 
 
+def test_a_zero_byte_photo_does_not_stop_a_folder_run_of_the_network(tmp_path, capsys):
+    import caffe
+
+    deploy = os.path.join(PROTO, "lifting_h36m_small_deploy.prototxt")
+    weights = tmp_path / "w.caffemodel"
+    caffe.Net(deploy, caffe.TEST).save(str(weights))
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.jpg").write_bytes(b"")
+    _photo(d / "b.jpg")
+    rc, _, err = run(["estimate", d, "--weights", weights, "--prototxt", deploy, "--box", "10,10,100,100", "--out",
+                      tmp_path / "out"], capsys)
+    assert rc == 2, err
+    assert json.loads((tmp_path / "out" / "a.json").read_text())["status"] == "unreadable"
+    assert json.loads((tmp_path / "out" / "b.json").read_text())["joints2d_px"]
+
+
 # ---- 5. numbers that cannot be right ------------------------------------------------------------------------------
 def _mm_poses(n=300, seed=3):
     from lifting.geometry import rotate_ground
