@@ -346,6 +346,20 @@ def test_a_zero_byte_photo_does_not_stop_a_folder_run_of_the_network(tmp_path, c
     assert json.loads((tmp_path / "out" / "b.json").read_text())["joints2d_px"]
 
 
+def test_a_video_whose_frames_cannot_hold_a_person_is_recorded_not_a_traceback(tmp_path, capsys):
+    import cv2
+
+    w = cv2.VideoWriter(str(tmp_path / "thin.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (4000, 16))
+    for _ in range(3):
+        w.write(np.full((16, 4000, 3), 128, np.uint8))
+    w.release()
+    rc, _, err = run(["estimate", tmp_path / "thin.mp4", "--out", tmp_path / "out"], capsys)
+    assert rc == 2 and "Traceback" not in err, err
+    rec = json.loads((tmp_path / "out" / "thin.json").read_text())
+    assert rec["status"] == "unreadable" and "frames of 4000 x 16 pixels" in rec["error"]
+    assert [f for f in os.listdir(tmp_path / "out") if f != "thin.json"] == []  # no temp file left
+
+
 # ---- 5. numbers that cannot be right ------------------------------------------------------------------------------
 def _mm_poses(n=300, seed=3):
     from lifting.geometry import rotate_ground
