@@ -384,6 +384,17 @@ def test_fit_refuses_poses_and_models_that_cannot_be_right(case, poses, pattern,
     assert not (tmp_path / "m.h5").exists()
 
 
+def test_evaluate_refuses_held_out_poses_in_metres(tmp_path, capsys):
+    m = _mm_poses(50) / 1000.0
+    x, y, z = m[..., 0], m[..., 1], m[..., 2]  # the shared file's layout: z up, mirrored
+    np.savez(tmp_path / "h36m.npz", positions_17=np.stack([-x, -z, y], -1), subject=np.full(50, "S9"),
+             action=np.full(50, "walking_1"))
+    rc, _, err = run(["evaluate", "--model", "m=default", "--h36m-npz", tmp_path / "h36m.npz", "-o", tmp_path / "ev"],
+                     capsys)
+    assert_refused(rc, err, r"h36m.npz: 50 of 50 poses are not the size of a person .*metres")
+    assert not (tmp_path / "ev.md").exists()
+
+
 @pytest.mark.parametrize("case, edit, pattern", [
     ("bit flip in mu", lambda m: m["mu"].__setitem__((0, 5), m["mu"][0, 5] + 29800.0), r"mean pose of component 0 is "
                                                                                          r"not a body"),
