@@ -360,6 +360,48 @@ def test_a_video_whose_frames_cannot_hold_a_person_is_recorded_not_a_traceback(t
     assert [f for f in os.listdir(tmp_path / "out") if f != "thin.json"] == []  # no temp file left
 
 
+def test_a_video_whose_frame_size_changes_is_refused_and_replaces_none_of_its_outputs(tmp_path, monkeypatch):
+    import tools.photo
+    import tools.video
+    from lifting.lift import Lifter
+    from lifting.model import load_model
+    from tools.detect import Detection
+    from tools.photo import InputError
+
+    class NoPerson:  # the detector is not what is tested here
+        def __init__(self, *a, **k):
+            pass
+
+        def detect(self, rgb):
+            return Detection.none()
+
+        def close(self):
+            pass
+
+    class Cap:  # two frames of 64 x 48, then one of 80 x 48
+        def __init__(self):
+            self.frames = [np.zeros((48, 64, 3), np.uint8)] * 2 + [np.zeros((48, 80, 3), np.uint8)]
+
+        def read(self):
+            return (True, self.frames.pop(0)) if self.frames else (False, None)
+
+        def release(self):
+            pass
+
+    monkeypatch.setattr(tools.photo, "PoseDetector", NoPerson)
+    monkeypatch.setattr(tools.video, "open_video", lambda path: (Cap(), 25.0, 3))
+    out = tmp_path / "out"
+    out.mkdir()
+    old = {ext: f"old {ext}".encode() for ext in (".json", ".npz", ".mp4")}
+    for ext, data in old.items():
+        (out / f"clip{ext}").write_bytes(data)
+    with pytest.raises(InputError, match=r"clip.mp4: frame 2 is 80 x 48 pixels, the video's first frame 64 x 48"):
+        tools.video.estimate_video(str(tmp_path / "clip.mp4"), str(out), Lifter(load_model()), plot=False,
+                                   progress=False)
+    assert {ext: (out / f"clip{ext}").read_bytes() for ext in old} == old  # none replaced
+    assert sorted(os.listdir(out)) == ["clip.json", "clip.mp4", "clip.npz"]  # no temporary file left
+
+
 # ---- 5. numbers that cannot be right ------------------------------------------------------------------------------
 def _mm_poses(n=300, seed=3):
     from lifting.geometry import rotate_ground
