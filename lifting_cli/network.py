@@ -11,9 +11,7 @@ PROTO = os.path.join(HERE, "..", "prototxt")
 
 
 def _cmd_prototxt(args):
-    from prototxt.generate import write_all
-
-    from prototxt.generate import HERE, files
+    from prototxt.generate import HERE, files, write_all
 
     shipped = os.path.abspath(args.out) == os.path.abspath(HERE)  # the package's own generated files: regenerated
     check_files(output_folders=[("--out", args.out)], force=args.force or shipped,

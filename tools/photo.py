@@ -237,9 +237,7 @@ def header(name, lifter, camera_label, min_confidence):
 
 def estimate_photo(name, rgb, estimator: Estimator, out_dir, camera_label="upright", plot=True, tmp_dir=None):
     """One photo -> ``<out_dir>/<name>.json`` (+ ``.png``); returns the JSON record."""
-    from lifting.files import atomic_write_text
-
-    from lifting.files import commit_together, run_temp_folder
+    from lifting.files import atomic_write_text, commit_together, run_temp_folder
 
     est = estimator(rgb)
     rec = {**header(name, estimator.lifter, camera_label, estimator.min_confidence), "image_size": list(rgb.shape[:2]),
