@@ -157,6 +157,9 @@ class PreparedDataset:
         self._open, self._label_cache = {}, {}
         for path, n in zip(self.shards, counts):  # every shard is there and as long as the manifest says
             f = self._file(path)
+            for name in ("subject", "action", "sequence"):
+                if name not in f.attrs:
+                    raise DatasetError(f"{path}: attribute {name!r} is missing (not a shard of `lifting h36m-prepare`)")
             for name in ("jpeg",) + tuple(FIELDS):
                 if name not in f:
                     raise DatasetError(f"{path}: field {name!r} is missing")

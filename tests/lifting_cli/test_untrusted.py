@@ -522,6 +522,14 @@ def test_malformed_manifests_are_named_not_tracebacks(case, manifest, pattern, t
     assert_refused(rc, err, pattern)
 
 
+def test_a_shard_without_its_attributes_is_named_not_a_traceback(fixture_dataset, tmp_path, capsys):
+    shard = next(fixture_dataset.glob("shards/*/*.h5"))
+    with h5py.File(shard, "r+") as f:
+        del f.attrs["action"]
+    rc, _, err = run(["evaluate-images", "--data", fixture_dataset, "--2d", "gt", "--out", tmp_path / "ev"], capsys)
+    assert_refused(rc, err, rf"{shard.name}: attribute 'action' is missing")
+
+
 def test_deeply_nested_json_and_unbounded_margin_are_refused(tmp_path, capsys):
     (tmp_path / "kp.json").write_text("[" * 100000 + "]" * 100000)
     rc, _, err = run(["lift", tmp_path / "kp.json", "-o", tmp_path / "o.json"], capsys)
