@@ -540,6 +540,17 @@ def test_deeply_nested_json_and_unbounded_margin_are_refused(tmp_path, capsys):
         assert_refused(rc, err, r"--margin: must be a finite number in \[1, 4")
 
 
+@pytest.mark.parametrize("hierarchy, pattern", [
+    ("ROOT Hips\n{\n OFFSET 0 0 zero\n CHANNELS 3 Xposition Yposition Zposition\n}\n", "could not convert"),
+    ("ROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS three Xposition Yposition Zposition\n}\n", "invalid literal"),
+    ("ROOT Hips\n{\n OFFSET 0 0 0\n}\n}\n", "IndexError"),
+])
+def test_a_malformed_bvh_hierarchy_is_named(hierarchy, pattern, tmp_path, capsys):
+    (tmp_path / "m.bvh").write_text("HIERARCHY\n" + hierarchy + "MOTION\nFrames: 1\nFrame Time: 0.1\n0 0 0\n")
+    rc, _, err = run(["fit", "--bvh", tmp_path / "m.bvh", "-o", tmp_path / "m.h5"], capsys)
+    assert_refused(rc, err, rf"m.bvh: cannot parse the HIERARCHY section near token \d+ \(.*{pattern}")
+
+
 def test_a_fixture_labels_file_that_is_no_zip_is_named(tmp_path, capsys):
     fx = _fixture_copy(tmp_path)
     (fx / "labels.npz").write_bytes(b"not a zip at all")
