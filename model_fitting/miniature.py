@@ -3,8 +3,9 @@
 D3_Positions_mono, MP4 videos (OpenCV), and the cameras in the Martinez et al. ``cameras.h5`` layout.
 
 Sequences (11 pose frames at 50 fps each, all four cameras):
-  * S1 "Directions 1": the real S1 frame's 3D joints (camera 54138969) placed in the world by the real camera and
-    walking 4 mm a frame along x; camera 54138969's video is the real frame shifted with the pelvis, the other
+  * S1 "Directions 1": the real S1 frame's 3D joints (camera 54138969) placed in the world by the real camera,
+    walking 4 mm a frame along x, every joint but the pelvis swaying up to 30 mm (smooth, seeded by the sequence: the
+    poses must differ for a model to be fitted on them); camera 54138969's video is the real frame shifted with the pelvis, the other
     cameras' videos are the projected skeleton drawn on grey; camera 60457274's video has only 7 frames (shorter
     than its poses, as some real sequences);
   * S5 "SittingDown": the real S5 frame (lying on the floor), the same way;
@@ -21,7 +22,23 @@ from lifting import skeleton
 from lifting.cameras import H36M_CAMERA_IDS, read_h36m_cameras_json
 
 FRAMES = 11
+#: the largest sway of a joint about the fixture pose, mm
+SWAY_MM = 30.0
 SHORT_VIDEO = ("S1", "Directions 1", "60457274", 7)
+
+
+def sway(subject, name, frames=FRAMES):
+    """``(frames, 17, 3)`` mm: a smooth, deterministic movement of every joint but the pelvis about its place (one
+    sinusoid per joint and axis, phase and frequency drawn from a generator seeded by the sequence's name)."""
+    import zlib
+
+    rng = np.random.default_rng(zlib.crc32(f"{subject}/{name}".encode()))
+    phase = rng.uniform(0, 2 * np.pi, (1, skeleton.NUM_JOINTS, 3))
+    cycles = rng.uniform(0.5, 1.5, (1, skeleton.NUM_JOINTS, 3))
+    t = np.arange(frames)[:, None, None] / frames
+    out = SWAY_MM * np.sin(2 * np.pi * cycles * t + phase)
+    out[:, skeleton.J["Hip"]] = 0.0  # the root: the video frames move with it
+    return out
 
 
 def write_pose_cdf(path, values):
@@ -97,7 +114,7 @@ def make_official_tree(root, fixture, plan=PLAN):
     for subject, name, fixture_index, source_subject in plan:
         source_cam = cams[(source_subject, str(z["camera"][fixture_index]))]
         world0 = z["joints3d_camera_m"][fixture_index] * 1000 @ source_cam.R + source_cam.T
-        world = world0 + np.arange(FRAMES)[:, None, None] * np.array([4.0, 0.0, 0.0])
+        world = world0 + np.arange(FRAMES)[:, None, None] * np.array([4.0, 0.0, 0.0]) + sway(subject, name)
         base = os.path.join(root, subject, "MyPoseFeatures")
         write_pose_cdf(os.path.join(base, "D3_Positions", f"{name}.cdf"), to_32(world).reshape(FRAMES, 96))
         for cid in H36M_CAMERA_IDS:

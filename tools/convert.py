@@ -52,6 +52,10 @@ def convert(src_prototxt, src_caffemodel, dst_prototxt, dst_caffemodel, order="m
 
     if new_layers not in NEW_LAYERS:
         raise ValueError(f"new_layers must be one of {NEW_LAYERS}, got {new_layers!r}")
+    from .caffe_files import read_prototxt
+
+    read_prototxt(src_prototxt, what="--cpm-prototxt")  # the prototxts first: what they name is never imported
+    read_prototxt(dst_prototxt, what="--target")
     weights = read_caffemodel(src_caffemodel)
     check_against_prototxt(weights, src_prototxt, src_caffemodel)
     pairs = map_correspondence(order)

@@ -9,7 +9,9 @@ or, for a file that cannot be read, ``unreadable`` with the reason.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,7 +53,8 @@ def collect_inputs(paths):
         p = os.fspath(p)
         if os.path.isdir(p):
             files = sorted(f for f in os.listdir(p) if os.path.splitext(f)[1].lower() in
-                           IMAGE_EXTENSIONS + VIDEO_EXTENSIONS and os.path.isfile(os.path.join(p, f)))
+                           IMAGE_EXTENSIONS + VIDEO_EXTENSIONS and os.path.isfile(os.path.join(p, f))
+                           and not f.startswith(".") and ".tmp" not in f)  # hidden and temporary files: not inputs
             if not files:
                 raise InputError(f"{p}: the folder holds no image or video (extensions "
                                  f"{', '.join(IMAGE_EXTENSIONS + VIDEO_EXTENSIONS)})")
@@ -87,7 +90,7 @@ def read_image(path):
             raise InputError(f"{path}: empty file (0 bytes), not an image")
         with Image.open(path) as im:
             im = ImageOps.exif_transpose(im)
-            rgb = np.asarray(im.convert("RGB"))
+            rgb = _to_rgb8(path, im)
     except UnidentifiedImageError:
         raise InputError(f"{path}: not a readable image (unknown or corrupt format)") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
@@ -97,6 +100,31 @@ def read_image(path):
     if rgb.ndim != 3 or rgb.shape[2] != 3 or min(rgb.shape[:2]) < 2:
         raise InputError(f"{path}: image of shape {rgb.shape} is too small to hold a person")
     return np.ascontiguousarray(rgb)
+
+
+def _to_rgb8(path, im):
+    """A PIL image as RGB uint8. 16-bit and 32-bit integer images are scaled from their full range, float images from
+    [0, 1] (or [0, 255] when their values say so); PIL's plain ``convert`` would clip them to white or black."""
+    mode = im.mode
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        a = np.asarray(im)
+        if mode == "F":
+            a = a.astype(np.float64)
+            if not np.isfinite(a).all():
+                raise InputError(f"{path}: float image holds NaN or inf")
+            lo, hi = float(a.min()), float(a.max())
+            if lo < 0 or hi > 255:
+                raise InputError(f"{path}: float image with values {lo:g}..{hi:g}: neither [0, 1] nor [0, 255], its "
+                                 "intensities cannot be read; save it as 8- or 16-bit")
+            a = a * 255.0 if hi <= 1.0 else a
+        else:
+            a = a.astype(np.float64)
+            if a.min() < 0:
+                raise InputError(f"{path}: {mode} image holds negative intensities")
+            a = a / (65535.0 if mode.startswith("I;16") or a.max() <= 65535 else 4294967295.0) * 255.0
+        gray = np.clip(np.round(a), 0, 255).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2) if gray.ndim == 2 else gray
+    return np.asarray(im.convert("RGB"))
 
 
 def sample_image():
@@ -207,17 +235,43 @@ def header(name, lifter, camera_label, min_confidence):
                      "mediapipe_world_mm: MediaPipe's own 3D in our joints, camera axes, origin between the hips"}
 
 
-def estimate_photo(name, rgb, estimator: Estimator, out_dir, camera_label="upright", plot=True):
+def estimate_photo(name, rgb, estimator: Estimator, out_dir, camera_label="upright", plot=True, tmp_dir=None):
     """One photo -> ``<out_dir>/<name>.json`` (+ ``.png``); returns the JSON record."""
-    from lifting.files import atomic_write_text
+    from lifting.files import atomic_write_text, commit_together, run_temp_folder
 
     est = estimator(rgb)
     rec = {**header(name, estimator.lifter, camera_label, estimator.min_confidence), "image_size": list(rgb.shape[:2]),
            **est.record()}
     stem = os.path.join(out_dir, output_stem(name))
-    atomic_write_text(stem + ".json", json_text(rec))
-    if plot:
-        draw(stem + ".png", rgb, est, estimator.lifter.camera, os.path.basename(name))
+    with run_temp_folder(out_dir) if tmp_dir is None else _nothing(tmp_dir) as tmp:
+        work = tempfile.mkdtemp(dir=tmp, prefix="photo-")
+        atomic_write_text(os.path.join(work, "out.json"), json_text(rec))
+        pairs = [(os.path.join(work, "out.json"), stem + ".json")]
+        if plot:
+            draw(os.path.join(work, "out.png"), rgb, est, estimator.lifter.camera, os.path.basename(name))
+            pairs.append((os.path.join(work, "out.png"), stem + ".png"))
+        commit_together(pairs)  # the JSON and the PNG are replaced together
+    return rec
+
+
+@contextlib.contextmanager
+def _nothing(value):
+    yield value
+
+
+def write_unreadable(path, error, out_dir, tmp_dir):
+    """The record of an input that cannot be read: ``<stem>.json`` with status ``unreadable``; an earlier run's other
+    outputs of the same stem (``.png``, ``.npz``, ``.mp4``), which no longer match it, are removed with it."""
+    from lifting.files import atomic_write_text, commit_together
+
+    rec = {"input": path, "status": "unreadable", "error": str(error)}
+    stem = os.path.join(out_dir, output_stem(path))
+    work = tempfile.mkdtemp(dir=tmp_dir, prefix="unreadable-")
+    atomic_write_text(os.path.join(work, "out.json"), json_text(rec))
+    for ext in (".png", ".npz", ".mp4"):
+        if os.path.isfile(stem + ext):
+            os.unlink(stem + ext)
+    commit_together([(os.path.join(work, "out.json"), stem + ".json")])
     return rec
 
 
@@ -237,7 +291,7 @@ def run(inputs, out_dir, lifter: Lifter, camera_label="upright", min_confidence=
     count)``."""
     from tqdm import tqdm
 
-    from lifting.files import atomic_write_text
+    from lifting.files import run_temp_folder
 
     from .video import estimate_video
 
@@ -249,35 +303,36 @@ def run(inputs, out_dir, lifter: Lifter, camera_label="upright", min_confidence=
     records, failed = [], 0
     photos = [f for f in files if not is_video(f)]
     videos = [f for f in files if is_video(f)]
-    if sample or photos:
-        with Estimator(lifter, min_confidence) as est:
-            if sample:
-                log(f"sample: {SAMPLE_DESCRIPTION}")
-                rec = estimate_photo(SAMPLE_NAME, sample_image(), est, out_dir, camera_label, plot)
-                records.append(rec)
-                log(_summary(SAMPLE_NAME, rec, out_dir, plot))
-            for path in tqdm(photos, desc="photos", unit="photo", disable=len(photos) < 2):
-                try:
-                    rgb = read_image(path)
-                except InputError as e:
-                    failed += 1
-                    rec = {"input": path, "status": "unreadable", "error": str(e)}
-                    atomic_write_text(os.path.join(out_dir, output_stem(path) + ".json"), json_text(rec))
+    with run_temp_folder(out_dir) as tmp:  # every temporary file of the run; removed however the run ends
+        if sample or photos:
+            with Estimator(lifter, min_confidence) as est:
+                if sample:
+                    log(f"sample: {SAMPLE_DESCRIPTION}")
+                    rec = estimate_photo(SAMPLE_NAME, sample_image(), est, out_dir, camera_label, plot, tmp)
                     records.append(rec)
-                    log(f"error: {e}", error=True)
-                    continue
-                rec = estimate_photo(path, rgb, est, out_dir, camera_label, plot)
-                records.append(rec)
-                log(_summary(path, rec, out_dir, plot))
-    for path in videos:
-        try:
-            rec = estimate_video(path, out_dir, lifter, camera_label, min_confidence, plot=plot, log=log)
-        except InputError as e:
-            failed += 1
-            rec = {"input": path, "status": "unreadable", "error": str(e)}
-            atomic_write_text(os.path.join(out_dir, output_stem(path) + ".json"), json_text(rec))
-            log(f"error: {e}", error=True)
-        records.append(rec)
+                    log(_summary(SAMPLE_NAME, rec, out_dir, plot))
+                for path in tqdm(photos, desc="photos", unit="photo", disable=len(photos) < 2):
+                    try:
+                        rgb = read_image(path)
+                    except (InputError, MemoryError) as e:
+                        failed += 1
+                        records.append(write_unreadable(path, e, out_dir, tmp))
+                        log(f"error: {e}", error=True)
+                        continue
+                    rec = estimate_photo(path, rgb, est, out_dir, camera_label, plot, tmp)
+                    records.append(rec)
+                    log(_summary(path, rec, out_dir, plot))
+        for path in videos:
+            try:
+                rec = estimate_video(path, out_dir, lifter, camera_label, min_confidence, plot=plot, log=log,
+                                     tmp_dir=tmp)
+            except Exception as e:  # one bad video does not stop the others; the record says what happened
+                if not isinstance(e, InputError):
+                    e = InputError(f"{path}: cannot be estimated ({type(e).__name__}: {e})")
+                failed += 1
+                rec = write_unreadable(path, e, out_dir, tmp)
+                log(f"error: {e}", error=True)
+            records.append(rec)
     return records, failed
 
 

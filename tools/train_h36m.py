@@ -411,8 +411,12 @@ def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOL
 
     Augmentation.augments(augment)  # a bad name fails before any work
     prototxt = prototxt or NETS[net]
+    from .caffe_files import check_solver_nets, read_prototxt
+
+    read_prototxt(prototxt, phase="train", what="--prototxt")  # before Caffe or data_net sees it: no foreign layers
     n_samples = len(PreparedDataset(dataset))  # checks the dataset
     sp = read_solver(solver)
+    check_solver_nets(sp, solver)
     every = snapshot_every if snapshot_every is not None else sp.snapshot
     os.makedirs(out, exist_ok=True)
     world = len(devices)

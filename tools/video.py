@@ -2,8 +2,9 @@
 per frame) and ``<stem>.mp4`` (the frame with the 2D skeleton beside the 3D pose seen from the camera and the side).
 
 Memory stays flat in the length of the video: a frame is read, estimated, drawn and written, and only then is the
-next one read; the npz rows go to temporary files beside the output and are copied into the npz at the end, the JSON
-and the MP4 are written as they go. All three appear atomically when the video is done. Every frame that was read
+next one read; the npz rows go to temporary files in the run's temporary folder and are copied into the npz at the
+end, the JSON and the MP4 are written as they go (in that folder too). All three replace the outputs together when the
+video is done; a video that fails replaces none of them. Every frame that was read
 gets a row: frames without a person are marked (status ``no person detected``), never dropped.
 """
 from __future__ import annotations
@@ -26,6 +27,8 @@ from .photo import STATUS_NO_PERSON, Estimator, InputError, header, output_stem,
 
 #: the MP4's frame height (pixels); its width follows from the video's aspect
 OVERLAY_HEIGHT = 400
+#: the most elongated frame accepted (width over height or height over width)
+MAX_ASPECT = 8.0
 
 
 class NpzAppender:
@@ -113,8 +116,17 @@ def open_video(path):
 
 
 def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_confidence=0.5, plot=True,
-                   progress=True, log=None):
-    """One video -> ``<out_dir>/<stem>.npz``, ``.json`` and (with ``plot``) ``.mp4``. Returns a summary record."""
+                   progress=True, log=None, tmp_dir=None):
+    """One video -> ``<out_dir>/<stem>.npz``, ``.json`` and (with ``plot``) ``.mp4``, replaced together once the video
+    is done (:func:`lifting.files.commit_together`). Temporary files go to ``tmp_dir`` (the run's temporary folder
+    inside ``out_dir``; None: one of its own). Returns a summary record."""
+    if tmp_dir is None:
+        from lifting.files import run_temp_folder
+
+        with run_temp_folder(out_dir) as tmp:
+            return estimate_video(path, out_dir, lifter, camera_label, min_confidence, plot, progress, log, tmp)
+    from lifting.files import commit_together
+
     import cv2
     from tqdm import tqdm
 
@@ -130,17 +142,18 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
         if not ok:
             raise InputError(f"{path}: holds no readable frame (empty or corrupt video)")
         h, w = bgr.shape[:2]
+        if max(w / h, h / w) > MAX_ASPECT:
+            raise InputError(f"{path}: frames of {w} x {h} pixels (aspect beyond {MAX_ASPECT:g}:1) cannot show a person")
         with ExitStack() as stack:
-            tmp_dir = stack.enter_context(tempfile.TemporaryDirectory(dir=out_dir, prefix=".video-"))
-            npz = NpzAppender(stem + ".npz", tmp_dir)
+            work = tempfile.mkdtemp(dir=tmp_dir, prefix="video-")
+            npz_tmp, json_tmp, mp4_tmp = (os.path.join(work, f"out{ext}") for ext in (".npz", ".json", ".mp4"))
+            npz = NpzAppender(npz_tmp, work)
             stack.callback(npz.close)
-            json_tmp = stack.enter_context(atomic_path(stem + ".json"))
             jf = stack.enter_context(open(json_tmp, "w", encoding="utf-8"))
             frames = _JsonFrames(jf, {**header(path, lifter, camera_label, min_confidence),
                                       "fps": fps, "frame_size": [h, w]})
             est = stack.enter_context(Estimator(lifter, min_confidence, video=True))
             if plot:
-                mp4_tmp = stack.enter_context(atomic_path(stem + ".mp4", suffix=".tmp.mp4"))
                 ow = 2 * int(round(OVERLAY_HEIGHT * (1.3 * max(w / h, 0.4) + 2.3) / 2))  # even sizes for the codec
                 writer = cv2.VideoWriter(mp4_tmp, cv2.VideoWriter_fourcc(*"mp4v"), fps or 25.0, (ow, OVERLAY_HEIGHT))
                 if not writer.isOpened():
@@ -152,6 +165,10 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
                                            disable=not progress))
             i = 0
             while ok:
+                if bgr.shape[:2] != (h, w):
+                    raise InputError(f"{path}: frame {i} is {bgr.shape[1]} x {bgr.shape[0]} pixels, the video's first "
+                                     f"frame {w} x {h}: a video whose frame size changes is not supported (nothing "
+                                     "was written for it)")
                 rgb = np.ascontiguousarray(bgr[:, :, ::-1])
                 e = est(rgb)
                 counts[e.status] = counts.get(e.status, 0) + 1
@@ -179,6 +196,11 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
                     status_names=np.array([status_name(c) for c in codes]), camera_E=np.asarray(lifter.camera),
                     fps=np.float64(fps or np.nan))
             npz.finish()
+            jf.close()
+            if plot:
+                writer.release()
+            commit_together([(npz_tmp, stem + ".npz"), (json_tmp, stem + ".json")]
+                            + ([(mp4_tmp, stem + ".mp4")] if plot else []))
     finally:
         cap.release()
     found = i - counts.get(STATUS_NO_PERSON, 0)
