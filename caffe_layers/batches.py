@@ -119,7 +119,11 @@ def slot_bytes(batch_size, crop):
 
 
 def _worker(folder, aug_params, cfg, slot_names, tasks, results):
+    import signal
+
     import cv2
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the training process's to handle: no worker tracebacks
     from multiprocessing import shared_memory
 
     cv2.setNumThreads(1)
@@ -184,8 +188,17 @@ class BatchLoader:
         self._procs = [ctx.Process(target=_worker, args=(self.folder, aug_params, self.cfg,
                                                          [s.name for s in self._shms], self._tasks, self._results),
                                    daemon=True) for _ in range(self.workers)]
-        for p in self._procs:
-            p.start()
+        import signal
+        import threading
+
+        main = threading.current_thread() is threading.main_thread()
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None  # inherited: ignored from the start
+        try:
+            for p in self._procs:
+                p.start()
+        finally:
+            if old is not None:
+                signal.signal(signal.SIGINT, old)
         self._done = {}
         for k in range(self.prefetch):
             self._tasks.put((k, self.next_batch + k))

@@ -107,11 +107,48 @@ def read_manifest(folder):
         if key not in m:
             raise DatasetError(f"{path}: field {key!r} is missing")
     if m["format_version"] != FORMAT_VERSION:
-        raise DatasetError(f"{path}: format_version {m['format_version']}, this code reads {FORMAT_VERSION}")
+        raise DatasetError(f"{path}: format_version {m['format_version']!r}, this code reads {FORMAT_VERSION!r}")
     if not m["complete"]:
         raise DatasetError(f"{path}: the dataset is incomplete (an interrupted `lifting h36m-prepare`: run the same "
                            "command again to finish it)")
+    check_shard_list(path, m["shards"])
     return m
+
+
+def inside(folder, rel, path, field):
+    """``folder/rel`` for a relative path ``rel`` read from the file ``path`` (its ``field``), refused unless it stays
+    inside ``folder`` (no absolute path, no ``..`` out of it, no link leading out): a file's contents never make the
+    program read or write elsewhere."""
+    if not isinstance(rel, str) or not rel:
+        raise DatasetError(f"{path}: {field} must be a non-empty relative path, got {rel!r}"[:300])
+    if os.path.isabs(rel) or "\0" in rel:
+        raise DatasetError(f"{path}: {field} {rel!r} is an absolute path; paths in this file must stay inside "
+                           f"{folder}")
+    base = os.path.realpath(folder)
+    full = os.path.realpath(os.path.join(base, rel))
+    if os.path.commonpath([base, full]) != base:
+        raise DatasetError(f"{path}: {field} {rel!r} leads outside {folder}; paths in this file must stay inside it")
+    return os.path.join(folder, rel)
+
+
+def check_shard_list(path, shards):
+    """The manifest's ``shards``: a list of ``{"file": relative path inside the folder, "samples": int >= 0, ...}``,
+    no file listed twice (it would count twice)."""
+    if not isinstance(shards, list):
+        raise DatasetError(f"{path}: field 'shards' must be a list, got {type(shards).__name__}")
+    folder = os.path.dirname(os.fspath(path))
+    seen = {}
+    for i, s in enumerate(shards):
+        if not isinstance(s, dict) or "file" not in s or "samples" not in s:
+            raise DatasetError(f"{path}: shards[{i}] must be an object with fields 'file' and 'samples'")
+        n = s["samples"]
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise DatasetError(f"{path}: shards[{i}].samples must be a whole number >= 0, got {n!r}"[:300])
+        full = os.path.realpath(inside(folder, s["file"], path, f"shards[{i}].file"))
+        if full in seen:
+            raise DatasetError(f"{path}: shards[{i}] and shards[{seen[full]}] list the same file {s['file']!r}: its "
+                               "samples would count twice")
+        seen[full] = i
 
 
 class PreparedDataset:
@@ -122,7 +159,8 @@ class PreparedDataset:
     def __init__(self, folder):
         self.folder = os.fspath(folder)
         self.manifest = read_manifest(self.folder)
-        self.shards = [os.path.join(self.folder, s["file"]) for s in self.manifest["shards"]]
+        self.shards = [inside(self.folder, s["file"], os.path.join(self.folder, MANIFEST), f"shards[{i}].file")
+                       for i, s in enumerate(self.manifest["shards"])]
         counts = np.array([int(s["samples"]) for s in self.manifest["shards"]], np.int64)
         if len(counts) == 0 or counts.sum() == 0:
             raise DatasetError(f"{self.folder}: the dataset holds no sample")
@@ -130,6 +168,9 @@ class PreparedDataset:
         self._open, self._label_cache = {}, {}
         for path, n in zip(self.shards, counts):  # every shard is there and as long as the manifest says
             f = self._file(path)
+            for name in ("subject", "action", "sequence"):
+                if name not in f.attrs:
+                    raise DatasetError(f"{path}: attribute {name!r} is missing (not a shard of `lifting h36m-prepare`)")
             for name in ("jpeg",) + tuple(FIELDS):
                 if name not in f:
                     raise DatasetError(f"{path}: field {name!r} is missing")

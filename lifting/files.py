@@ -29,16 +29,77 @@ def atomic_path(path, suffix=".tmp"):
     Readers never see a half-written file. ``suffix`` ends the temporary name (writers that pick the container by
     the extension, such as OpenCV's video writer, need ``.tmp.mp4``)."""
     path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
-    try:
+    tmp = None
+    try:  # mkstemp inside: a Ctrl-C right after it must not leave the temporary file behind
+        fd, tmp = tempfile.mkstemp(suffix=suffix, dir=os.path.dirname(os.path.abspath(path)))
+        os.close(fd)
         yield tmp
         os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+#: the name of a run's temporary folder starts with this (hidden: ignored as input, removed when the run ends)
+TEMP_PREFIX = ".lifting-tmp-"
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def remove_stale_temp(folder):
+    """Remove the temporary folders of runs that were killed (their process is gone) from ``folder``."""
+    import shutil
+
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(TEMP_PREFIX):
+            continue
+        pid = name[len(TEMP_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+
+
+@contextlib.contextmanager
+def run_temp_folder(folder):
+    """One temporary folder per run inside ``folder`` (``.lifting-tmp-<pid>-...``): every temporary file of the run
+    goes there, and it is removed when the block ends, however it ends; the folders of killed runs are removed by the
+    next run (:func:`remove_stale_temp`). Readers of inputs skip hidden names, so it is never taken as an input."""
+    import shutil
+
+    os.makedirs(folder, exist_ok=True)
+    remove_stale_temp(folder)
+    tmp = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=folder)
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def commit_together(pairs):
+    """Move finished temporary files onto their outputs, ``[(tmp, path), ...]``, only once every one is complete
+    (the caller calls this after writing them all): results that belong together (a video's json, npz and mp4) are
+    replaced together, never one of them alone. Temporary files must be on the outputs' file system
+    (:func:`run_temp_folder` in the output folder)."""
+    pairs = [(os.fspath(t), os.fspath(p)) for t, p in pairs]
+    for tmp, _ in pairs:
+        if not os.path.isfile(tmp):
+            raise FileNotFoundError(f"{tmp}: temporary output missing; nothing was replaced")
+        os.chmod(tmp, _umask_mode())
+    for tmp, path in pairs:
+        os.replace(tmp, path)
 
 
 def atomic_write_bytes(path, data: bytes):
@@ -53,8 +114,49 @@ def atomic_write_text(path, text: str):
 
 def atomic_savez(path, **arrays):
     buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
+    try:
+        np.savez_compressed(buf, **arrays)
+    except ValueError as e:  # Ctrl-C inside zipfile's member write surfaces as "Can't close the ZIP file ..."
+        if isinstance(e.__context__, KeyboardInterrupt):
+            raise e.__context__ from None
+        raise
     atomic_write_bytes(path, buf.getvalue())
+
+
+def sha256_file(path, block=1 << 20):
+    """The SHA-256 (hex) of a file's content, read in blocks (flat memory for any size)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(os.fspath(path), "rb") as f:
+        for chunk in iter(lambda: f.read(block), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_fingerprint(path):
+    """``{"path": absolute path, "bytes": size, "sha256": content hash}`` of a file (None for None): what a resumable
+    run records of each input, so that a file changed in place (same path, same size) is told apart."""
+    if path is None:
+        return None
+    path = os.fspath(path)
+    return {"path": os.path.abspath(path), "bytes": os.path.getsize(path), "sha256": sha256_file(path)}
+
+
+def differences(old, new, prefix=""):
+    """What differs between two JSON-able records (a run's recorded settings and this run's), as readable lines such
+    as ``"model: sha256 3f2a... -> 9b1c..."``; [] when they agree."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for k in sorted(set(old) | set(new), key=str):
+            out += differences(old.get(k), new.get(k), f"{prefix}.{k}" if prefix else str(k))
+        return out
+    if old != new:
+        def short(v):
+            t = json.dumps(v, sort_keys=True) if not isinstance(v, str) else v
+            return t if len(t) <= 80 else t[:77] + "..."
+        return [f"{prefix or 'value'}: {short(old)} -> {short(new)}"]
+    return []
 
 
 def json_safe(obj):
@@ -103,6 +205,8 @@ def read_json(path, error=ValueError, what=None):
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise error(f"{name}: not valid JSON ({e})") from None
+    except RecursionError:
+        raise error(f"{name}: JSON nested too deeply to be one of this program's files") from None
 
 
 def open_h5(path, error=ValueError, what="HDF5 file"):
@@ -132,7 +236,8 @@ def read_keypoints(path, fmt="h36m", person=None):
       * ``.json``: ``{"keypoints": [[[x, y(, c)], ...], ...]}`` or a bare list of frames, or OpenPose output
         ``{"people": [{"pose_keypoints_2d": [x, y, c, ...]}]}`` (first person);
       * ``.csv``: one frame per row, ``x0, y0, x1, y1, ...`` or ``x0, y0, c0, ...``; UTF-8 (a byte-order mark is
-        dropped); a first row with a non-numeric cell is a header; an empty cell is a missing value.
+        dropped); a first row whose every cell is a name is a header (one that mixes names and numbers, a typo, is
+        refused); an empty cell is a missing value.
     Confidences must lie in [0, 1] (NaN = missing): a third column outside it is refused (3D poses are not 2D
     keypoints with a confidence). Every problem raises ValueError naming the file and the frame, line or field.
     Returns ``(points (N, 17, 2), weights (N, 17))``.
@@ -156,6 +261,11 @@ def read_keypoints(path, fmt="h36m", person=None):
     if ext not in readers:
         raise ValueError(f"{path}: unsupported extension {ext!r} (use .npy, .npz, .json or .csv)")
     arr, conf = readers[ext](path, nf, fmt)
+    from .plausible import check_keypoints_2d
+
+    arr = np.asarray(arr)
+    if np.iscomplexobj(arr) or np.iscomplexobj(conf):
+        raise ValueError(f"{path}: holds complex numbers; keypoints must be real pixel coordinates")
     arr = np.asarray(arr, np.float64)
     if arr.ndim == 2:
         arr = arr[None]
@@ -163,6 +273,7 @@ def read_keypoints(path, fmt="h36m", person=None):
         raise ValueError(f"{path}: keypoints must have shape (N, {nf}, 2 or 3) for format {fmt!r}, got {arr.shape}")
     if arr.shape[0] == 0:
         raise ValueError(f"{path}: holds no frame")
+    check_keypoints_2d(arr[..., :2], path)
     if arr.shape[2] == 3:
         if conf is not None:
             raise ValueError(f"{path}: confidences given twice (a third column and array 'confidence')")
@@ -266,6 +377,22 @@ def _load_numpy(path, kind):
                          f"{type(e).__name__}: {e})") from None
 
 
+def load_npz(path, kind="arrays"):
+    """Every array of an ``.npz`` as a dict, read whole (no pickles); a missing, empty, truncated or foreign file
+    raises ValueError naming the file (never numpy's bare "File is not a zip file")."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no such {kind} file (.npz)")
+    z = _load_numpy(path, f"{kind} .npz")
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: a single .npy array, not an .npz of named {kind}")
+    try:
+        with z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{path}: not a readable {kind} .npz file ({type(e).__name__}: {e})") from None
+
+
 def _keypoints_npy(path, nf, fmt):
     arr = _load_numpy(path, ".npy")
     if not isinstance(arr, np.ndarray) or not np.issubdtype(arr.dtype, np.number):
@@ -336,6 +463,11 @@ def _keypoints_csv(path, nf, fmt):
         if any(c.strip() for c in r):
             rows.append((reader.line_num, [c.strip() for c in r]))
     header = bool(rows) and any(c and not _is_number(c) for c in rows[0][1])
+    if header and any(c and _is_number(c) for c in rows[0][1]):
+        words = [c for c in rows[0][1] if c and not _is_number(c)]
+        raise ValueError(f"{path}: line {rows[0][0]} mixes numbers with {len(words)} cell(s) that are not numbers "
+                         f"(first: {words[0][:40]!r}): neither a header (every cell a name) nor a frame; fix the typo "
+                         "or name every column")
     if header:
         rows = rows[1:]  # a header: a first row with a non-numeric cell
     if not rows:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 
 import numpy as np
 
@@ -228,8 +229,8 @@ def load_frames(path):
     try:
         with np.load(path) as z:
             frames = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{path}: not a per-frame results file ({e})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{path}: not a per-frame results file ({type(e).__name__}: {e})") from None
     missing = [k for k in FRAME_FIELDS if k not in frames]
     if missing:
         raise ValueError(f"{path}: fields {missing} are missing (not written by `lifting evaluate-images`)")

@@ -197,21 +197,43 @@ def import_authors_model(mat_path) -> PoseModel:
     for key in ("mu", "e", "sigma"):
         if key not in m:
             raise ModelFileError(f"{mat_path}: field {key!r} is missing")
+    for key in ("mu", "e", "sigma"):
+        a = np.asarray(m[key])
+        if np.iscomplexobj(a) or not np.issubdtype(a.dtype, np.number):
+            raise ModelFileError(f"{mat_path}: field {key!r} must hold real numbers, got {a.dtype}")
+        if not np.isfinite(a).all():
+            raise ModelFileError(f"{mat_path}: field {key!r} holds NaN or inf")
     mu, e, sigma = (np.asarray(m[k], np.float64) for k in ("mu", "e", "sigma"))
     K, Jb = e.shape[0], e.shape[1]
     L = skeleton.NUM_JOINTS
     if mu.shape != (K, 3 * L) or e.shape != (K, Jb, 3 * L) or sigma.shape != (K, Jb + 1):
         raise ModelFileError(f"{mat_path}: unexpected shapes mu {mu.shape}, e {e.shape}, sigma {sigma.shape}")
+    if np.any(sigma <= 0):
+        k, j = (int(v) for v in np.argwhere(sigma <= 0)[0])
+        raise ModelFileError(f"{mat_path}: field 'sigma' holds {int(np.sum(sigma <= 0))} values <= 0 (first: "
+                             f"{sigma[k, j]:g} at [{k}, {j}]); they are inverse standard deviations, > 0")
     mean = z_up_to_y_up(mu.reshape(K, 3, L).transpose(0, 2, 1))
     basis = z_up_to_y_up(e.reshape(K, Jb, 3, L).transpose(0, 1, 3, 2))
     c = float(np.mean(skeleton.limb_scale(mean)))
-    return PoseModel(
-        mean=mean / c,
-        basis=basis,
-        variances=1.0 / sigma[:, :Jb] ** 2 / c**2,
-        noise_variance=1.0 / sigma[:, Jb] ** 2 / c**2,
-        weights=np.full(K, 1.0 / K),
-        mm_per_unit=c,
-        provenance={"source": "authors' prob_model_params.mat (Tome et al. 2017 demo release)",
-                    "file": os.path.basename(os.fspath(mat_path)), "converted_by": "lifting.model.import_authors_model"},
-    )
+    if not c > 0:
+        raise ModelFileError(f"{mat_path}: field 'mu' holds mean poses of size 0")
+    try:
+        model = PoseModel(
+            mean=mean / c,
+            basis=basis,
+            variances=1.0 / sigma[:, :Jb] ** 2 / c**2,
+            noise_variance=1.0 / sigma[:, Jb] ** 2 / c**2,
+            weights=np.full(K, 1.0 / K),
+            mm_per_unit=c,
+            provenance={"source": "authors' prob_model_params.mat (Tome et al. 2017 demo release)",
+                        "file": os.path.basename(os.fspath(mat_path)), "converted_by": "lifting.model.import_authors_model"},
+        )
+    except ModelFileError as err:  # the message names the .mat, not "PoseModel"
+        raise ModelFileError(str(err).replace("PoseModel", f"{mat_path} (imported)", 1)) from None
+    from .plausible import check_model
+
+    try:
+        check_model(model, f"{mat_path} (imported)")
+    except ValueError as err:
+        raise ModelFileError(str(err)) from None
+    return model

@@ -4,7 +4,8 @@
   it is parsed (:func:`int_in`, :func:`float_in`) and parse lists and boxes (:func:`subjects`, :func:`box`).
 * Files: :func:`check_files` runs before a subcommand does anything: every input exists (a file, or a folder where
   one is expected), every output's folder exists and is writable, no output is a folder, and no output is one of
-  the inputs (``os.path.samefile``) or another output, so that bad input never overwrites a file.
+  the inputs (``os.path.samefile``) or another output, so that bad input never overwrites a file; no output is an
+  existing file unless ``--force`` (every subcommand has it), and a resumable run's folder holds that run's record.
 * Failures: :func:`report` turns an exception into the one-line message and the exit code of
   :func:`lifting_cli.main.main`: 2 for bad input (``ValueError``, ``OSError``, ...), 1 for an interrupted run (its
   message says where the checkpoint is and how to resume), 3 for an internal error (a bug); the traceback only with
@@ -117,14 +118,26 @@ def _writable_folder(flag, path, folder):
     os.unlink(tmp)
 
 
-def check_files(inputs=(), outputs=(), input_folders=(), output_folders=()):
+def check_files(inputs=(), outputs=(), input_folders=(), output_folders=(), force=None, run_folders=(), resumed=()):
     """Check a subcommand's files before it starts; every argument is a list of ``(flag, path)`` (None paths are
     skipped). ``inputs``: files that must exist; ``input_folders``: folders that must exist; ``outputs``: files to
-    write (their folder must exist and be writable; not a folder; not an input, not another output);
-    ``output_folders``: folders to create or fill (not a file; the nearest existing parent writable).
-    Raises ValueError naming the option and the problem."""
+    write (their folder must exist and be writable -- checked where it exists already; not a folder; not an input,
+    not another output); ``output_folders``: folders to create or fill (not a file; the nearest existing parent
+    writable).
+
+    Outputs never destroy a user's file: with ``force`` given (the subcommand's ``--force``), an output that exists
+    already is refused unless ``force`` is true -- a run replaces only files it made itself. ``run_folders``:
+    ``(flag, folder, marker)`` of resumable runs: a folder that exists and holds anything must hold ``marker`` (the
+    record a run of this subcommand writes first), so that a run never fills a folder of other files (unless
+    ``force``); ``resumed``: the flags of outputs an interrupted run of the same command made (a checkpoint), which
+    may exist. Raises ValueError naming the option and the problem."""
     inputs = [(f, os.fspath(p)) for f, p in inputs if p is not None]
     outputs = [(f, os.fspath(p)) for f, p in outputs if p is not None]
+    for i, (flag, path) in enumerate(outputs):  # before any folder is looked at: a clash is a clash in any folder
+        for oflag, opath in outputs[:i]:
+            if _same(path, opath):
+                raise ValueError(f"{flag} and {oflag} name the same file {path}")
+    refuse_existing = force is not None and not force
     for flag, path in inputs:
         if not os.path.exists(path):
             raise ValueError(f"{flag} {path}: no such file")
@@ -145,19 +158,32 @@ def check_files(inputs=(), outputs=(), input_folders=(), output_folders=()):
         if not os.path.isdir(parent):
             raise ValueError(f"{flag} {path}: {parent} is a file, not a folder")
         _writable_folder(flag, path, parent)
-    for i, (flag, path) in enumerate(outputs):
+    made = {os.path.abspath(p) for _, p in output_folders if p is not None}
+    for flag, path in outputs:
         if os.path.isdir(path):
             raise ValueError(f"{flag} {path}: is a folder; give a file name")
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
+            if folder in made:  # created by the run (an output folder, checked above)
+                continue
             raise ValueError(f"{flag} {path}: folder {folder} does not exist")
         _writable_folder(flag, path, folder)
         for iflag, ipath in inputs:
             if _same(path, ipath):
                 raise ValueError(f"{flag} {path} is also the input {iflag}: refusing to overwrite an input")
-        for oflag, opath in outputs[:i]:
-            if _same(path, opath):
-                raise ValueError(f"{flag} and {oflag} name the same file {path}")
+    if refuse_existing:
+        for flag, path in outputs:
+            if flag not in resumed and os.path.lexists(path) and not os.path.isdir(path):
+                raise ValueError(f"{flag} {path}: the file exists and this run did not make it; refusing to replace "
+                                 "it (give another name or folder, or --force to replace it)")
+        for flag, folder, marker in run_folders:
+            if folder is None or not os.path.isdir(folder):
+                continue
+            held = [f for f in os.listdir(folder) if f != marker]
+            if held and not os.path.exists(os.path.join(folder, marker)):
+                raise ValueError(f"{flag} {folder}: the folder holds other files ({', '.join(sorted(held)[:3])}"
+                                 f"{', ...' if len(held) > 3 else ''}) and no {marker} of an earlier run of this "
+                                 "command; refusing to write into it (give a new or empty folder, or --force)")
 
 
 # ---- failures ---------------------------------------------------------------------------------------------------

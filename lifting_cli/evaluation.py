@@ -10,7 +10,8 @@ def _cmd_evaluate_images(args):
     from tools.train_h36m import parse_gpus
 
     check_files(inputs=[("--weights", args.weights), ("--prototxt", args.prototxt), ("--model", args.model)],
-                input_folders=[("--data", args.data)], output_folders=[("--out", args.out)])
+                input_folders=[("--data", args.data)], output_folders=[("--out", args.out)], force=args.force,
+                run_folders=[("--out", args.out, "run.json")])
     device = "cpu"
     if args.gpu is not None:
         gpus = parse_gpus(args.gpu)
@@ -43,7 +44,7 @@ def _cmd_paper_tables(args):
         raise ValueError("paper-tables: give either --run LABEL=FOLDER (evaluate-images runs) or "
                          "--per-frame-errors FILE.npz, not both and not neither")
     check_files(inputs=[("--per-frame-errors", args.per_frame_errors)], output_folders=[("--out", out_folder)],
-                outputs=outputs if os.path.isdir(out_folder) else [])
+                outputs=outputs, force=args.force)
     if args.per_frame_errors:
         from lifting.image_eval import load_per_frame_errors, write_per_frame_error_tables
 
@@ -53,12 +54,34 @@ def _cmd_paper_tables(args):
                                            os.path.abspath(args.per_frame_errors)))
         print(f"-> {args.out}.md, .csv, .json")
         return 0
-    runs = {}
+    from lifting.files import differences, read_json
+
+    runs, first = {}, None
     for label, folder in args.run:
+        if label in runs:
+            raise ValueError(f"--run {label}={folder}: the label {label!r} is given twice; every run needs its own "
+                             "label (its table row)")
+        if any(c in label for c in "|\n\r`"):
+            raise ValueError(f"--run {label}={folder}: a label may not hold '|', '`' or a line break (they break the "
+                             "markdown table)")
         path = os.path.join(folder, "frames.npz")
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path}: no per-frame results (run `lifting evaluate-images --out {folder}` "
                                     "to the end first)")
+        record = os.path.join(folder, "run.json")
+        if not os.path.exists(record):
+            raise FileNotFoundError(f"{record}: missing, so what {path} was computed from is unknown")
+        settings = read_json(record)
+        same = {k: (settings.get(k) if isinstance(settings, dict) else None)
+                for k in ("dataset", "samples", "num_angles")}
+        if first is None:
+            first = (label, same)
+        else:
+            changed = differences(first[1], same)
+            if changed:
+                raise ValueError(f"--run {label}={folder} and --run {first[0]}=...: the runs are not comparable "
+                                 f"({'; '.join(changed[:3])}): one table needs runs over the same dataset and lift "
+                                 "settings")
         runs[label] = summarise(load_frames(path))
     print(write_report(args.out, runs, args.title))
     print(f"-> {args.out}.md, .csv, .json" + (", .png" if any(s["stages"] for s in runs.values()) else ""))
@@ -66,9 +89,14 @@ def _cmd_paper_tables(args):
 
 
 def _cmd_fixture(args):
+    import os
+
     from model_fitting.fixture_split import write_fixture_split
 
-    check_files(input_folders=[("FIXTURE", args.fixture)], output_folders=[("--out", args.out)])
+    from lifting.dataset import MANIFEST
+
+    check_files(input_folders=[("FIXTURE", args.fixture)], output_folders=[("--out", args.out)], force=args.force,
+                outputs=[("--out", os.path.join(args.out, MANIFEST))], run_folders=[("--out", args.out, MANIFEST)])
     m = write_fixture_split(args.fixture, args.out, crop=args.crop)
     print(f"-> {args.out} ({len(m['shards'])} frames: a 4-frame check, not an accuracy figure)")
     return 0

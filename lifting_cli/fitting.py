@@ -33,7 +33,7 @@ def _cmd_fit(args):
     from model_fitting.fit import FitConfig, fit, save_outputs
 
     inputs, folders, outputs, checkpoint = _fit_files(args)
-    check_files(inputs=inputs, input_folders=folders, outputs=outputs)
+    check_files(inputs=inputs, input_folders=folders, outputs=outputs, force=args.force, resumed=("--checkpoint",))
     poses = gather(h36m_npz=args.h36m_npz, h36m_cdf=args.h36m_cdf, subjects=args.subjects, cmu=args.cmu, bvh=args.bvh,
                    bvh_unit_mm=args.bvh_unit_mm, poses=args.poses, up_axis=args.up_axis, step=args.step,
                    rotations=args.augment_rotations, seed=args.seed)
@@ -46,6 +46,10 @@ def _cmd_fit(args):
                          f"fewer than J + 1 = {cfg.num_basis + 1}: the J basis poses would not be determined by "
                          "the data; give more poses, a smaller --step or a smaller -J")
     print(f"fitting {len(poses)} poses (x2 mirrored: {cfg.mirror}), J={cfg.num_basis}, K<={cfg.max_components}")
+    import model_fitting.figures  # noqa: F401 -- before the fit: an import that Ctrl-C cuts short fails as ImportError
+    from lifting.plot import _mpl
+
+    _mpl()
     try:
         model, report, extras = fit(poses, cfg, checkpoint=checkpoint)
     except KeyboardInterrupt:
@@ -60,8 +64,19 @@ def _cmd_fit(args):
                              "the model anyway")
         print(f"WARNING: {what}; written anyway (--force)", file=sys.stderr)
         report["warnings"] = [what]
+    from lifting.plausible import check_model
+
+    try:
+        check_model(model, f"the model fitted for -o {args.output}", exempt=set(small) if args.force else ())
+    except ValueError as e:
+        raise ValueError(f"{e}; nothing written") from None
     model.provenance.update({"inputs": {k: v for k, v in vars(args).items() if k not in ("func", "debug", "verbose")}})
-    save_outputs(model, report, extras, args.output, outputs[1][1], outputs[2][1])
+    try:
+        save_outputs(model, report, extras, args.output, outputs[1][1], outputs[2][1])
+    except KeyboardInterrupt:
+        raise Interrupted(f"fit interrupted while writing its outputs; the checkpoint {checkpoint} holds every "
+                          "completed iteration: run the same command again with --force (an output may have been "
+                          "written) to finish from it") from None
     if not args.checkpoint and os.path.exists(checkpoint):
         os.unlink(checkpoint)  # the default checkpoint only serves an interrupted run
     t = report["timings_s"]
@@ -89,7 +104,7 @@ def _cmd_evaluate(args):
                                  f"{len(amc)})")
     check_files(inputs=[("--model", m) for m in models] + [("--h36m-npz", args.h36m_npz), ("--cameras", args.cameras)],
                 input_folders=[("--cmu", f) for f in args.cmu or []],
-                outputs=[("-o", args.output + ext) for ext in (".md", ".csv", ".json")])
+                outputs=[("-o", args.output + ext) for ext in (".md", ".csv", ".json")], force=args.force)
     evaluate_models([resolve_model(s) for s in args.model], args.output, h36m_npz=args.h36m_npz,
                     subjects=args.subjects, cmu=args.cmu, cmu_step=args.cmu_step, angles=args.angles,
                     noise_mm=args.noise_mm, seed=args.seed, noise_2d=args.noise_2d, cameras=args.cameras,
@@ -125,7 +140,8 @@ def register(sub):
     p.add_argument("-K", "--components", type=int_in(1, 100), default=3,
                    help="maximum mixture components (1..100, default 3)")
     p.add_argument("--force", action="store_true",
-                   help="write the model even when a component holds fewer than J + 1 poses (a loud warning)")
+                   help="write the model even when a component holds fewer than J + 1 poses (a loud warning), and "
+                        "replace output files that exist already")
     p.add_argument("--rotation-solver", choices=("closed-form", "ceres"), default="closed-form")
     p.add_argument("--inner-iterations", type=int_in(0, 1000), default=2)
     p.add_argument("--final-iterations", type=int_in(1, 100_000), default=30)

@@ -69,7 +69,7 @@ def _cmd_lift(args):
         raise ValueError(f"-o {out}: the output must end in .json or .npz")
     check_files(inputs=[("INPUT", args.input), ("--model", args.model or default_model_path()),
                         ("--camera", None if args.camera == "upright" else args.camera)],
-                outputs=[("-o", out), ("--plot", args.plot)])
+                outputs=[("-o", out), ("--plot", args.plot)], force=args.force)
     points, weights = read_keypoints(args.input, args.format, person=args.person)
     if args.plot and not 0 <= args.plot_frame < len(points):
         raise ValueError(f"--plot-frame {args.plot_frame}: out of range, {args.input} holds frames "
@@ -130,7 +130,7 @@ def _cmd_lift(args):
 def _cmd_import_authors(args):
     from lifting.model import import_authors_model
 
-    check_files(inputs=[("MAT", args.mat)], outputs=[("-o", args.output)])
+    check_files(inputs=[("MAT", args.mat)], outputs=[("-o", args.output)], force=args.force)
     m = import_authors_model(args.mat)
     m.save(args.output)
     print(f"imported K={m.num_components}, J={m.num_basis}, mm_per_unit={m.mm_per_unit:.1f} -> {args.output}")
@@ -181,12 +181,18 @@ def build_parser():
     from .fitting import register as register_fitting
     from .h36m import register as register_h36m
     from .network import register as register_network
+    from .reproduce import register as register_reproduce
 
     register_fitting(sub)
     register_h36m(sub)
     register_network(sub)
     register_evaluation(sub)
+    register_reproduce(sub)
     for p in sub.choices.values():
+        if "--force" not in p._option_string_actions:
+            p.add_argument("--force", action="store_true",
+                           help="replace output files that exist already (by default a run never replaces a file it "
+                                "did not make)")
         p.add_argument("--debug", action="store_true", help="on an error, print the traceback too")
         p.add_argument("--verbose", action="store_true", help="let Caffe log (its INFO messages are hidden)")
     return ap

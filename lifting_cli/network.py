@@ -11,9 +11,11 @@ PROTO = os.path.join(HERE, "..", "prototxt")
 
 
 def _cmd_prototxt(args):
-    from prototxt.generate import write_all
+    from prototxt.generate import HERE, files, write_all
 
-    check_files(output_folders=[("--out", args.out)])
+    shipped = os.path.abspath(args.out) == os.path.abspath(HERE)  # the package's own generated files: regenerated
+    check_files(output_folders=[("--out", args.out)], force=args.force or shipped,
+                outputs=[("--out", os.path.join(args.out, name)) for name in files(args.out)])
     for p in write_all(args.out, args.fusion):
         print(p)
     return 0
@@ -23,7 +25,7 @@ def _cmd_convert(args):
     from tools.convert import convert
 
     check_files(inputs=[("--cpm-prototxt", args.cpm_prototxt), ("--cpm-weights", args.cpm_weights),
-                        ("--target", args.target)], outputs=[("-o", args.output)])
+                        ("--target", args.target)], outputs=[("-o", args.output)], force=args.force)
     convert(args.cpm_prototxt, args.cpm_weights, args.target, args.output, order=args.joint_order,
             new_layers=args.new_layers)
     return 0
@@ -46,10 +48,15 @@ def _cmd_estimate(args):
     if args.sample:
         names.append((None, SAMPLE_NAME, (".json",) + (() if args.no_plot else (".png",)) + extra))
     outputs = [(f"--out ({f or 'sample'})", os.path.join(args.out, stem + ext)) for f, stem, exts in names for ext in exts]
+    if args.bvh:  # the person ids are known only once people are found: an earlier run's BVH files count too
+        import glob
+
+        outputs += [(f"--out ({f or 'sample'})", b) for f, stem, _ in names
+                    for b in sorted(glob.glob(glob.escape(os.path.join(args.out, stem)) + ".person*.bvh"))]
     check_files(inputs=[("INPUT", f) for f, _ in files]
                 + [("--camera", args.camera if args.camera not in (None, "upright") else None)]
                 + ([("--weights", args.weights), ("--prototxt", args.prototxt)] if detector == "network" else []),
-                output_folders=[("--out", args.out)], outputs=outputs if os.path.isdir(args.out) else [])
+                output_folders=[("--out", args.out)], outputs=outputs, force=args.force)
     camera = read_camera(args.camera)
     focal, principal = _intrinsics(args)
     exports = tuple(e for e in ("bvh", "csv", "html") if getattr(args, e))
@@ -78,8 +85,9 @@ def _cmd_estimate(args):
         if args.sample:
             inputs = [("sample", sample_image())] + inputs
         box = args.box if args.box else _detector_box()
-        estimate(inputs, args.weights, args.prototxt, args.out, box=box, camera=camera, plot=not args.no_plot)
-        return 0
+        records = estimate(inputs, args.weights, args.prototxt, args.out, box=box, camera=camera,
+                           plot=not args.no_plot)
+        return 2 if any(r.get("status") == "unreadable" for r in records) else 0
     except DetectorUnavailable as e:
         print(f"lifting estimate: error: {e}", file=sys.stderr)
         return 2
@@ -142,17 +150,68 @@ def _detector_box():
     return box_of
 
 
-def _cmd_train(args):
-    import glob
+#: the record a training run writes into its folder: where the folder belongs (a copy is told apart)
+RUN_RECORD = "run_folder.json"
 
+
+def check_run_folder(out):
+    """A run folder records where it belongs (``run_folder.json``: its real path, :func:`record_run_folder`); a run
+    refuses a folder whose record names another place (a copy: its snapshots' ``learned_net`` fields point into the
+    original, so a resume there would continue from the original's weights)."""
+    from lifting.files import read_json
+
+    path = os.path.join(out, RUN_RECORD)
+    if os.path.exists(path):
+        rec = read_json(path)
+        there = rec.get("folder") if isinstance(rec, dict) else None
+        if there != os.path.realpath(out):
+            raise ValueError(f"{path}: this run folder belongs to {there!r}, not {os.path.realpath(out)!r} (copied or "
+                             "moved): its snapshots would resume from the original folder's weights; resume in the "
+                             "original folder, or start a new run in a new --out")
+
+
+def record_run_folder(out):
+    """Write ``run_folder.json`` into a run folder that exists (once the run has made it)."""
+    from lifting.files import atomic_write_json
+
+    path = os.path.join(out, RUN_RECORD)
+    if os.path.isdir(out) and not os.path.exists(path):
+        atomic_write_json(path, {"folder": os.path.realpath(out)})
+
+
+def _cmd_train(args):
     import numpy as np
 
     if (args.data is None) == (args.h36m_npz is None):
         raise ValueError("give either --data (a prepared Human3.6M dataset) or --h36m-npz (the synthetic demo)")
+    check_run_folder(args.out)
+    started = []
+    try:
+        h = _train(args, started)
+    finally:
+        if started:  # the checks passed and training began: the folder is this run's
+            record_run_folder(args.out)
+    loss = np.array(h["loss"])
+    k = max(1, min(20, len(loss) // 5))
+    print(f"iterations {h['iteration'][0]}..{h['iteration'][-1]}: loss first {k} mean {loss[:k].mean():.5g}, "
+          f"last {k} mean {loss[-k:].mean():.5g}; fusion weights {h['fusion'][-1] if h['fusion'] else []}")
+    return 0
+
+
+def _train(args, started):
+    import glob
+
     if args.data is None and args.augment != "authors":
         raise ValueError("--augment sets the data layer of --data training; the --h36m-npz demo renders its own images")
     if args.data is not None:
-        h = _train_on_dataset(args)
+        check_files(inputs=[("--prototxt", args.prototxt), ("--solver", args.solver), ("--weights", args.weights),
+                            ("--resume", args.resume)], input_folders=[("--data", args.data)],
+                    output_folders=[("--out", args.out)],
+                    outputs=[(f"--out ({name})", os.path.join(args.out, name)) for name in
+                             ("net.prototxt", "solver.prototxt", "loss.json", "loss.png")],
+                    force=args.force or bool(args.resume))
+    if args.data is not None:
+        h = _train_on_dataset(args, started)
     else:
         if args.gpu is not None or args.solver is not None:
             raise ValueError("--gpu and --solver train on a prepared dataset: give --data")
@@ -161,31 +220,30 @@ def _cmd_train(args):
         from tools.train import train
 
         prototxt = args.prototxt or os.path.abspath(os.path.join(PROTO, f"{args.net}_h36m_small_train.prototxt"))
-        check_files(inputs=[("--h36m-npz", args.h36m_npz), ("--prototxt", prototxt), ("--weights", args.weights),
-                            ("--resume", args.resume)], output_folders=[("--out", args.out)],
-                    outputs=[(f"--out ({name})", os.path.join(args.out, name)) for name in
-                             ("solver.prototxt", "loss.json", "loss.png")] if os.path.isdir(args.out) else [])
         if not args.resume and glob.glob(os.path.join(glob.escape(args.out), "snap_iter_*")):
             raise ValueError(f"--out {args.out} holds the snapshots of an earlier run, which a new run would "
                              "overwrite: resume it with --resume <its newest .solverstate>, or give another --out")
+        check_files(inputs=[("--h36m-npz", args.h36m_npz), ("--prototxt", prototxt), ("--weights", args.weights),
+                            ("--resume", args.resume)], output_folders=[("--out", args.out)],
+                    outputs=[(f"--out ({name})", os.path.join(args.out, name)) for name in
+                             ("solver.prototxt", "loss.json", "loss.png")],
+                    force=args.force or bool(args.resume))  # a resumed run replaces what it made itself
         poses, _, _ = load_h36m_npz(args.h36m_npz, args.subjects)
+        started.append(True)
         h = train(prototxt, args.out, poses, args.iterations or 300, base_lr=args.base_lr or 1e-3,
                   snapshot_every=100 if args.snapshot is None else args.snapshot, resume=args.resume,
                   weights=args.weights, seed=args.seed, fusion_init=args.fusion_init)
-    loss = np.array(h["loss"])
-    k = max(1, min(20, len(loss) // 5))
-    print(f"iterations {h['iteration'][0]}..{h['iteration'][-1]}: loss first {k} mean {loss[:k].mean():.5g}, "
-          f"last {k} mean {loss[-k:].mean():.5g}; fusion weights {h['fusion'][-1] if h['fusion'] else []}")
-    return 0
+    return h
 
 
-def _train_on_dataset(args):
+def _train_on_dataset(args, started):
     from tools.train_h36m import SHIPPED_SOLVER, parse_gpus, train_dataset
 
     if args.base_lr is not None:
         raise ValueError("--base-lr: with --data the solver's base_lr is used as shipped; give a solver of your own "
                          "with --solver to change it")
     devices = parse_gpus(args.gpu) if args.gpu is not None else ["cpu"]
+    started.append(True)
     return train_dataset(args.data, args.out, net=args.net, prototxt=args.prototxt,
                          solver=args.solver or SHIPPED_SOLVER, devices=devices, iterations=args.iterations,
                          resume=args.resume, weights=args.weights, seed=args.seed, workers=args.workers,

@@ -93,19 +93,21 @@ def gather(h36m_npz=None, h36m_cdf=None, subjects=None, cmu=(), bvh=(), bvh_unit
         raise ValueError(f"step and rotations must be >= 1, got {step} and {rotations}")
     if subjects is not None and not list(subjects):
         raise ValueError("subjects is an empty list (None means every subject)")
+    from lifting.plausible import check_poses_mm
+
     parts = []
     if h36m_npz:
-        parts.append(load_h36m_npz(h36m_npz, subjects, step)[0])
+        parts.append(check_poses_mm(load_h36m_npz(h36m_npz, subjects, step)[0], h36m_npz))
     if h36m_cdf:
         if not subjects:
             raise ValueError("--h36m-cdf needs --subjects")
-        parts.append(read_h36m_dataset(h36m_cdf, subjects, step)[0])
+        parts.append(check_poses_mm(read_h36m_dataset(h36m_cdf, subjects, step)[0], h36m_cdf))
     for folder in cmu or []:
-        parts.append(load_cmu_folder(folder, step)[0])
+        parts.append(check_poses_mm(load_cmu_folder(folder, step)[0], folder))
     for f in bvh or []:
-        parts.append(read_bvh(f, unit_mm=bvh_unit_mm, step=step))
+        parts.append(check_poses_mm(read_bvh(f, unit_mm=bvh_unit_mm, step=step), f"{f} (--bvh-unit-mm {bvh_unit_mm:g})"))
     for f in poses or []:
-        parts.append(read_pose_array(f, up_axis=up_axis)[::step])
+        parts.append(check_poses_mm(read_pose_array(f, up_axis=up_axis)[::step], f))
     if not parts:
         raise ValueError("no input: give --h36m-npz, --h36m-cdf, --cmu, --bvh or --poses")
     out = np.concatenate(parts)

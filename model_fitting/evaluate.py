@@ -75,6 +75,8 @@ def evaluate_models(models, output, h36m_npz=None, subjects=("S9",), cmu=None, c
     then seen through the four real cameras of ``camera_subject`` (:func:`model_fitting.views.camera_views`) instead
     of an upright weak-perspective camera. Every table reports mean and median errors, the fraction of frames whose
     limb scale is off by more than 1.5x, and the frames not lifted."""
+    from lifting.plausible import check_poses_mm
+
     from .data import load_cmu_folder, load_h36m_npz
 
     log = log or (lambda *a, **k: None)
@@ -89,6 +91,7 @@ def evaluate_models(models, output, h36m_npz=None, subjects=("S9",), cmu=None, c
     md = []
     if h36m_npz:
         poses, _, actions = load_h36m_npz(h36m_npz, subjects)
+        poses = check_poses_mm(poses, h36m_npz)  # labels in other units would give MPJPEs of another scale
         if cameras:
             from lifting.cameras import read_h36m_cameras_json
 
@@ -126,6 +129,7 @@ def evaluate_models(models, output, h36m_npz=None, subjects=("S9",), cmu=None, c
         out["cmu"] = {}
         for folder in cmu:
             poses, trial = load_cmu_folder(folder, cmu_step)
+            poses = check_poses_mm(poses, folder)
             truth, y = project_random(poses, seed, noise_mm)
             for name, m in models:
                 err, _ = evaluate(m, truth, y, angles, noise_2d)

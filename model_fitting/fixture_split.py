@@ -29,14 +29,27 @@ def write_fixture_split(fixture, out, margin=2.1, jpeg_quality=90, crop="authors
     if not os.path.exists(labels):
         raise FileNotFoundError(f"{labels}: no such file (expected the h36m_fixture layout: labels.npz, cameras.json, "
                                 "images/)")
-    z = np.load(labels)
+    from lifting.dataset import inside
+    from lifting.files import load_npz
+
+    z = load_npz(labels, "labels")
     for key, shape in (("joints2d_px", (17, 2)), ("joints3d_camera_m", (17, 3)), ("visible", (17,))):
-        if key not in z.files or z[key].shape[1:] != shape:
+        if key not in z or z[key].ndim != len(shape) + 1 or z[key].shape[1:] != shape:
             raise ValueError(f"{labels}: field {key!r} must have shape (N, {', '.join(map(str, shape))})")
+    n = len(z["joints2d_px"])
+    for key in ("image", "subject", "camera", "action", "frame", "joints3d_camera_m", "visible"):
+        if key not in z or len(z[key]) != n:
+            raise ValueError(f"{labels}: field {key!r} must hold one entry per frame ({n})")
+    from lifting.plausible import check_keypoints_2d, check_poses_mm
+
+    d2 = check_keypoints_2d(z["joints2d_px"], f"{labels}: field 'joints2d_px'")
+    if np.isnan(d2).any():
+        raise ValueError(f"{labels}: field 'joints2d_px' holds NaN: a label must be a number")
+    check_poses_mm(np.asarray(z["joints3d_camera_m"]) * 1000.0, f"{labels}: field 'joints3d_camera_m' (metres)")
     cams = read_h36m_cameras_json(os.path.join(fixture, "cameras.json"))
     shards = []
     for i, name in enumerate(z["image"]):
-        path = os.path.join(fixture, "images", str(name))
+        path = inside(os.path.join(fixture, "images"), str(name), labels, f"image[{i}]")
         frame = cv2.imread(path)
         if frame is None:
             raise ValueError(f"{path}: cannot be read as an image")

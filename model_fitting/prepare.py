@@ -34,7 +34,7 @@ import numpy as np
 from lifting.cameras import H36M_CAMERA_IDS, read_h36m_cameras
 from lifting.cpm import BOX, BOX_FILL, apply_affine, authors_crop_affine, authors_crop_box
 from lifting.dataset import FORMAT_VERSION, MANIFEST, DatasetError, shard_info, write_manifest, write_shard
-from lifting.files import read_json
+from lifting.files import differences, read_json, sha256_file
 
 from . import authors_protocol
 from .h36m import KNOWN_DEFECTS, TRAIN_SUBJECTS, find_sequences, read_d2, read_d3, read_video_frames
@@ -42,7 +42,8 @@ from .h36m import KNOWN_DEFECTS, TRAIN_SUBJECTS, find_sequences, read_d2, read_d
 #: ``crop``: the authors' rule (default) or the person box of the joints' extent
 CROPS = ("authors", "extent")
 PROTOCOLS = (authors_protocol.NAME,)
-
+#: the largest crop margin (crop side over person box side); 2.1 is the default, larger only wastes memory
+MAX_MARGIN = 4.0
 #: the person box side over the larger side of the joints' bounding box
 BOX_OVER_JOINTS = 1.2
 #: largest median 2D distance (pixels) between D2_Positions and the camera's projection of the mono 3D
@@ -185,6 +186,16 @@ def prepare_sequence(root, seq, cameras, cameras_path, step, margin, jpeg_qualit
     return jpegs, arrays, report
 
 
+def sequence_sources(root, seq):
+    """``{path relative to root: SHA-256}`` of every source file of a sequence that exists (its world 3D, and per
+    camera its 2D, mono 3D and video), hashed by content: a shard records what it was made from."""
+    paths = [seq.pose_path(root, "D3_Positions")]
+    for cid in H36M_CAMERA_IDS:
+        paths += [seq.pose_path(root, "D2_Positions", cid), seq.pose_path(root, "D3_Positions_mono", cid),
+                  seq.video_path(root, cid)]
+    return {os.path.relpath(p, root): sha256_file(p) for p in paths if os.path.isfile(p)}
+
+
 def shard_name(seq):
     return os.path.join("shards", seq.subject, seq.name.replace(" ", "_") + ".h5")
 
@@ -213,21 +224,30 @@ def prepare(root, out, cameras_path, subjects=None, step=None, margin=2.1, jpeg_
 
     if step < 1:
         raise ValueError(f"step must be >= 1, got {step}")
-    if margin < 1:
-        raise ValueError(f"margin must be >= 1 (the crop holds the person box), got {margin}")
+    if not 1 <= margin <= MAX_MARGIN:
+        raise ValueError(f"--margin must be in [1, {MAX_MARGIN:g}] (the crop holds the person box; a larger one only "
+                         f"costs memory), got {margin}")
     if not 1 <= jpeg_quality <= 100:
         raise ValueError(f"jpeg quality must be in 1..100, got {jpeg_quality}")
     cameras = read_h36m_cameras(cameras_path)
     config = {"root": os.path.abspath(root), "cameras": os.path.abspath(cameras_path), "subjects": list(subjects),
               "step": int(step), "margin": float(margin), "jpeg_quality": int(jpeg_quality),
-              "box_over_joints": BOX_OVER_JOINTS, "fps": 50 / step, "crop": crop, "protocol": protocol}
+              "box_over_joints": BOX_OVER_JOINTS, "fps": 50 / step, "crop": crop, "protocol": protocol,
+              "cameras_sha256": sha256_file(cameras_path)}
     os.makedirs(out, exist_ok=True)
     manifest_path = os.path.join(out, MANIFEST)
     if os.path.exists(manifest_path):
-        old = read_json(manifest_path, DatasetError).get("config")
-        if old != config:
+        record = read_json(manifest_path, DatasetError)
+        if not isinstance(record, dict):
+            raise DatasetError(f"{manifest_path}: not a dataset manifest (a JSON object)")
+        old = record.get("config")
+        started = record.get("complete") is not False or bool(record.get("shards")) or \
+            os.path.isdir(os.path.join(out, "shards"))
+        if old != config and started:
             raise PrepareError(f"{manifest_path}: this folder holds a dataset prepared with other settings "
                                f"({old}); use another --out or the same settings ({config})")
+    if not os.path.exists(manifest_path) or old != config:  # the record first: a resumed run is known as this one's
+        write_manifest(out, {"format_version": FORMAT_VERSION, "complete": False, "config": config, "shards": []})
     sequences, skipped = find_sequences(root, subjects)
     if protocol is not None:
         ordered = authors_protocol.order_sequences(sequences)
@@ -238,11 +258,19 @@ def prepare(root, out, cameras_path, subjects=None, step=None, margin=2.1, jpeg_
     for seq in tqdm(sequences, desc="h36m-prepare", unit="seq", disable=log is None):
         name = shard_name(seq)
         path = os.path.join(out, name)
+        sources = sequence_sources(root, seq)
         if os.path.exists(path):  # written by an earlier, interrupted run (shards are written atomically)
             n, report = shard_info(path)
+            made = {"config": report.get("config"), "sources": report.get("sources")}
+            changed = differences(made, {"config": config, "sources": sources})
+            if changed:
+                raise PrepareError(f"{path}: this shard was made from other inputs or settings than this run's "
+                                   f"({'; '.join(changed[:4])}{'; ...' if len(changed) > 4 else ''}); it would be "
+                                   "mixed into this dataset: use another --out, or the same inputs and settings")
         else:
             jpegs, arrays, report = prepare_sequence(root, seq, cameras, cameras_path, step, margin, jpeg_quality, crop,
                                                      protocol, subaction.get(seq))
+            report = {**report, "config": config, "sources": sources}
             write_shard(path, jpegs, arrays, seq.subject, seq.action, seq.name, report)
             n = len(jpegs)
         shards.append({"file": name, "samples": n, "subject": seq.subject, "action": seq.action,

@@ -318,32 +318,38 @@ def parse_bvh(path):
     toks = head.split()
     joints, stack, i = [], [], 1
     pending = None
-    while i < len(toks):
-        t = toks[i]
-        if t in ("ROOT", "JOINT"):
-            name = toks[i + 1].split(":")[-1]  # drop namespaces like 'mixamorig:'
-            pending = {"name": name, "parent": stack[-1] if stack else -1, "offset": None, "channels": []}
-            i += 2
-        elif t == "End":
-            parent_name = joints[stack[-1]]["name"]
-            pending = {"name": parent_name + "/end", "parent": stack[-1], "offset": None, "channels": []}
-            i += 2
-        elif t == "{":
-            joints.append(pending)
-            stack.append(len(joints) - 1)
-            i += 1
-        elif t == "}":
-            stack.pop()
-            i += 1
-        elif t == "OFFSET":
-            joints[stack[-1]]["offset"] = np.array([float(v) for v in toks[i + 1:i + 4]])
-            i += 4
-        elif t == "CHANNELS":
-            n = int(toks[i + 1])
-            joints[stack[-1]]["channels"] = [c.lower() for c in toks[i + 2:i + 2 + n]]
-            i += 2 + n
-        else:
-            raise MotionFileError(f"{path}: unexpected token {t!r} in HIERARCHY")
+    try:
+        while i < len(toks):
+            t = toks[i]
+            if t in ("ROOT", "JOINT"):
+                name = toks[i + 1].split(":")[-1]  # drop namespaces like 'mixamorig:'
+                pending = {"name": name, "parent": stack[-1] if stack else -1, "offset": None, "channels": []}
+                i += 2
+            elif t == "End":
+                parent_name = joints[stack[-1]]["name"]
+                pending = {"name": parent_name + "/end", "parent": stack[-1], "offset": None, "channels": []}
+                i += 2
+            elif t == "{":
+                joints.append(pending)
+                stack.append(len(joints) - 1)
+                i += 1
+            elif t == "}":
+                stack.pop()
+                i += 1
+            elif t == "OFFSET":
+                joints[stack[-1]]["offset"] = np.array([float(v) for v in toks[i + 1:i + 4]])
+                i += 4
+            elif t == "CHANNELS":
+                n = int(toks[i + 1])
+                joints[stack[-1]]["channels"] = [c.lower() for c in toks[i + 2:i + 2 + n]]
+                i += 2 + n
+            else:
+                raise MotionFileError(f"{path}: unexpected token {t!r} in HIERARCHY")
+    except MotionFileError:
+        raise
+    except (IndexError, ValueError, TypeError) as e:  # a number that is not one, a brace or keyword out of place
+        raise MotionFileError(f"{path}: cannot parse the HIERARCHY section near token {i} ({type(e).__name__}: "
+                              f"{e})") from None
     lines = [ln.strip() for ln in motion.strip().splitlines() if ln.strip()]
     try:
         nframes = int(lines[0].split(":")[1])
@@ -434,6 +440,8 @@ def read_pose_array(path, key=None, up_axis="y"):
         raise
     except Exception as e:
         raise MotionFileError(f"{path}: cannot read ({type(e).__name__}: {e})") from None
+    if np.iscomplexobj(arr) or not np.issubdtype(np.asarray(arr).dtype, np.number):
+        raise MotionFileError(f"{path}: poses must be real numbers (mm), got {np.asarray(arr).dtype}")
     arr = np.asarray(arr, np.float64)
     if arr.ndim != 3 or arr.shape[1:] != (17, 3):
         raise MotionFileError(f"{path}: poses must have shape (N, 17, 3), got {arr.shape}")

@@ -35,11 +35,11 @@ def s1_poses():
 
 @pytest.fixture(scope="session")
 def official_tree(tmp_path_factory):
-    """A miniature Human3.6M release in the official layout (tests/h36m_tree.py): ``(root, cameras, labels)``."""
-    from tests.h36m_tree import make_official_tree
+    """A miniature Human3.6M release in the official layout (model_fitting/miniature.py): ``(root, cameras, labels)``."""
+    from model_fitting.miniature import make_official_tree
 
     root = tmp_path_factory.mktemp("h36m_release")
-    cams, labels = make_official_tree(str(root))
+    cams, labels = make_official_tree(str(root), shared_path("data", "h36m_fixture"))
     return str(root), cams, labels
 
 

@@ -5,7 +5,13 @@ or, for weights that do not cover the net, not at all (the uncovered layers keep
 goes to ``caffe.Net``, ``Net.copy_from`` or ``Solver.restore`` unchecked:
 
 * a prototxt must exist, parse as a text ``NetParameter`` (``caffe.proto.caffe_pb2``), use only layer types this
-  Caffe build has, take every bottom from an input or an earlier top, and name importable Python layers;
+  Caffe build has, take every bottom from an input or an earlier top, and name only Python layers of the allow-list
+  :data:`PYTHON_LAYERS` (this project's layers). The list is checked on the parsed message before anything is
+  imported: a prototxt is untrusted input, and Caffe imports the module a ``Python`` layer names and calls
+  ``module.layer(...)``, so any other name (``antigravity``, ``code``, ``os``, ...) would run code of the file's
+  choosing. Caffe never sees a prototxt that names anything else;
+* a solver prototxt given by the user names no net of its own (``net_param``, ``train_net``, ``test_net``, ...:
+  :func:`check_solver_nets`), since those nets would reach Caffe unchecked;
 * a caffemodel must parse as a binary ``NetParameter``, hold finite values of the sizes its shapes say, and cover
   every parameter layer of the net it initialises with the right blob shapes (:func:`load_net`,
   :func:`copy_weights`; the missing layers are named);
@@ -19,6 +25,9 @@ import importlib
 import os
 
 import numpy as np
+
+#: the only Python layers a prototxt may name: ``{module: (class, ...)}``, this project's layers (:mod:`caffe_layers`)
+PYTHON_LAYERS = {"caffe_layers": ("Prob3DPoseLayer", "FusionLayer", "H36MDataLayer")}
 
 
 class CaffeFileError(ValueError):
@@ -57,8 +66,32 @@ def _included(layer, phase):
     return not layer.include or any(not r.HasField("phase") or r.phase == p for r in layer.include)
 
 
-def read_prototxt(path, phase="test", what="prototxt"):
-    """Parse and check a net prototxt (see the module docstring); returns the ``NetParameter``."""
+def _allowed(extra):
+    allowed = {m: set(c) for m, c in PYTHON_LAYERS.items()}
+    for m, c in (extra or {}).items():
+        allowed.setdefault(m, set()).update(c)
+    return allowed
+
+
+def check_python_layers(net, name, allow=None):
+    """Refuse a parsed ``NetParameter`` that names a Python layer outside :data:`PYTHON_LAYERS` (plus ``allow``,
+    ``{module: classes}``, for callers with layers of their own such as tests' toy layers) -- in every layer, whatever
+    its phase, also beside V1 ``layers`` (which cannot name Python code). Nothing is imported here."""
+    allowed = _allowed(allow)
+    for layer in net.layer:
+        if not layer.HasField("python_param") and layer.type != "Python":
+            continue
+        module, cls = layer.python_param.module, layer.python_param.layer
+        if cls not in allowed.get(module, ()):
+            known = ", ".join(f"{m}.{c}" for m, cs in sorted(allowed.items()) for c in sorted(cs))
+            raise CaffeFileError(f"{name}: layer {layer.name!r} names the Python layer {module!r}.{cls!r}, which is "
+                                 f"not one of this project's layers ({known}); a prototxt may not name other "
+                                 "Python code, and none was imported")
+
+
+def read_prototxt(path, phase="test", what="prototxt", allow=None):
+    """Parse and check a net prototxt (see the module docstring); returns the ``NetParameter``. ``allow``: extra
+    Python layers ``{module: (class, ...)}`` this caller accepts besides :data:`PYTHON_LAYERS`."""
     from caffe.proto import caffe_pb2
     from google.protobuf import text_format
 
@@ -76,7 +109,8 @@ def read_prototxt(path, phase="test", what="prototxt"):
         text_format.Merge(text, net)
     except text_format.ParseError as e:
         raise CaffeFileError(f"{name}: not a valid net prototxt ({e})") from None
-    if net.layers:  # the V1 format: Caffe upgrades it; only its presence is checked here
+    check_python_layers(net, name, allow)  # before anything below could import a module
+    if net.layers:  # the V1 format (no Python layers): Caffe upgrades it; only its presence is checked here
         return net
     if not net.layer:
         raise CaffeFileError(f"{name}: holds no layer (is it a solver prototxt?)")
@@ -99,6 +133,7 @@ def read_prototxt(path, phase="test", what="prototxt"):
 
 
 def _check_python_layer(name, layer):
+    """An allowed Python layer (:func:`check_python_layers` ran first) whose module imports and has the class."""
     module, cls = layer.python_param.module, layer.python_param.layer
     try:
         mod = importlib.import_module(module)
@@ -107,6 +142,23 @@ def _check_python_layer(name, layer):
                              f"({e})") from None
     if not hasattr(mod, cls):
         raise CaffeFileError(f"{name}: Python layer {layer.name!r}: module {module!r} has no class {cls!r}")
+
+
+#: the fields of a solver prototxt that name (or hold) a net of their own
+SOLVER_NET_FIELDS = ("net", "net_param", "train_net", "train_net_param", "test_net", "test_net_param")
+
+
+def check_solver_nets(sp, path, allowed=("net",)):
+    """Refuse a user's ``SolverParameter`` that names or holds nets in fields other than ``allowed``: those nets
+    (test nets, inline nets) would reach Caffe without :func:`read_prototxt`'s checks."""
+    for field in SOLVER_NET_FIELDS:
+        if field in allowed:
+            continue
+        fd = sp.DESCRIPTOR.fields_by_name[field]
+        present = len(getattr(sp, field)) > 0 if fd.label == fd.LABEL_REPEATED else sp.HasField(field)
+        if present:
+            raise CaffeFileError(f"solver {path}: field {field!r} names a net of its own; give the net with --prototxt "
+                                 "and a solver without net fields (only its settings are used)")
 
 
 def read_caffemodel(path, what=None):
@@ -176,12 +228,12 @@ def copy_weights(net, weights, net_name, what="--weights", hint=""):
     net.copy_from(os.fspath(weights))
 
 
-def load_net(prototxt, weights=None, phase="test", what="--weights", hint=""):
+def load_net(prototxt, weights=None, phase="test", what="--weights", hint="", allow=None):
     """A ``caffe.Net`` of a checked prototxt, with checked weights (which must cover every parameter layer)."""
     import caffe
 
     prototxt = os.fspath(prototxt)
-    read_prototxt(prototxt, phase)
+    read_prototxt(prototxt, phase, allow=allow)
     net = caffe.Net(prototxt, {"test": caffe.TEST, "train": caffe.TRAIN}[str(phase).lower()])
     if weights is not None:
         copy_weights(net, weights, prototxt, what, hint)
@@ -216,6 +268,10 @@ def check_solverstate(path, net, net_name, what="--resume"):
             raise CaffeFileError(f"{name}: history blob {i} has shape {got}, {net_name} needs {want}: the state of "
                                  "another net or variant")
     learned = state.learned_net
+    if os.path.dirname(os.path.realpath(learned)) != os.path.dirname(os.path.realpath(path)):
+        raise CaffeFileError(f"{name}: its weights file {learned} (field 'learned_net') lies in another folder than "
+                             "the solverstate: a run folder copied or moved from there would resume from that "
+                             "folder's weights, not its own; resume in the original folder")
     if not os.path.exists(learned):
         raise CaffeFileError(f"{name}: its weights file {learned} (field 'learned_net') does not exist; a snapshot "
                              "is a .solverstate and a .caffemodel, keep them together")

@@ -52,6 +52,10 @@ def convert(src_prototxt, src_caffemodel, dst_prototxt, dst_caffemodel, order="m
 
     if new_layers not in NEW_LAYERS:
         raise ValueError(f"new_layers must be one of {NEW_LAYERS}, got {new_layers!r}")
+    from .caffe_files import read_prototxt
+
+    read_prototxt(src_prototxt, what="--cpm-prototxt")  # the prototxts first: what they name is never imported
+    read_prototxt(dst_prototxt, what="--target")
     weights = read_caffemodel(src_caffemodel)
     check_against_prototxt(weights, src_prototxt, src_caffemodel)
     pairs = map_correspondence(order)
@@ -101,3 +105,37 @@ def convert(src_prototxt, src_caffemodel, dst_prototxt, dst_caffemodel, order="m
         counts = {a: sum(1 for r in rows if r[2] == a) for a in ("copied", "remapped", "initialised")}
         log(f"blobs: {counts} -> {dst_caffemodel}")
     return rows
+
+
+#: the name written into a stand-in caffemodel (its ``NetParameter.name``): the label travels with the file
+STANDIN_LABEL = "RANDOM WEIGHTS: a stand-in with CPM's shapes, not CPM's trained weights"
+
+
+def write_standin_cpm(prototxt, out, seed=0, log=print):
+    """``lifting cpm-standin``: a caffemodel with the parameter shapes of the CPM deploy ``prototxt`` and random
+    weights (normal, std 0.01; biases 0), for dry runs of the reproduction without the original CPM weights. The net's
+    name inside the file says it is random (:data:`STANDIN_LABEL`). Written atomically."""
+    from caffe.proto import caffe_pb2
+
+    from lifting.files import atomic_path
+
+    net = load_net(prototxt)
+    rng = np.random.default_rng(seed)
+    n = 0
+    for blobs in net.params.values():
+        for i, b in enumerate(blobs):
+            b.data[...] = rng.normal(0, 0.01, size=b.data.shape) if i == 0 else 0.0
+            n += b.data.size
+    with atomic_path(out) as tmp:
+        net.save(tmp)
+        param = caffe_pb2.NetParameter()
+        with open(tmp, "rb") as f:
+            param.ParseFromString(f.read())
+        param.name = f"{STANDIN_LABEL} (seed {seed}; shapes of {os.path.basename(prototxt)})"
+        with open(tmp, "wb") as f:
+            f.write(param.SerializeToString())
+    shapes = net.params
+    if log:
+        log(f"-> {out}: RANDOM WEIGHTS ({n:,} parameters in {len(shapes)} layers with the shapes of {prototxt}); "
+            "a stand-in for dry runs, not CPM's trained weights: numbers made with it say nothing about the paper")
+    return out

@@ -42,7 +42,7 @@ def estimate(image_paths, weights, prototxt, out_dir, box=None, camera=None, plo
     from lifting.files import atomic_write_json
     from lifting.plot import save_lift_figure
 
-    from .photo import read_image
+    from .photo import InputError, read_image, write_unreadable
 
     log = log or (lambda *a, **k: None)
     if not weights or not os.path.exists(weights):
@@ -61,7 +61,18 @@ def estimate(image_paths, weights, prototxt, out_dir, box=None, camera=None, plo
     last = sorted(k for k in net.blobs if k.startswith("Mconv5_stage"))[-1] if any(
         k.startswith("Mconv5_stage") for k in net.blobs) else "conv7_stage1_new"
     for path in image_paths:
-        path, rgb = path if isinstance(path, tuple) else (path, read_image(path))
+        if isinstance(path, tuple):
+            path, rgb = path
+        else:
+            try:
+                rgb = read_image(path)
+            except InputError as e:  # one unreadable photo is recorded; the others go on
+                from lifting.files import run_temp_folder
+
+                with run_temp_folder(out_dir) as tmp:
+                    results.append(write_unreadable(path, e, out_dir, tmp))
+                log(f"error: {e}")
+                continue
         img = np.ascontiguousarray(rgb[:, :, ::-1])  # BGR, as CPM was trained
         b = box(rgb) if callable(box) else box
         try:

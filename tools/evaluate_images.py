@@ -20,7 +20,6 @@ tables beside the paper's and Figure 3's per-stage errors).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 
@@ -86,34 +85,45 @@ def upsampled_argmax(maps, frame_to_window, size):
     return np.stack([left[0] + (cols + 0.5) * span[0] / w, left[1] + (rows + 0.5) * span[1] / h], axis=-1)
 
 
-def _fingerprint(path):
-    if path is None:
-        return None
-    st = os.stat(path)
-    return {"path": os.path.abspath(path), "bytes": st.st_size}
+def dataset_fingerprint(dataset):
+    """The content of a prepared dataset: the SHA-256 of its manifest and of every shard it lists (streamed)."""
+    from lifting.dataset import MANIFEST, read_manifest
+    from lifting.files import sha256_file
+
+    m = read_manifest(dataset)
+    return {"path": os.path.abspath(dataset), "manifest_sha256": sha256_file(os.path.join(dataset, MANIFEST)),
+            "shards_sha256": {s["file"]: sha256_file(os.path.join(dataset, s["file"])) for s in m["shards"]}}
 
 
 def _settings(dataset, n, mode, net, weights, prototxt, model, num_angles, chunk, scoring="upsampled"):
-    proto = None
-    if prototxt is not None:
-        with open(prototxt, "rb") as f:
-            proto = hashlib.sha1(f.read()).hexdigest()
-    return {"dataset": os.path.abspath(dataset), "samples": n, "mode": mode, "net": net if mode == "net" else None,
-            "weights": _fingerprint(weights), "prototxt_sha1": proto, "model": _fingerprint(model),
+    """Everything a run's results depend on, files by content (:func:`lifting.files.file_fingerprint`): a resumed run
+    must have every one of them unchanged."""
+    from lifting.files import file_fingerprint
+    from lifting.model import default_model_path
+
+    return {"dataset": dataset_fingerprint(dataset), "samples": n, "mode": mode,
+            "net": net if mode == "net" else None, "weights": file_fingerprint(weights),
+            "prototxt": file_fingerprint(prototxt), "model": file_fingerprint(model or default_model_path()),
             "num_angles": int(num_angles), "chunk": int(chunk), "scoring": scoring if mode == "net" else None}
 
 
 def _check_settings(out, settings):
-    from lifting.files import atomic_write_text, read_json
+    """Record the settings in ``out/run.json``, or refuse a folder whose recorded run differs, naming what changed."""
+    from lifting.files import atomic_write_text, differences, read_json
 
     path = os.path.join(out, "run.json")
     if os.path.exists(path):
         old = read_json(path)
-        for key, value in settings.items():
-            if old.get(key) != value:
-                raise ValueError(f"{path}: field {key!r} is {old.get(key)!r}, this run has {value!r}: the folder holds "
-                                 "another evaluation; use another --out or the same settings to resume it")
+        changed = differences(old if isinstance(old, dict) else {}, settings)
+        if changed:
+            raise ValueError(f"{path}: the folder holds another evaluation, {len(changed)} difference(s) with this run "
+                             f"({'; '.join(changed[:4])}{'; ...' if len(changed) > 4 else ''}): its results would be "
+                             "mixed with this run's; use another --out, or the same files and settings to resume it")
     else:
+        chunks = os.path.join(out, "chunks")
+        if os.path.isdir(chunks) and any(f.endswith(".npz") for f in os.listdir(chunks)):
+            raise ValueError(f"{chunks}: holds per-frame results but {path} (what they were computed from) is missing: "
+                             "they cannot be told to belong to this run; use another --out or delete the folder")
         atomic_write_text(path, json.dumps(settings, indent=1, sort_keys=True))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 
 import numpy as np
 
@@ -146,3 +147,37 @@ def write_html(path, frames, camera_E, title):
     from lifting.files import atomic_write_text
 
     atomic_write_text(path, html_text(frames, camera_E, title))
+
+
+def write_exports(work_stem, base, frames, exports, lifter, title, frame_time, summary):
+    """Write the ``exports`` of ``frames`` (export records) under ``work_stem`` (a temporary folder); returns the
+    ``(temporary, final)`` pairs for :func:`lifting.files.commit_together`; ``summary['bvh']`` says what each BVH holds."""
+    pairs = []
+    if "csv" in exports:
+        write_csv(work_stem + ".csv", frames)
+        pairs.append((work_stem + ".csv", base + ".csv"))
+    if "html" in exports:
+        write_html(work_stem + ".html", frames, lifter.camera, title)
+        pairs.append((work_stem + ".html", base + ".html"))
+    if "bvh" in exports:
+        m = lifter.model
+        written = write_bvh_files(work_stem, frames, lifter.camera, m.mean[0] * m.mm_per_unit, frame_time)
+        summary["bvh"] = {}
+        for pid, (tmp, n, filled) in written.items():
+            final = f"{base}.person{pid}.bvh"
+            pairs.append((tmp, final))
+            summary["bvh"][str(pid)] = {"file": final, "frames": n, "frames_filled": filled}
+    return pairs
+
+
+def remove_stale_bvh(base, pairs, exports):
+    """After a run with ``--bvh`` (replacing with --force): an earlier run's ``<base>.person<id>.bvh`` of a person not
+    in this run no longer belongs to these outputs and is removed."""
+    import glob
+
+    if "bvh" not in exports:
+        return
+    keep = {os.path.abspath(p) for _, p in pairs}
+    for f in glob.glob(glob.escape(base) + ".person*.bvh"):
+        if os.path.abspath(f) not in keep:
+            os.unlink(f)

@@ -10,7 +10,9 @@ reason) and every person its own (``ok``, one of the lifter's, or ``most of the 
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 
 import numpy as np
 
@@ -48,12 +50,12 @@ def draw_people(path, rgb, people, camera, title):
                          note=f"no 3D pose: {person_status_name(p.status, p.num_observed)}")
 
 
-def estimate_photo(name, rgb, estimator, out_dir, stem, camera_label="upright", plot=True, exports=()):
-    """One photo -> ``<out_dir>/<stem>.json`` (+ ``.png``, and the ``exports``: ``bvh``, ``csv``, ``html``); returns
-    the JSON record."""
-    from lifting.files import atomic_write_text
+def estimate_photo(name, rgb, estimator, out_dir, stem, camera_label="upright", plot=True, exports=(), tmp_dir=None):
+    """One photo -> ``<out_dir>/<stem>.json`` (+ ``.png``, and the ``exports``: ``bvh``, ``csv``, ``html``), replaced
+    together (:func:`lifting.files.commit_together`); returns the JSON record."""
+    from lifting.files import atomic_write_text, commit_together, run_temp_folder
 
-    from .export import write_bvh_files, write_csv, write_html
+    from .export import remove_stale_bvh, write_exports
 
     people = estimator(rgb)
     rec = {**header(name, estimator.lifter, camera_label, estimator.min_confidence, estimator, rgb.shape[:2]),
@@ -61,18 +63,42 @@ def estimate_photo(name, rgb, estimator, out_dir, stem, camera_label="upright", 
            "people": [p.record() for p in people]}
     base = os.path.join(out_dir, stem)
     os.makedirs(os.path.dirname(base) or ".", exist_ok=True)
-    atomic_write_text(base + ".json", json_text(rec))
-    if plot:
-        draw_people(base + ".png", rgb, people, estimator.lifter.camera, os.path.basename(name))
-    frames = [{"frame": 0, "time_s": None, "people": rec["people"]}]
-    if "csv" in exports:
-        write_csv(base + ".csv", frames)
-    if "html" in exports:
-        write_html(base + ".html", frames, estimator.lifter.camera, os.path.basename(name))
-    if "bvh" in exports:
-        m = estimator.lifter.model
-        rec["bvh"] = {str(k): v[0] for k, v in write_bvh_files(base, frames, estimator.lifter.camera,
-                                                                m.mean[0] * m.mm_per_unit, 1 / 30).items()}
+    with run_temp_folder(out_dir) if tmp_dir is None else _nothing(tmp_dir) as tmp:
+        work = tempfile.mkdtemp(dir=tmp, prefix="photo-")
+        frames = [{"frame": 0, "time_s": None, "people": rec["people"]}]
+        extra = write_exports(os.path.join(work, "out"), base, frames, exports, estimator.lifter,
+                              os.path.basename(name), 1 / 30, rec)
+        atomic_write_text(os.path.join(work, "out.json"), json_text(rec))
+        pairs = [(os.path.join(work, "out.json"), base + ".json")]
+        if plot:
+            draw_people(os.path.join(work, "out.png"), rgb, people, estimator.lifter.camera, os.path.basename(name))
+            pairs.append((os.path.join(work, "out.png"), base + ".png"))
+        commit_together(pairs + extra)  # the JSON, the PNG and the exports are replaced together
+        remove_stale_bvh(base, pairs + extra, exports)
+    return rec
+
+
+@contextlib.contextmanager
+def _nothing(value):
+    yield value
+
+
+def write_unreadable(path, error, out_dir, stem, tmp_dir):
+    """The record of an input that cannot be read: ``<stem>.json`` with status ``unreadable``; an earlier run's other
+    outputs of the same stem (``.png``, ``.npz``, ``.mp4``, exports), which no longer match it, are removed with it."""
+    import glob
+
+    from lifting.files import atomic_write_text, commit_together
+
+    rec = {"input": path, "status": "unreadable", "error": str(error)}
+    base = os.path.join(out_dir, stem)
+    os.makedirs(os.path.dirname(base) or ".", exist_ok=True)
+    work = tempfile.mkdtemp(dir=tmp_dir, prefix="unreadable-")
+    atomic_write_text(os.path.join(work, "out.json"), json_text(rec))
+    for f in [base + ext for ext in (".png", ".npz", ".mp4", ".csv", ".html")] + glob.glob(glob.escape(base) + ".person*.bvh"):
+        if os.path.isfile(f):
+            os.unlink(f)
+    commit_together([(os.path.join(work, "out.json"), base + ".json")])
     return rec
 
 
@@ -93,7 +119,7 @@ def run(inputs, out_dir, lifter, camera_label="upright", min_confidence=DEFAULT_
     count, inputs in which a person was found)``."""
     from tqdm import tqdm
 
-    from lifting.files import atomic_write_text
+    from lifting.files import run_temp_folder
 
     from .people import PeopleEstimator
     from .video import estimate_video
@@ -107,42 +133,41 @@ def run(inputs, out_dir, lifter, camera_label="upright", min_confidence=DEFAULT_
     photos = [(f, s) for f, s in files if not is_video(f)]
     videos = [(f, s) for f, s in files if is_video(f)]
     opts = dict(min_confidence=min_confidence, people=people, focal_px=focal_px, principal_px=principal_px)
-    if sample or photos:
-        with PeopleEstimator(lifter, **opts) as est:
-            if sample:
-                log(f"sample: {SAMPLE_DESCRIPTION}")
-                rec = estimate_photo(SAMPLE_NAME, sample_image(), est, out_dir, SAMPLE_NAME, camera_label, plot,
-                                     exports)
-                records.append(rec)
-                found += rec["num_people"] > 0
-                log(_summary(SAMPLE_NAME, rec, out_dir, SAMPLE_NAME, plot))
-            for path, stem in tqdm(photos, desc="photos", unit="photo", disable=len(photos) < 2):
-                try:
-                    rgb = read_image(path)
-                except InputError as e:
-                    failed += 1
-                    rec = {"input": path, "status": "unreadable", "error": str(e)}
-                    os.makedirs(os.path.dirname(os.path.join(out_dir, stem)) or ".", exist_ok=True)
-                    atomic_write_text(os.path.join(out_dir, stem + ".json"), json_text(rec))
+    with run_temp_folder(out_dir) as tmp:  # every temporary file of the run; removed however the run ends
+        if sample or photos:
+            with PeopleEstimator(lifter, **opts) as est:
+                if sample:
+                    log(f"sample: {SAMPLE_DESCRIPTION}")
+                    rec = estimate_photo(SAMPLE_NAME, sample_image(), est, out_dir, SAMPLE_NAME, camera_label, plot,
+                                         exports, tmp)
                     records.append(rec)
-                    log(f"error: {e}", error=True)
-                    continue
-                rec = estimate_photo(path, rgb, est, out_dir, stem, camera_label, plot, exports)
-                records.append(rec)
-                found += rec["num_people"] > 0
-                log(_summary(path, rec, out_dir, stem, plot))
-    for path, stem in videos:
-        try:
-            rec = estimate_video(path, out_dir, lifter, camera_label, min_confidence, plot=plot, log=log, stem=stem,
-                                 people=people, focal_px=focal_px, principal_px=principal_px, smooth=smooth,
-                                 exports=exports)
-            found += rec.get("people_found", 0) > 0
-        except InputError as e:
-            failed += 1
-            rec = {"input": path, "status": "unreadable", "error": str(e)}
-            atomic_write_text(os.path.join(out_dir, stem + ".json"), json_text(rec))
-            log(f"error: {e}", error=True)
-        records.append(rec)
+                    found += rec["num_people"] > 0
+                    log(_summary(SAMPLE_NAME, rec, out_dir, SAMPLE_NAME, plot))
+                for path, stem in tqdm(photos, desc="photos", unit="photo", disable=len(photos) < 2):
+                    try:
+                        rgb = read_image(path)
+                    except (InputError, MemoryError) as e:
+                        failed += 1
+                        records.append(write_unreadable(path, e, out_dir, stem, tmp))
+                        log(f"error: {e}", error=True)
+                        continue
+                    rec = estimate_photo(path, rgb, est, out_dir, stem, camera_label, plot, exports, tmp)
+                    records.append(rec)
+                    found += rec["num_people"] > 0
+                    log(_summary(path, rec, out_dir, stem, plot))
+        for path, stem in videos:
+            try:
+                rec = estimate_video(path, out_dir, lifter, camera_label, min_confidence, plot=plot, log=log,
+                                     stem=stem, people=people, focal_px=focal_px, principal_px=principal_px,
+                                     smooth=smooth, exports=exports, tmp_dir=tmp)
+                found += rec.get("people_found", 0) > 0
+            except Exception as e:  # one bad video does not stop the others; the record says what happened
+                if not isinstance(e, InputError):
+                    e = InputError(f"{path}: cannot be estimated ({type(e).__name__}: {e})")
+                failed += 1
+                rec = write_unreadable(path, e, out_dir, stem, tmp)
+                log(f"error: {e}", error=True)
+            records.append(rec)
     return records, failed, found
 
 

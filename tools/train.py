@@ -16,6 +16,49 @@ class TrainingDiverged(ValueError):
     """The loss or the belief maps became NaN or inf; the message names the last good snapshot."""
 
 
+class StopRequest:
+    """Ctrl-C (SIGINT) during a training loop: the first one sets :attr:`requested` and the loop stops after the
+    iteration under way, which is then complete (snapshot, loss log); a second one interrupts at once
+    (KeyboardInterrupt, nothing more saved). ``shared``: an optional ``multiprocessing.Value`` set too, read by other
+    processes. Outside the main thread (no handler can be installed) it only reads ``shared``."""
+
+    def __init__(self, log=print, shared=None):
+        self.log, self.shared, self._flag, self._old = log, shared, False, None
+
+    @property
+    def requested(self):
+        return self._flag or bool(self.shared is not None and self.shared.value)
+
+    def _handler(self, signum, frame):
+        import signal
+
+        if self._flag:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            raise KeyboardInterrupt("interrupted twice")
+        self._flag = True
+        if self.shared is not None:
+            self.shared.value = 1
+        if self.log:
+            self.log("\nCtrl-C: stopping after the iteration under way (a snapshot follows); Ctrl-C again stops at "
+                     "once")
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+            self._old = None
+        return False
+
+
 def train(train_prototxt, out_dir, poses_mm, iterations, base_lr=1e-3, snapshot_every=50, resume=None,
           weights=None, seed=0, fusion_init=None, log=print):
     """Train for ``iterations`` steps (resumed from the snapshot ``resume``, or started from ``weights``, or from the
@@ -88,29 +131,37 @@ def train(train_prototxt, out_dir, poses_mm, iterations, base_lr=1e-3, snapshot_
                  "learning rate (--base-lr)")
         return TrainingDiverged(f"training diverged at iteration {it} ({why}); {where}")
 
-    try:
-        for it in tqdm(range(start, start + iterations), desc="train", unit="it"):
-            batch = make_batch(poses_mm, n, size, np.random.default_rng(seed * 1_000_003 + it))
-            for key in ("data", "label", "camera"):
-                if key in net.blobs:
-                    net.blobs[key].data[...] = batch[key]
-            try:
-                solver.step(1)
-            except FloatingPointError as e:
-                raise diverged(it, str(e)) from None
-            loss = float(sum(float(net.blobs[k].data) for k in losses))
-            if not np.isfinite(loss):
-                raise diverged(it, f"loss {loss}")
-            record(history, net, it, loss=loss)
-            done = solver.iter
-            if snapshot_every and solver.iter % snapshot_every == 0:
-                snapshot()
-    except KeyboardInterrupt:
+    def interrupted():
         if solver.iter == done and last != f"{prefix}_iter_{solver.iter}.solverstate":
             snapshot()
         where = (f"the snapshot {last} holds the first {done} iterations: resume with --resume {last} and the same "
                  "prototxt, data and --out" if last else "nothing was saved")
-        raise Interrupted(f"training interrupted after {done} iterations; {where}") from None
+        return Interrupted(f"training interrupted after {done} iterations; {where}")
+
+    try:
+        with StopRequest(log) as stop:
+            for it in tqdm(range(start, start + iterations), desc="train", unit="it"):
+                batch = make_batch(poses_mm, n, size, np.random.default_rng(seed * 1_000_003 + it))
+                for key in ("data", "label", "camera"):
+                    if key in net.blobs:
+                        net.blobs[key].data[...] = batch[key]
+                try:
+                    solver.step(1)
+                except FloatingPointError as e:
+                    raise diverged(it, str(e)) from None
+                loss = float(sum(float(net.blobs[k].data) for k in losses))
+                if not np.isfinite(loss):
+                    raise diverged(it, f"loss {loss}")
+                record(history, net, it, loss=loss)
+                done = solver.iter
+                if snapshot_every and solver.iter % snapshot_every == 0:
+                    snapshot()
+                if stop.requested:
+                    raise interrupted()
+    except KeyboardInterrupt as e:
+        if isinstance(e, Interrupted):
+            raise
+        raise interrupted() from None
     snapshot()
     plot_history(history, os.path.join(out_dir, "loss.png"), fusion)
     return history

@@ -128,14 +128,15 @@ def data_net(train_prototxt, dataset, workers, seed, rank=0, world_size=1, augme
 class GradientAverager:
     """Mean of the parameter gradients (and of the loss) of ``world`` solver processes, through one shared-memory
     block: a row per rank and a result row; each rank averages its share of the columns (reduce-scatter), then all read
-    the result. Rank 0 creates the block, the others attach to it by name."""
+    the result. Rank 0 creates the block, the others attach to it by name. A last column carries each rank's stop
+    request (Ctrl-C), so that every rank sees the same decision at the same iteration."""
 
     def __init__(self, name, rank, world, barrier, net):
         from multiprocessing import shared_memory
 
         self.rank, self.world, self.barrier = rank, world, barrier
         self.blobs = [b for blobs in net.params.values() for b in blobs]
-        self.size = sum(b.data.size for b in self.blobs) + 1  # + the loss
+        self.size = sum(b.data.size for b in self.blobs) + 2  # + the loss, the stop request
         nbytes = 4 * (world + 1) * self.size
         if rank == 0:
             self.shm = shared_memory.SharedMemory(name=name, create=True, size=nbytes)
@@ -149,6 +150,8 @@ class GradientAverager:
         lo = rank * self.size // world
         self.share = slice(lo, (rank + 1) * self.size // world)
         self.loss = float("nan")
+        self.stop = False
+        self.finite = True
 
     def _wait(self):
         self.barrier.wait(timeout=3600)
@@ -176,16 +179,21 @@ class GradientAverager:
             self._get(self.result, "data")
         self._wait()
 
-    def average(self, loss):
-        """The solver callback: this rank's gradients and ``loss`` in, the mean over the ranks out."""
+    def average(self, loss, stop=False):
+        """The solver callback: this rank's gradients, ``loss`` and stop request in, the mean over the ranks out
+        (:attr:`loss`; :attr:`stop`: some rank asked to stop; :attr:`finite`: the mean loss and gradients are
+        finite -- the same values, hence the same decisions, on every rank)."""
         row = self.rows[self.rank]
         self._put(row, "diff")
-        row[-1] = loss
+        row[-2] = loss
+        row[-1] = 1.0 if stop else 0.0
         self._wait()
         self.result[self.share] = self.rows[:, self.share].mean(axis=0)
         self._wait()
         self._get(self.result, "diff")
-        self.loss = float(self.result[-1])
+        self.loss = float(self.result[-2])
+        self.stop = bool(self.result[-1] > 0)
+        self.finite = bool(np.isfinite(self.result[:-1]).all())
 
     def close(self):
         self.rows = self.result = None
@@ -203,15 +211,31 @@ def _loss(net):
     return sum(float(net.blobs[k].data) for k in net.outputs if k.startswith("loss"))
 
 
+def _finite_gradients(net):
+    return all(np.isfinite(b.diff).all() for blobs in net.params.values() for b in blobs)
+
+
+class _Outcome(Exception):
+    """How a rank's loop ended other than by finishing: ``kind`` "interrupted" or "diverged", ``message``."""
+
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind, self.message = kind, message
+
+
 def _run_rank(rank, cfg, sync=None):
-    """One solver process (the whole run when there is one device). Returns the history on rank 0."""
+    """One solver process (the whole run when there is one device). Returns the history on rank 0; a run stopped by
+    Ctrl-C or by a non-finite loss or gradient raises :class:`_Outcome` (rank 0) after rank 0 has saved what is good:
+    the snapshot of the last completed iteration (Ctrl-C) or nothing new (divergence), and ``loss.json`` either way."""
+    import threading
+
     import caffe
     from tqdm import tqdm
 
     from lifting.files import atomic_write_json
 
     from .caffe_files import check_solverstate, copy_weights
-    from .train import fusion_names, new_history, plot_history, record, resumed_history
+    from .train import StopRequest, fusion_names, new_history, plot_history, record, resumed_history
 
     device = cfg["devices"][rank]
     if device == "cpu":
@@ -232,31 +256,79 @@ def _run_rank(rank, cfg, sync=None):
             net.params[k][0].data[...] = cfg["fusion_init"]
     for layer in _data_layers(net):
         layer.seek(solver.iter)  # a resumed run continues with the batch of its iteration
+    # Ctrl-C: one process handles SIGINT itself; several: the parent sets the shared stop value (the ranks ignore
+    # SIGINT) and the ranks agree through the gradient average on the iteration to stop after
+    stop = StopRequest(log, shared=sync["stop"] if sync else None)
     averager = None
+    state = {"finite": True}
     if sync is not None:
         averager = GradientAverager(sync["name"], rank, len(cfg["devices"]), sync["barrier"], net)
         averager.broadcast()
-        solver.add_callback(lambda: None, lambda: averager.average(_loss(net)))
+        solver.add_callback(lambda: None, lambda: averager.average(_loss(net), stop.requested))
+    else:  # before the update: are the loss and the gradients finite?
+        solver.add_callback(lambda: None, lambda: state.update(finite=bool(np.isfinite(_loss(net))
+                                                                           and _finite_gradients(net))))
     history = new_history()
     log_path = os.path.join(cfg["out"], "loss.json")
+    prefix = os.path.join(os.path.abspath(cfg["out"]), "snap")
     if rank == 0 and cfg["resume"]:
         history = resumed_history(log_path, solver.iter)
     start = solver.iter
-    stop = min(start + cfg["iterations"], cfg["max_iter"]) if cfg["iterations"] else cfg["max_iter"]
+    stop_at = min(start + cfg["iterations"], cfg["max_iter"]) if cfg["iterations"] else cfg["max_iter"]
     if log:
-        log(f"iterations {start}..{stop} of {cfg['max_iter']} on {cfg['describe']}")
+        log(f"iterations {start}..{stop_at} of {cfg['max_iter']} on {cfg['describe']}")
     every = cfg["snapshot_every"]
+    last = os.path.abspath(cfg["resume"]) if cfg["resume"] else None  # the newest snapshot: always a good state
+
+    def snapshot():
+        nonlocal last
+        solver.snapshot()
+        atomic_write_json(log_path, history, indent=None)
+        last = f"{prefix}_iter_{solver.iter}.solverstate"
+
     try:
-        for it in tqdm(range(start, stop), desc="train", unit="it", disable=rank != 0 or log is None):
-            solver.step(1)
-            if rank == 0:
-                record(history, net, it, loss=averager.loss if averager else None)
-                if every and solver.iter % every == 0:
-                    solver.snapshot()
-                    atomic_write_json(log_path, history, indent=None)
+        with stop if sync is None else _NoSignal():
+            for it in tqdm(range(start, stop_at), desc="train", unit="it", disable=rank != 0 or log is None):
+                why = None
+                try:
+                    solver.step(1)
+                except FloatingPointError as e:  # non-finite belief maps (a lifting layer's check): no update made
+                    why = str(e)
+                    if sync is not None:
+                        sync["barrier"].abort()  # the other ranks wait in the gradient average: wake them
+                except threading.BrokenBarrierError:
+                    if averager is None:
+                        raise
+                    why = "another solver process stopped on non-finite values"
+                loss = float("nan") if why else averager.loss if averager else _loss(net)
+                finite = why is None and (averager.finite if averager else state["finite"] and np.isfinite(loss))
+                if not finite:  # a bad update is in memory only: never saved
+                    if rank == 0:
+                        record(history, net, it, loss=loss)
+                        atomic_write_json(log_path, history, indent=None)
+                        why = why or (f"loss {loss:g}" if not np.isfinite(loss) else "a non-finite gradient")
+                        where = (f"the last good snapshot is {last}: resume from it with a lower base_lr, "
+                                 f"{cfg['resume_command'](last, solver='SOLVER_WITH_LOWER_BASE_LR.prototxt')}" if last
+                                 else "no snapshot was written before it: start again with a lower base_lr (--solver "
+                                 "SOLVER_WITH_LOWER_BASE_LR.prototxt)")
+                        raise _Outcome("diverged", f"training diverged at iteration {it} ({why}); nothing of that "
+                                                   f"step was saved; {where}; loss log: {log_path}")
+                    return None
+                if rank == 0:
+                    record(history, net, it, loss=loss)
+                    if every and solver.iter % every == 0:
+                        snapshot()
+                if averager.stop if averager else stop.requested:
+                    if rank == 0:
+                        if last != f"{prefix}_iter_{solver.iter}.solverstate":
+                            snapshot()
+                        raise _Outcome("interrupted", f"training interrupted after iteration {solver.iter}; the "
+                                                      f"snapshot {last} holds it: resume with "
+                                                      f"{cfg['resume_command'](last)}")
+                    return None
         if rank == 0:
             if not (every and solver.iter % every == 0):
-                solver.snapshot()
+                snapshot()
             atomic_write_json(log_path, history, indent=None)
             plot_history(history, os.path.join(cfg["out"], "loss.png"), fusion_names(net))
     finally:
@@ -267,12 +339,53 @@ def _run_rank(rank, cfg, sync=None):
     return history
 
 
+class _NoSignal:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 def _rank_entry(rank, cfg, sync):
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent turns Ctrl-C into the shared stop request
     try:
         _run_rank(rank, cfg, sync)
+    except _Outcome as o:
+        sync["outcome"].put((o.kind, o.message))
     except BaseException:
         sync["barrier"].abort()  # the other ranks stop waiting for this one
         raise
+
+
+class _ResumeCommand:
+    """The command that resumes this run from a snapshot (printed after Ctrl-C or a divergence)."""
+
+    def __init__(self, dataset, out, net, prototxt, solver, gpus):
+        self.dataset, self.out, self.net, self.prototxt, self.solver, self.gpus = (dataset, out, net, prototxt, solver,
+                                                                                   gpus)
+
+    def __call__(self, snapshot, solver=None):
+        import shlex
+
+        parts = ["lifting", "train", "--data", self.dataset, "--net", self.net]
+        if self.prototxt:
+            parts += ["--prototxt", self.prototxt]
+        if solver or self.solver:
+            parts += ["--solver", solver or self.solver]
+        if self.gpus:
+            parts += ["--gpu", ",".join(map(str, self.gpus))]
+        return shlex.join(parts + ["--out", self.out, "--resume", snapshot])
+
+
+def _outcome_error(kind, message):
+    from lifting.errors import Interrupted
+
+    from .train import TrainingDiverged
+
+    return Interrupted(message) if kind == "interrupted" else TrainingDiverged(message)
 
 
 def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOLVER, devices=("cpu",), iterations=None,
@@ -298,8 +411,12 @@ def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOL
 
     Augmentation.augments(augment)  # a bad name fails before any work
     prototxt = prototxt or NETS[net]
+    from .caffe_files import check_solver_nets, read_prototxt
+
+    read_prototxt(prototxt, phase="train", what="--prototxt")  # before Caffe or data_net sees it: no foreign layers
     n_samples = len(PreparedDataset(dataset))  # checks the dataset
     sp = read_solver(solver)
+    check_solver_nets(sp, solver)
     every = snapshot_every if snapshot_every is not None else sp.snapshot
     os.makedirs(out, exist_ok=True)
     world = len(devices)
@@ -328,26 +445,57 @@ def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOL
                 f"gamma {sp.gamma:g}), max_iter {sp.max_iter}; snapshot every {every or 'never'}")
     cfg = {"devices": devices, "solvers": solvers, "out": out, "resume": resume, "weights": weights,
            "fusion_init": fusion_init, "iterations": iterations, "max_iter": sp.max_iter, "snapshot_every": every,
-           "describe": describe, "log": log}
+           "describe": describe, "log": log,
+           "resume_command": _ResumeCommand(dataset, out, net, prototxt if prototxt != NETS[net] else None,
+                                            solver if os.path.abspath(solver) != SHIPPED_SOLVER else None, gpus)}
     if world == 1:
-        return _run_rank(0, cfg)
+        try:
+            return _run_rank(0, cfg)
+        except _Outcome as o:
+            raise _outcome_error(o.kind, o.message) from None
+    import signal
+    import threading
     from multiprocessing.connection import wait
 
+    from .train import StopRequest
+
     ctx = mp.get_context("spawn")  # never fork a process that may hold a CUDA context
-    sync = {"name": f"lifting_grad_{os.getpid()}_{uuid.uuid4().hex[:8]}", "barrier": ctx.Barrier(world)}
+    sync = {"name": f"lifting_grad_{os.getpid()}_{uuid.uuid4().hex[:8]}", "barrier": ctx.Barrier(world),
+            "stop": ctx.Value("b", 0), "outcome": ctx.SimpleQueue()}
     cfg["log"] = print if log is not None else None  # rank 0 prints; a callable of the caller cannot cross processes
     procs = [ctx.Process(target=_rank_entry, args=(r, cfg if r == 0 else {**cfg, "log": None}, sync))
              for r in range(world)]
-    for p in procs:
-        p.start()
+    main_thread = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None  # the ranks start ignoring Ctrl-C
+    try:
+        for p in procs:
+            p.start()
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
     running = list(procs)
-    while running:
-        for sentinel in wait([p.sentinel for p in running]):
-            p = next(q for q in running if q.sentinel == sentinel)
+    try:
+        with StopRequest(print if log is not None else None, shared=sync["stop"]):
+            while running:
+                for sentinel in wait([p.sentinel for p in running]):
+                    p = next(q for q in running if q.sentinel == sentinel)
+                    p.join()
+                    running.remove(p)
+                    if p.exitcode != 0:  # a rank that died without a word (a CUDA abort) must not leave the others
+                        sync["barrier"].abort()
+    except KeyboardInterrupt:  # Ctrl-C twice: stop the ranks now
+        from multiprocessing import shared_memory
+
+        for p in running:
+            p.terminate()
+        for p in running:
             p.join()
-            running.remove(p)
-            if p.exitcode != 0:  # a rank that died without a word (a CUDA abort) must not leave the others waiting
-                sync["barrier"].abort()
+        try:
+            shared_memory.SharedMemory(name=sync["name"]).unlink()
+        except FileNotFoundError:
+            pass
+        raise
+    outcome = None if sync["outcome"].empty() else sync["outcome"].get()
     failed = [(r, p.exitcode) for r, p in enumerate(procs) if p.exitcode != 0]
     if failed:
         from multiprocessing import shared_memory
@@ -358,5 +506,7 @@ def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOL
             pass
         raise RuntimeError(f"training ranks failed: {', '.join(f'rank {r} (exit code {c})' for r, c in failed)}; "
                            "see their messages above")
+    if outcome is not None:
+        raise _outcome_error(*outcome)
     with open(os.path.join(out, "loss.json")) as f:
         return json.load(f)

@@ -6,9 +6,12 @@ joints are One-Euro filtered and its ground-plane angle held near the previous f
 With ``exports`` a BVH per person, a CSV and an HTML 3D view with a frame slider (:mod:`tools.export`).
 
 Memory stays flat in the length of the video: a frame is read, estimated, drawn and written, and only then is the
-next one read; the npz rows go to temporary files beside the output and are copied into the npz at the end, the JSON
-and the MP4 are written as they go. All three appear atomically when the video is done. Every frame that was read
-gets a row: frames without a person are marked (status ``no person detected``), never dropped.
+next one read; the npz rows go to temporary files in the run's temporary folder and are copied into the npz at the
+end, the JSON and the MP4 are written as they go (in that folder too). All of a video's outputs (the exports too)
+replace the earlier ones together when the video is done; a video that fails replaces none of them. Every frame that
+was read gets a JSON record and a count in the npz's ``frame_people``: frames without a person are marked (status
+``no person detected``), never dropped. The exports keep each frame's 3D poses and joints (not its whole record) until
+the end: a few kilobytes a person and frame.
 """
 from __future__ import annotations
 
@@ -26,11 +29,14 @@ from lifting import skeleton
 from lifting.files import atomic_path
 from lifting.lift import Lifter
 
+from .export import remove_stale_bvh, write_exports
 from .media import InputError, open_video, output_stem
 from .people import NO_PERSON, PeopleEstimator, file_status, header, person_status_name
 
 #: the MP4's frame height (pixels); its width follows from the video's aspect
 OVERLAY_HEIGHT = 400
+#: the most elongated frame accepted (width over height or height over width)
+MAX_ASPECT = 8.0
 
 
 class NpzAppender:
@@ -115,13 +121,21 @@ def _export_record(rec):
 
 def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_confidence=0.5, plot=True,
                    progress=True, log=None, stem=None, people="all", focal_px=None, principal_px=None, smooth=True,
-                   exports=(), detector=None):
+                   exports=(), detector=None, tmp_dir=None):
     """One video -> ``<out_dir>/<stem>.npz``, ``.json`` and (with ``plot``) ``.mp4`` (+ ``exports``: ``bvh``,
-    ``csv``, ``html``). Returns a summary record."""
+    ``csv``, ``html``), replaced together once the video is done (:func:`lifting.files.commit_together`). Temporary
+    files go to ``tmp_dir`` (the run's temporary folder inside ``out_dir``; None: one of its own). Returns a summary
+    record."""
+    if tmp_dir is None:
+        from lifting.files import run_temp_folder
+
+        with run_temp_folder(out_dir) as tmp:
+            return estimate_video(path, out_dir, lifter, camera_label, min_confidence, plot, progress, log, stem,
+                                  people, focal_px, principal_px, smooth, exports, detector, tmp)
     import cv2
     from tqdm import tqdm
 
-    from .export import write_bvh_files, write_csv, write_html
+    from lifting.files import commit_together
 
     log = log or (lambda *a, **k: None)
     path = os.fspath(path)
@@ -134,20 +148,21 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
         if not ok:
             raise InputError(f"{path}: holds no readable frame (empty or corrupt video)")
         h, w = bgr.shape[:2]
+        if max(w / h, h / w) > MAX_ASPECT:
+            raise InputError(f"{path}: frames of {w} x {h} pixels (aspect beyond {MAX_ASPECT:g}:1) cannot show a person")
         with ExitStack() as stack:
-            tmp_dir = stack.enter_context(tempfile.TemporaryDirectory(dir=out_dir, prefix=".video-"))
-            npz = NpzAppender(base + ".npz", tmp_dir)
+            work = tempfile.mkdtemp(dir=tmp_dir, prefix="video-")
+            npz_tmp, json_tmp, mp4_tmp = (os.path.join(work, f"out{ext}") for ext in (".npz", ".json", ".mp4"))
+            npz = NpzAppender(npz_tmp, work)
             stack.callback(npz.close)
             est = stack.enter_context(PeopleEstimator(lifter, min_confidence, people, focal_px, principal_px,
                                                       video=True, smooth=smooth, detector=detector))
-            json_tmp = stack.enter_context(atomic_path(base + ".json"))
             jf = stack.enter_context(open(json_tmp, "w", encoding="utf-8"))
             frames = _JsonFrames(jf, {**header(path, lifter, camera_label, min_confidence, est, (h, w)),
                                       "fps": fps, "frame_size": [h, w]})
             if plot:
                 from lifting.plot import close_figure, draw_estimate, figure_to_rgb, new_figure
 
-                mp4_tmp = stack.enter_context(atomic_path(base + ".mp4", suffix=".tmp.mp4"))
                 ow = 2 * int(round(OVERLAY_HEIGHT * (1.3 * max(w / h, 0.4) + 2.3) / 2))  # even sizes for the codec
                 writer = cv2.VideoWriter(mp4_tmp, cv2.VideoWriter_fourcc(*"mp4v"), fps or 25.0, (ow, OVERLAY_HEIGHT))
                 if not writer.isOpened():
@@ -160,6 +175,10 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
             i = 0
             per_frame = []
             while ok:
+                if bgr.shape[:2] != (h, w):
+                    raise InputError(f"{path}: frame {i} is {bgr.shape[1]} x {bgr.shape[0]} pixels, the video's first "
+                                     f"frame {w} x {h}: a video whose frame size changes is not supported (nothing "
+                                     "was written for it)")
                 rgb = np.ascontiguousarray(bgr[:, :, ::-1])
                 t = i / fps if fps else None
                 found = est(rgb, t=t if t is not None else i / 25.0, frame=i)
@@ -195,6 +214,8 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
                     "status_counts": dict(sorted(counts.items())),
                     "warning": (f"the container announced {announced} frames but only {i} could be read "
                                 "(truncated or corrupt)") if short else None}
+            export_pairs = write_exports(os.path.join(work, "out"), base, export_frames, exports, lifter,
+                                         os.path.basename(path), 1.0 / (fps or 25.0), tail)
             frames.finish(tail)
             npz.add(joint_names=np.array(skeleton.JOINT_NAMES), camera_E=np.asarray(lifter.camera),
                     fps=np.float64(fps or np.nan), num_frames=np.int64(i),
@@ -202,17 +223,13 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
             if npz.rows == 0:  # nobody in the whole video: the per-person arrays exist, with no row
                 npz.add(**{k: np.zeros((0,) + np.shape(v), np.asarray(v).dtype) for k, v in _EMPTY_ROW.items()})
             npz.finish()
-            if exports:
-                if "csv" in exports:
-                    write_csv(base + ".csv", export_frames)
-                if "html" in exports:
-                    write_html(base + ".html", export_frames, lifter.camera, os.path.basename(path))
-                if "bvh" in exports:
-                    m = lifter.model
-                    written = write_bvh_files(base, export_frames, lifter.camera, m.mean[0] * m.mm_per_unit,
-                                              1.0 / (fps or 25.0))
-                    tail["bvh"] = {str(k): {"file": v[0], "frames": v[1], "frames_filled": v[2]}
-                                   for k, v in written.items()}
+            jf.close()
+            if plot:
+                writer.release()
+            pairs = [(npz_tmp, base + ".npz"), (json_tmp, base + ".json")] + ([(mp4_tmp, base + ".mp4")] if plot else [])
+            pairs += export_pairs
+            commit_together(pairs)
+            remove_stale_bvh(base, pairs, exports)
     finally:
         cap.release()
     nothing = counts.get(NO_PERSON, 0)

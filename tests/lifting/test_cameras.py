@@ -8,7 +8,7 @@ import pytest
 
 from lifting.cameras import (H36M_CAMERA_IDS, CameraFileError, pitch_deg, read_h36m_cameras, read_h36m_cameras_h5,
                              read_h36m_cameras_json, rotate_about_optical_axis)
-from tests.h36m_tree import write_martinez_h5
+from model_fitting.miniature import write_martinez_h5
 from tests.helpers import shared_path
 
 FIXTURE_CAMERAS = ("data", "h36m_fixture", "cameras.json")

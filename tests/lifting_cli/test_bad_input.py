@@ -85,7 +85,7 @@ def assert_refused(rc, err, pattern):
     last = err.strip().splitlines()[-1] if err.strip() else ""
     assert rc == 2, err
     assert "Traceback" not in err and "Check failed" not in err, err
-    assert re.match(r"lifting [a-z-]+: error: ", last) and re.search(pattern, last), last
+    assert re.match(r"lifting [a-z0-9-]+: error: ", last) and re.search(pattern, last), last
 
 
 def refused_case(table, case, work, capsys):
@@ -251,9 +251,9 @@ def test_csv_with_a_bom_or_an_empty_first_cell_keeps_every_frame(work, capsys):
     assert ref[0] == 0
     expected = json.loads((work / "ref.json").read_text())["frames"]
     for name in ("bom.csv", "empty.csv"):
-        rc, out, err = run(["lift", work / name, "--model", work / "model.h5", "-o", work / "o.json"], capsys)
+        rc, out, err = run(["lift", work / name, "--model", work / "model.h5", "-o", work / f"o_{name}.json"], capsys)
         assert rc == 0, err
-        frames = json.loads((work / "o.json").read_text())["frames"]
+        frames = json.loads((work / f"o_{name}.json").read_text())["frames"]
         assert len(frames) == 5 and all(f["status"] == "ok" for f in frames), out
         if name == "bom.csv":  # exactly the frames of the npy (to the CSV's 4 decimals)
             np.testing.assert_allclose([f["pose3d_mm"] for f in frames], [f["pose3d_mm"] for f in expected], atol=1)
@@ -548,8 +548,8 @@ def test_training_stops_at_the_first_non_finite_value_and_keeps_the_last_good_sn
     assert p.returncode == 2, p.stderr[-3000:]  # not 134: the bad step stopped before its backward pass
     assert_refused(p.returncode, p.stderr, rf"training diverged at iteration 3 \(Prob3DPoseLayer: .* NaN or inf.*\); "
                                            rf"the last good snapshot is {snap}: resume from it")
-    assert sorted(os.listdir(work / "run")) == ["loss.json", "snap_iter_2.caffemodel", "snap_iter_2.solverstate",
-                                                "solver.prototxt"]
+    assert sorted(os.listdir(work / "run")) == ["loss.json", "run_folder.json", "snap_iter_2.caffemodel",
+                                                "snap_iter_2.solverstate", "solver.prototxt"]
     assert strict_json(work / "run" / "loss.json")["iteration"] == [0, 1, 2]
     rc, _, err = run(argv + ["--resume", snap, "--iterations", "2"], capsys)
     assert rc == 0, err

@@ -103,13 +103,14 @@ def test_authors_test_frames_match_their_sequences_csv():
 
 @pytest.fixture(scope="module")
 def test_release(tmp_path_factory):
-    """A miniature release of S9 and S11 in the official layout (11 frames a sequence, tests/h36m_tree.py)."""
-    from tests.h36m_tree import make_official_tree
+    """A miniature release of S9 and S11 in the official layout (11 frames a sequence, model_fitting/miniature.py)."""
+    from model_fitting.miniature import make_official_tree
+    from tests.helpers import shared_path
 
     root = tmp_path_factory.mktemp("h36m_test_release")
     plan = [("S9", "Directions", 0, "S1"), ("S9", "Directions 1", 0, "S1"), ("S11", "SittingDown", 1, "S5"),
             ("S11", "Directions", 0, "S1"), ("S11", "Directions 1", 0, "S1")]
-    make_official_tree(str(root), plan)
+    make_official_tree(str(root), shared_path("data", "h36m_fixture"), plan)
     return str(root)
 
 

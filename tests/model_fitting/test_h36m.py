@@ -1,5 +1,5 @@
 """The official Human3.6M layout: readers, and `h36m-prepare` on a miniature release made from the real fixture
-(tests/h36m_tree.py): crops and labels agree with the cameras and the real frames, known defects are skipped by name,
+(model_fitting/miniature.py): crops and labels agree with the cameras and the real frames, known defects are skipped by name,
 a short video is used to its end and said so, an interrupted run finishes to the same dataset, bad inputs are named."""
 import os
 import shutil
@@ -15,7 +15,7 @@ from model_fitting import prepare as prepare_module
 from model_fitting.h36m import Sequence, find_sequences, read_d2, read_d3, read_video_frames
 from model_fitting.prepare import PrepareError, crop_person, person_box, prepare
 from model_fitting.readers import MotionFileError
-from tests.h36m_tree import write_martinez_h5, write_pose_cdf
+from model_fitting.miniature import write_martinez_h5, write_pose_cdf
 from tests.helpers import shared_path
 
 CAMERAS_JSON = ("data", "h36m_fixture", "cameras.json")

@@ -1,4 +1,4 @@
-"""The authors' protocol end to end on a miniature official release (tests/h36m_tree.py): the K=3 and K=1 models
+"""The authors' protocol end to end on a miniature official release (model_fitting/miniature.py): the K=3 and K=1 models
 fitted on the official D3_Positions of training subjects, the authors' test set (--protocol authors-test, their crop)
 through evaluate-images with a random small extended net and the default (upsampled, Lanczos) scoring, and the
 tables that name every run's failed frames."""
@@ -22,10 +22,11 @@ PLAN = [("S1", "Directions 1", 0, "S1"), ("S5", "SittingDown", 1, "S5"), ("S6", 
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory):
-    from tests.h36m_tree import make_official_tree
+    from model_fitting.miniature import make_official_tree
+    from tests.helpers import shared_path
 
     root = tmp_path_factory.mktemp("h36m_release_authors_run")
-    make_official_tree(str(root), PLAN)
+    make_official_tree(str(root), shared_path("data", "h36m_fixture"), PLAN)
     return str(root)
 
 

@@ -9,7 +9,7 @@ import caffe  # noqa: E402  (set-up builds it: a missing Caffe must fail, never 
 
 from prototxt import generate
 from tests.helpers import shared_path
-from tools.convert import WeightFileError, convert, map_correspondence
+from tools.convert import STANDIN_LABEL, WeightFileError, convert, map_correspondence, write_standin_cpm
 
 TARGET = os.path.join(generate.HERE, "lifting_h36m_full_deploy.prototxt")
 
@@ -17,14 +17,11 @@ TARGET = os.path.join(generate.HERE, "lifting_h36m_full_deploy.prototxt")
 @pytest.fixture(scope="module")
 def cpm_weights(tmp_path_factory):
     proto = shared_path("cpm", "model__trained_MPI_pose_deploy_centerMap.prototxt")
-    net = caffe.Net(proto, caffe.TEST)
-    rng = np.random.default_rng(0)
-    for blobs in net.params.values():
-        for b in blobs:
-            b.data[...] = rng.normal(size=b.data.shape).astype(np.float32)
-    path = tmp_path_factory.mktemp("cpm") / "pose_random.caffemodel"
-    net.save(str(path))
+    path = tmp_path_factory.mktemp("cpm") / "pose_RANDOM_STANDIN.caffemodel"
+    write_standin_cpm(proto, str(path), seed=0, log=None)  # `lifting cpm-standin`
+    net = caffe.Net(proto, str(path), caffe.TEST)
     src = {k: [b.data.copy() for b in v] for k, v in net.params.items()}
+    assert all(np.abs(v[0]).max() > 0 for v in src.values())  # random, not zeros
     return proto, str(path), src
 
 
@@ -111,3 +108,13 @@ def test_command_line_new_layers_option(cpm_weights, tmp_path, capsys):
                  "--new-layers", "remap", "-o", str(out)]) == 0
     text = capsys.readouterr().out
     assert "'remapped': 17" in text and out.exists()
+
+
+def test_standin_says_it_is_random(cpm_weights):
+    """The stand-in's label travels with the file: its net name says RANDOM WEIGHTS."""
+    from caffe.proto import caffe_pb2
+
+    m = caffe_pb2.NetParameter()
+    with open(cpm_weights[1], "rb") as f:
+        m.ParseFromString(f.read())
+    assert m.name.startswith(STANDIN_LABEL) and "RANDOM WEIGHTS" in m.name

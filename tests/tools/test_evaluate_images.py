@@ -89,7 +89,8 @@ def test_random_small_net_and_resume(split, random_weights, tmp_path, kind):
     evaluate_images(split, str(out), **args)
     assert os.stat(first).st_mtime_ns == stamp  # not recomputed
     assert {ext: (out / f"results.{ext}").read_bytes() for ext in tables} == tables
-    with pytest.raises(ValueError, match=r"run.json: field 'num_angles' is 80, this run has 40"):
+    with pytest.raises(ValueError, match=r"run.json: the folder holds another evaluation, 1 difference\(s\) with this "
+                                         r"run \(num_angles: 80 -> 40\)"):
         evaluate_images(split, str(out), **{**args, "num_angles": 40})
     with pytest.raises(ValueError, match=r"run.json: field 'scoring' is 'grid', this run has 'upsampled'"):
         evaluate_images(split, str(out), **{**args, "scoring": "upsampled"})

@@ -1,10 +1,11 @@
-"""A miniature Human3.6M release in the exact official layout, made from the real fixture of ../shared/data/h36m_fixture:
-CDF files (cdflib) for D2_Positions, D3_Positions and D3_Positions_mono, MP4 videos (OpenCV), and the Martinez et al.
-``cameras.h5`` layout.
+"""A miniature Human3.6M release in the exact official layout, made from the real fixture of ../shared/data/h36m_fixture
+(``lifting h36m-miniature``; the tests' release): CDF files (cdflib) for D2_Positions, D3_Positions and
+D3_Positions_mono, MP4 videos (OpenCV), and the cameras in the Martinez et al. ``cameras.h5`` layout.
 
 Sequences (11 pose frames at 50 fps each, all four cameras):
-  * S1 "Directions 1": the real S1 frame's 3D joints (camera 54138969) placed in the world by the real camera and
-    walking 4 mm a frame along x; camera 54138969's video is the real frame shifted with the pelvis, the other
+  * S1 "Directions 1": the real S1 frame's 3D joints (camera 54138969) placed in the world by the real camera,
+    walking 4 mm a frame along x, every joint but the pelvis swaying up to 30 mm (smooth, seeded by the sequence: the
+    poses must differ for a model to be fitted on them); camera 54138969's video is the real frame shifted with the pelvis, the other
     cameras' videos are the projected skeleton drawn on grey; camera 60457274's video has only 7 frames (shorter
     than its poses, as some real sequences);
   * S5 "SittingDown": the real S5 frame (lying on the floor), the same way;
@@ -19,10 +20,25 @@ import numpy as np
 
 from lifting import skeleton
 from lifting.cameras import H36M_CAMERA_IDS, read_h36m_cameras_json
-from tests.helpers import shared_path
 
 FRAMES = 11
+#: the largest sway of a joint about the fixture pose, mm
+SWAY_MM = 30.0
 SHORT_VIDEO = ("S1", "Directions 1", "60457274", 7)
+
+
+def sway(subject, name, frames=FRAMES):
+    """``(frames, 17, 3)`` mm: a smooth, deterministic movement of every joint but the pelvis about its place (one
+    sinusoid per joint and axis, phase and frequency drawn from a generator seeded by the sequence's name)."""
+    import zlib
+
+    rng = np.random.default_rng(zlib.crc32(f"{subject}/{name}".encode()))
+    phase = rng.uniform(0, 2 * np.pi, (1, skeleton.NUM_JOINTS, 3))
+    cycles = rng.uniform(0.5, 1.5, (1, skeleton.NUM_JOINTS, 3))
+    t = np.arange(frames)[:, None, None] / frames
+    out = SWAY_MM * np.sin(2 * np.pi * cycles * t + phase)
+    out[:, skeleton.J["Hip"]] = 0.0  # the root: the video frames move with it
+    return out
 
 
 def write_pose_cdf(path, values):
@@ -84,20 +100,21 @@ def skeleton_frame(points2d, width, height):
 
 
 #: (subject, sequence name, fixture frame, the fixture frame's subject) of the default miniature release
-PLAN = (("S1", "Directions 1", 0, "S1"), ("S5", "SittingDown", 1, "S5"), ("S11", "Directions", 0, "S1"))
+PLAN = (("S1", "Directions 1", 0, "S1"), ("S5", "SittingDown", 1, "S5"), ("S9", "Directions", 0, "S1"),
+        ("S11", "Directions", 0, "S1"))
 
 
-def make_official_tree(root, plan=PLAN):
-    """Write the miniature release under ``root`` (the sequences of ``plan``, see :data:`PLAN`); returns the JSON
-    cameras and the fixture labels used."""
+def make_official_tree(root, fixture, plan=PLAN):
+    """Write the miniature release under ``root`` from the fixture folder ``fixture`` (labels.npz, cameras.json,
+    images/): the sequences of ``plan`` (see :data:`PLAN`); returns the JSON cameras and the fixture labels used."""
     import cv2
 
-    z = np.load(shared_path("data", "h36m_fixture", "labels.npz"))
-    cams = read_h36m_cameras_json(shared_path("data", "h36m_fixture", "cameras.json"))
+    z = np.load(os.path.join(fixture, "labels.npz"))
+    cams = read_h36m_cameras_json(os.path.join(fixture, "cameras.json"))
     for subject, name, fixture_index, source_subject in plan:
         source_cam = cams[(source_subject, str(z["camera"][fixture_index]))]
         world0 = z["joints3d_camera_m"][fixture_index] * 1000 @ source_cam.R + source_cam.T
-        world = world0 + np.arange(FRAMES)[:, None, None] * np.array([4.0, 0.0, 0.0])
+        world = world0 + np.arange(FRAMES)[:, None, None] * np.array([4.0, 0.0, 0.0]) + sway(subject, name)
         base = os.path.join(root, subject, "MyPoseFeatures")
         write_pose_cdf(os.path.join(base, "D3_Positions", f"{name}.cdf"), to_32(world).reshape(FRAMES, 96))
         for cid in H36M_CAMERA_IDS:
@@ -114,7 +131,7 @@ def make_official_tree(root, plan=PLAN):
                 continue
             n = SHORT_VIDEO[3] if (subject, name, cid) == SHORT_VIDEO[:3] else FRAMES
             if subject == source_subject and cid == str(z["camera"][fixture_index]):
-                img = cv2.imread(shared_path("data", "h36m_fixture", "images", str(z["image"][fixture_index])))
+                img = cv2.imread(os.path.join(fixture, "images", str(z["image"][fixture_index])))
                 frames = [cv2.warpAffine(img, np.float64([[1, 0, dx], [0, 1, dy]]), (img.shape[1], img.shape[0]),
                                          borderMode=cv2.BORDER_REPLICATE)
                           for dx, dy in d2[:n, 0] - d2[0, 0]]
@@ -122,3 +139,30 @@ def make_official_tree(root, plan=PLAN):
                 frames = [skeleton_frame(d2[t], cam.width, cam.height) for t in range(n)]
             write_video(video, frames)
     return cams, z
+
+
+def write_release(fixture, out, log=print):
+    """``lifting h36m-miniature``: the miniature release and its ``cameras.h5`` (Martinez layout) under ``out``, written
+    into a temporary folder beside it and renamed at the end: ``out`` exists only complete. Returns ``out``."""
+    import shutil
+    import tempfile
+
+    for name in ("labels.npz", "cameras.json", "images"):
+        if not os.path.exists(os.path.join(fixture, name)):
+            raise FileNotFoundError(f"{fixture}: not the h36m_fixture folder ({name} is missing)")
+    if os.path.exists(out):
+        raise FileExistsError(f"--out {out}: exists already (remove it or give another folder)")
+    parent = os.path.dirname(os.path.abspath(out))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".miniature.", dir=parent)
+    try:
+        cams, _ = make_official_tree(tmp, fixture)
+        write_martinez_h5(os.path.join(tmp, "cameras.h5"), cams)
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if log:
+        log(f"-> {out}: miniature Human3.6M release (official layout; S1 'Directions 1', S5 'SittingDown', S11 "
+            f"'Directions', {FRAMES} frames at 50 fps, 4 cameras; made from {fixture}) and {out}/cameras.h5")
+    return out
