@@ -179,6 +179,7 @@ class MultiPoseDetector:
         for lms, world in zip(res.pose_landmarks, res.pose_world_landmarks):
             lm = np.array([(p.x * w + x0, p.y * h + y0, p.visibility if p.visibility is not None else 0.0)
                            for p in lms], np.float64)
+            pres = np.array([p.presence if p.presence is not None else 0.0 for p in lms], np.float64)
             wm = np.array([(p.x, p.y, p.z) for p in world], np.float64)
             if lm.shape[0] != NUM_LANDMARKS or not np.all(np.isfinite(lm)):
                 continue
@@ -191,6 +192,7 @@ class MultiPoseDetector:
                                and box[0] + box[2] <= x0 + 1.05 * w and box[1] + box[3] <= y0 + 1.05 * h)
             if score >= self.min_score and inside:
                 out.append(Person(det, score, landmark_box(lm[:, :2])))
+                out[-1].presence = float(pres[list(LIMB_LANDMARKS)].mean())
         return out
 
     def detect(self, rgb):
@@ -315,6 +317,7 @@ class PeopleEstimator:
         self.one_euro = dict(one_euro or {})
         self._filters = {}
         self._angles = {}
+        self._last_seen = {}
 
     def camera_label(self, image_size):
         from lifting.world import intrinsics
@@ -357,10 +360,13 @@ class PeopleEstimator:
             ids = self.tracker.update(frame if frame is not None else 0, [p.box for p in chosen], list(pts))
             if self.smooth:
                 tt = float(t if t is not None else (frame or 0) / 25.0)
+                fr = frame if frame is not None else 0
                 for i, pid in enumerate(ids):
                     f = self._filters.setdefault(pid, OneEuroFilter(**self.one_euro))
-                    if f.t is not None and tt <= f.t:
-                        f.reset()
+                    if (f.t is not None and tt <= f.t) or self._last_seen.get(pid, fr - 1) != fr - 1:
+                        f.reset()  # a track seen again after a gap starts afresh: no pull towards the old place
+                        self._angles.pop(pid, None)
+                    self._last_seen[pid] = fr
                     pts[i] = f(pts[i], tt)
                     prev[i] = self._angles.get(pid, np.nan)
         observed = conf >= self.min_confidence
