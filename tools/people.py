@@ -156,7 +156,10 @@ class MultiPoseDetector:
         try:
             import mediapipe as mp
             from mediapipe.tasks.python import BaseOptions, vision
-
+        except Exception as e:  # ImportError, or a broken install failing at import
+            raise DetectorUnavailable(f"MediaPipe, the 2D detector of `lifting estimate`, is not available "
+                                      f"({type(e).__name__}: {e}). {INSTALL_HINT}") from None
+        try:
             opts = vision.PoseLandmarkerOptions(
                 base_options=BaseOptions(model_asset_buffer=task_bundle()), num_poses=int(max_people),
                 min_pose_detection_confidence=min_detection_confidence, min_pose_presence_confidence=0.3,
@@ -164,7 +167,7 @@ class MultiPoseDetector:
             self._landmarker = vision.PoseLandmarker.create_from_options(opts)
         except DetectorUnavailable:
             raise
-        except Exception as e:  # ImportError, an incompatible protobuf, a missing model file
+        except Exception as e:  # an incompatible protobuf, a missing model file
             raise DetectorUnavailable(f"MediaPipe's multi-person pose landmarker does not start "
                                       f"({type(e).__name__}: {e}). {INSTALL_HINT}") from None
         self._mp = mp
