@@ -27,6 +27,8 @@ INSTALL_HINT = (f"scripts/setup.sh installs it; by hand: `pip install --no-deps 
 MODEL_COMPLEXITY = 1
 NUM_LANDMARKS = 33
 FORMAT = "mediapipe33"
+#: this (single-person, legacy) detector, as records name it
+DETECTOR_NAME = f"{MEDIAPIPE_PACKAGE} pose landmarker (model_complexity {MODEL_COMPLEXITY})"
 #: landmarks whose visibility is below this are missing joints (MediaPipe's own drawing threshold)
 DEFAULT_MIN_CONFIDENCE = 0.5
 

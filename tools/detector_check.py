@@ -21,8 +21,8 @@ from lifting.cameras import read_h36m_cameras_json
 from lifting.lift import STATUS_NAMES, Lifter
 from lifting.metrics import mpjpe, p_mpjpe
 
-from .detect import DEFAULT_MIN_CONFIDENCE, PoseDetector
-from .photo import DETECTOR_NAME, read_image
+from .detect import DEFAULT_MIN_CONFIDENCE, DETECTOR_NAME, PoseDetector
+from .media import read_image
 
 #: the 12 joints both skeletons define the same way (hips, knees, ankles, shoulders, elbows, wrists)
 LIMB_JOINTS = tuple(skeleton.J[n] for n in ("RHip", "RKnee", "RFoot", "LHip", "LKnee", "LFoot", "LShoulder",

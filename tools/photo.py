@@ -83,7 +83,7 @@ def _nothing(value):
     yield value
 
 
-def write_unreadable(path, error, out_dir, stem, tmp_dir):
+def write_unreadable(path, error, out_dir, tmp_dir, stem=None):
     """The record of an input that cannot be read: ``<stem>.json`` with status ``unreadable``; an earlier run's other
     outputs of the same stem (``.png``, ``.npz``, ``.mp4``, exports), which no longer match it, are removed with it."""
     import glob
@@ -91,7 +91,7 @@ def write_unreadable(path, error, out_dir, stem, tmp_dir):
     from lifting.files import atomic_write_text, commit_together
 
     rec = {"input": path, "status": "unreadable", "error": str(error)}
-    base = os.path.join(out_dir, stem)
+    base = os.path.join(out_dir, stem if stem is not None else output_stem(path))
     os.makedirs(os.path.dirname(base) or ".", exist_ok=True)
     work = tempfile.mkdtemp(dir=tmp_dir, prefix="unreadable-")
     atomic_write_text(os.path.join(work, "out.json"), json_text(rec))
@@ -148,7 +148,7 @@ def run(inputs, out_dir, lifter, camera_label="upright", min_confidence=DEFAULT_
                         rgb = read_image(path)
                     except (InputError, MemoryError) as e:
                         failed += 1
-                        records.append(write_unreadable(path, e, out_dir, stem, tmp))
+                        records.append(write_unreadable(path, e, out_dir, tmp, stem))
                         log(f"error: {e}", error=True)
                         continue
                     rec = estimate_photo(path, rgb, est, out_dir, stem, camera_label, plot, exports, tmp)
@@ -165,7 +165,7 @@ def run(inputs, out_dir, lifter, camera_label="upright", min_confidence=DEFAULT_
                 if not isinstance(e, InputError):
                     e = InputError(f"{path}: cannot be estimated ({type(e).__name__}: {e})")
                 failed += 1
-                rec = write_unreadable(path, e, out_dir, stem, tmp)
+                rec = write_unreadable(path, e, out_dir, tmp, stem)
                 log(f"error: {e}", error=True)
             records.append(rec)
     return records, failed, found
