@@ -114,11 +114,14 @@ def test_street_video_ids_exports_and_no_smoothing(tmp_path, lifter):
     back the lifted joints (with the person's fixed bone lengths) within 1 mm, a CSV and an HTML view."""
     import csv
 
+    from lifting_cli.main import main
+
     video = shared_path("data", "people", "video", "street_5frames.mp4")
-    rec = estimate_video(video, str(tmp_path), lifter, progress=False, exports=("bvh", "csv", "html"))
-    assert rec["num_frames"] == 5 and rec["people_found"] >= 1 and rec["bvh"]
+    assert main(["estimate", video, "--out", str(tmp_path), "--bvh", "--csv", "--html"]) == 0
     with open(tmp_path / "street_5frames.json", encoding="utf-8") as f:
         js = json.load(f)
+    rec = js
+    assert rec["num_frames"] == 5 and rec["people_found"] >= 1 and rec["bvh"]
     assert js["smoothing"] and js["intrinsics"].startswith("assumed")
     tracks = {}
     for fr in js["frames"]:
@@ -150,6 +153,10 @@ def test_street_video_ids_exports_and_no_smoothing(tmp_path, lifter):
     estimate_video(video, str(raw), lifter, progress=False, smooth=False)
     with open(raw / "street_5frames.json", encoding="utf-8") as f:
         raw_js = json.load(f)
+    # `lifting lift` reads estimate's own npz (one person by id)
+    assert main(["lift", str(tmp_path / "street_5frames.npz"), "--person", "0", "-o", str(raw / "again.json")]) == 0
+    with open(raw / "again.json", encoding="utf-8") as f:
+        assert len(json.load(f)["frames"]) == 5
     assert raw_js["smoothing"] is None
     # smoothing moves the 2D of the main track (the person seen in every frame), but not by much at 5 fps
     main = [next(p for p in fr["people"] if p["id"] == 0) for fr in js["frames"][1:]]
