@@ -28,15 +28,16 @@ SHORT_VIDEO = ("S1", "Directions 1", "60457274", 7)
 
 
 def sway(subject, name, frames=FRAMES):
-    """``(frames, 17, 3)`` mm: a smooth, deterministic movement of every joint but the pelvis about its place (one
-    sinusoid per joint and axis, phase and frequency drawn from a generator seeded by the sequence's name)."""
+    """``(frames, 17, 3)`` mm: a smooth, deterministic movement of every joint but the pelvis away from the first
+    frame's place, at most :data:`SWAY_MM` (one sinusoid per joint and axis, phase and frequency drawn from a generator
+    seeded by the sequence's name; 0 at frame 0)."""
     import zlib
 
     rng = np.random.default_rng(zlib.crc32(f"{subject}/{name}".encode()))
     phase = rng.uniform(0, 2 * np.pi, (1, skeleton.NUM_JOINTS, 3))
     cycles = rng.uniform(0.5, 1.5, (1, skeleton.NUM_JOINTS, 3))
     t = np.arange(frames)[:, None, None] / frames
-    out = SWAY_MM * np.sin(2 * np.pi * cycles * t + phase)
+    out = SWAY_MM / 2 * (np.sin(2 * np.pi * cycles * t + phase) - np.sin(phase))  # frame 0: the fixture's pose
     out[:, skeleton.J["Hip"]] = 0.0  # the root: the video frames move with it
     return out
 
