@@ -330,7 +330,8 @@ def read_estimate_keypoints(path, person=None):
     if os.path.splitext(path)[1].lower() == ".npz":
         with _load_numpy(path, ".npz") as z:
             a = {k: z[k] for k in ESTIMATE_NPZ_ARRAYS}
-            n = int(z["num_frames"]) if "num_frames" in z.files else (int(a["frame"].max()) + 1 if a["frame"].size else 0)
+            n = (int(z["num_frames"]) if "num_frames" in z.files
+                 else int(a["frame"].max()) + 1 if a["frame"].size else 0)
         pid = _choose_person(path, a["person"], person)
         pts, w = np.full((n, L, 2), np.nan), np.zeros((n, L))
         sel = np.flatnonzero(a["person"] == pid)

@@ -47,7 +47,8 @@ def _cmd_estimate(args):
                         (".json",) + (() if args.no_plot else (".png",))) + extra) for f, stem in files]
     if args.sample:
         names.append((None, SAMPLE_NAME, (".json",) + (() if args.no_plot else (".png",)) + extra))
-    outputs = [(f"--out ({f or 'sample'})", os.path.join(args.out, stem + ext)) for f, stem, exts in names for ext in exts]
+    outputs = [(f"--out ({f or 'sample'})", os.path.join(args.out, stem + ext))
+               for f, stem, exts in names for ext in exts]
     if args.bvh:  # the person ids are known only once people are found: an earlier run's BVH files count too
         import glob
 

@@ -65,8 +65,8 @@ def run(poses2d, conf, E, intr, smooth, model, known=True):
     f, c, size = intr
     from lifting.geometry import UPRIGHT_CAMERA
 
-    est = PeopleEstimator(Lifter(model, camera=E if known else UPRIGHT_CAMERA), video=True, smooth=smooth, focal_px=f, principal_px=c,
-                          detector=_NoDetector())
+    est = PeopleEstimator(Lifter(model, camera=E if known else UPRIGHT_CAMERA), video=True, smooth=smooth,
+                          focal_px=f, principal_px=c, detector=_NoDetector())
     out_cam, out_world, roots = [], [], []
     for i, (p, w) in enumerate(zip(poses2d, conf)):
         lo, hi = p.min(0), p.max(0)

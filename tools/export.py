@@ -137,9 +137,9 @@ def html_text(frames, camera_E, title):
         steps = [dict(method="animate", label=str(fr["frame"]),
                       args=[[str(fr["frame"])], dict(mode="immediate", frame=dict(duration=0, redraw=True),
                                                      transition=dict(duration=0))]) for fr in frames]
+        play = dict(label="play", method="animate", args=[None, dict(frame=dict(duration=100, redraw=True))])
         fig.update_layout(sliders=[dict(steps=steps, currentvalue=dict(prefix="frame "))],
-                          updatemenus=[dict(type="buttons", buttons=[dict(label="play", method="animate",
-                                                                          args=[None, dict(frame=dict(duration=100, redraw=True))])])])
+                          updatemenus=[dict(type="buttons", buttons=[play])])
     return fig.to_html(include_plotlyjs=True, full_html=True)
 
 
@@ -151,7 +151,8 @@ def write_html(path, frames, camera_E, title):
 
 def write_exports(work_stem, base, frames, exports, lifter, title, frame_time, summary):
     """Write the ``exports`` of ``frames`` (export records) under ``work_stem`` (a temporary folder); returns the
-    ``(temporary, final)`` pairs for :func:`lifting.files.commit_together`; ``summary['bvh']`` says what each BVH holds."""
+    ``(temporary, final)`` pairs for :func:`lifting.files.commit_together`; ``summary['bvh']`` says what each BVH
+    holds."""
     pairs = []
     if "csv" in exports:
         write_csv(work_stem + ".csv", frames)

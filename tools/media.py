@@ -65,7 +65,8 @@ def collect_inputs(paths, recursive=False):
             else:
                 files = [(os.path.join(p, f), "") for f in sorted(os.listdir(p)) if _wanted(p, f)]
             if not files:
-                raise InputError(f"{p}: the folder holds no image or video{' (searched recursively)' if recursive else ''}"
+                how = " (searched recursively)" if recursive else ""
+                raise InputError(f"{p}: the folder holds no image or video{how}"
                                  f" (extensions {', '.join(IMAGE_EXTENSIONS + VIDEO_EXTENSIONS)})"
                                  + ("" if recursive else "; --recursive searches its subfolders"))
             found += files

@@ -95,7 +95,8 @@ def write_unreadable(path, error, out_dir, tmp_dir, stem=None):
     os.makedirs(os.path.dirname(base) or ".", exist_ok=True)
     work = tempfile.mkdtemp(dir=tmp_dir, prefix="unreadable-")
     atomic_write_text(os.path.join(work, "out.json"), json_text(rec))
-    for f in [base + ext for ext in (".png", ".npz", ".mp4", ".csv", ".html")] + glob.glob(glob.escape(base) + ".person*.bvh"):
+    stale = [base + ext for ext in (".png", ".npz", ".mp4", ".csv", ".html")]
+    for f in stale + glob.glob(glob.escape(base) + ".person*.bvh"):
         if os.path.isfile(f):
             os.unlink(f)
     commit_together([(os.path.join(work, "out.json"), base + ".json")])

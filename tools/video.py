@@ -149,7 +149,8 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
             raise InputError(f"{path}: holds no readable frame (empty or corrupt video)")
         h, w = bgr.shape[:2]
         if max(w / h, h / w) > MAX_ASPECT:
-            raise InputError(f"{path}: frames of {w} x {h} pixels (aspect beyond {MAX_ASPECT:g}:1) cannot show a person")
+            raise InputError(f"{path}: frames of {w} x {h} pixels (aspect beyond {MAX_ASPECT:g}:1) cannot show a "
+                             "person")
         with ExitStack() as stack:
             work = tempfile.mkdtemp(dir=tmp_dir, prefix="video-")
             npz_tmp, json_tmp, mp4_tmp = (os.path.join(work, f"out{ext}") for ext in (".npz", ".json", ".mp4"))
@@ -226,7 +227,8 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
             jf.close()
             if plot:
                 writer.release()
-            pairs = [(npz_tmp, base + ".npz"), (json_tmp, base + ".json")] + ([(mp4_tmp, base + ".mp4")] if plot else [])
+            pairs = [(npz_tmp, base + ".npz"), (json_tmp, base + ".json")]
+            pairs += [(mp4_tmp, base + ".mp4")] if plot else []
             pairs += export_pairs
             commit_together(pairs)
             remove_stale_bvh(base, pairs, exports)
