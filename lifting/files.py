@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import secrets
 import tempfile
 import zipfile
 
@@ -29,10 +30,16 @@ def atomic_path(path, suffix=".tmp"):
     Readers never see a half-written file. ``suffix`` ends the temporary name (writers that pick the container by
     the extension, such as OpenCV's video writer, need ``.tmp.mp4``)."""
     path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
     tmp = None
-    try:  # mkstemp inside: a Ctrl-C right after it must not leave the temporary file behind
-        fd, tmp = tempfile.mkstemp(suffix=suffix, dir=os.path.dirname(os.path.abspath(path)))
-        os.close(fd)
+    try:  # the name is known before the file exists: a Ctrl-C at any moment cannot leave it behind
+        while True:
+            tmp = os.path.join(folder, f"tmp{secrets.token_hex(6)}{suffix}")
+            try:
+                os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                break
+            except FileExistsError:
+                continue
         yield tmp
         os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
