@@ -425,7 +425,9 @@ class Lifter:
         """
         K, P = self.model.num_components, self.P
         n = len(w)
-        exact_rows = bool(np.all((w == 0) | (w == 1)) or np.all(w == w[0]))
+        # 0/1 rows (few patterns, all cached) and a big batch of one row are ranked with their own weights; other
+        # rows (continuous: a pattern each, 15 ms to build) with their 0/1 visibility
+        exact_rows = bool(np.all((w == 0) | (w == 1)) or (n >= 256 and np.all(w == w[0])))
         rank_w = w if exact_rows else (w > 0).astype(np.float64)
         logdet = self.log_prior_det[:, None] + 0.5 * 2 * np.count_nonzero(w > 0, axis=1)[None] * np.log(self.nu)[:, None]
         best_a = np.empty((K, n), np.int64)
@@ -726,11 +728,25 @@ class Lifter:
         return out
 
 
+#: up to this many frames the small factorisations go to LAPACK one matrix at a time (fewer Python-level steps)
+_FEW = 24
+
+
 def _cholesky(N):
     """Lower Cholesky factor ``(P, P, m)`` of symmetric positive definite matrices given as their lower triangles
     packed column by column, ``N (P (P + 1) / 2, m)`` (frames last), computed column by column."""
     m = N.shape[-1]
     P = int(round((np.sqrt(8 * N.shape[0] + 1) - 1) / 2))
+    if m <= _FEW:
+        tj, ti = np.triu_indices(P)  # column by column: (j, i >= j) in the order the columns are packed
+        full = np.zeros((m, P, P))
+        full[:, ti, tj] = N.T
+        full[:, tj, ti] = N.T
+        with np.errstate(invalid="ignore"):
+            try:
+                return np.linalg.cholesky(full).transpose(1, 2, 0)
+            except np.linalg.LinAlgError:
+                pass  # a matrix not positive definite: the column-wise version gives NaN for it alone
     L = np.zeros((P, P, m))
     off = 0
     for j in range(P):
@@ -758,6 +774,8 @@ def _sym_matvec(M, x):
 
 def _forward(L, b):
     """``L^-1 b`` for lower-triangular ``L (P, P, m)`` and ``b (P, m)``."""
+    if b.shape[-1] <= _FEW:
+        return np.linalg.solve(L.transpose(2, 0, 1), b.T[..., None])[..., 0].T
     z = np.empty_like(b)
     for j in range(len(b)):
         z[j] = (b[j] - np.einsum("km,km->m", L[j, :j], z[:j])) / L[j, j]
@@ -766,6 +784,8 @@ def _forward(L, b):
 
 def _backward(L, z):
     """``L^-T z`` for lower-triangular ``L (P, P, m)`` and ``z (P, m)``."""
+    if z.shape[-1] <= _FEW:
+        return np.linalg.solve(L.transpose(2, 1, 0), z.T[..., None])[..., 0].T
     x = np.empty_like(z)
     for j in range(len(z) - 1, -1, -1):
         x[j] = (z[j] - np.einsum("km,km->m", L[j + 1:, j], x[j + 1:])) / L[j, j]
