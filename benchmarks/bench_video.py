@@ -5,7 +5,9 @@ frames (written once to a temporary MP4). In one process, alternating, best of -
 
 * MediaPipe alone: decode every frame with OpenCV and run the pose detector (video mode), nothing else;
 * the whole tool without the MP4 (detector + lift + npz + JSON): ``estimate_video(..., plot=False)``;
-* the whole tool with the MP4 overlay: ``estimate_video(..., plot=True)``.
+* the whole tool with the MP4 overlay: ``estimate_video(..., plot=True)``;
+* once, "before": the whole tool with the MP4 as it was before issue 20 (a matplotlib figure per frame, the
+  80-angle grid search whose per-pattern factorisation was rebuilt for every frame's continuous weights).
 
 Then, each in a fresh process, the whole tool with the MP4 on the clip looped to 1x and 4x --frames: the peak RSS
 of those processes (flat memory: the same peak whatever the length).
@@ -78,6 +80,42 @@ def whole_tool(path, lifter, plot):
     return rec["num_frames"] / dt
 
 
+class MatplotlibOverlay:
+    """The drawing this tool used before tools/overlay.py (one matplotlib figure per frame: lifting.plot), behind
+    the same interface, for the "before" run."""
+
+    def __init__(self, frame_size, camera, height, width):
+        from lifting.plot import new_figure
+
+        self.camera, self.fig = camera, new_figure(width, height)
+
+    def draw(self, rgb, points2d, weights, pose3d_mm=None, reprojected=None, title=None, note=None):
+        import gc
+
+        from lifting.plot import draw_estimate, figure_to_rgb
+
+        self.fig.clear()
+        gc.collect()
+        draw_estimate(self.fig, rgb, points2d, weights, pose3d_mm, self.camera, reprojected, title=title, note=note)
+        self.fig.subplots_adjust(left=0.01, right=0.99, bottom=0.12, top=0.9)
+        return figure_to_rgb(self.fig)[:, :, ::-1].copy()
+
+
+def before(path):
+    """The whole tool with the MP4 as it was: matplotlib drawing and the 80-angle grid search (whose continuous
+    MediaPipe weights built a factorisation per frame)."""
+    import tools.video
+    from lifting.lift import Lifter
+    from lifting.model import load_model
+
+    saved = tools.video.Overlay
+    tools.video.Overlay = MatplotlibOverlay
+    try:
+        return whole_tool(path, Lifter(load_model(), search="grid"), plot=True)
+    finally:
+        tools.video.Overlay = saved
+
+
 def child(path, plot):
     """Run the tool once (fresh process) and print its frame rate and peak RSS as JSON."""
     from lifting.lift import Lifter
@@ -108,9 +146,10 @@ def main():
             best["mediapipe alone"] = max(best["mediapipe alone"], mediapipe_alone(clip))
             best["tool, no MP4"] = max(best["tool, no MP4"], whole_tool(clip, lifter, plot=False))
             best["tool with MP4"] = max(best["tool with MP4"], whole_tool(clip, lifter, plot=True))
+        best["before: matplotlib MP4 + grid"] = before(clip)
         ref = best["mediapipe alone"]
         for name, fps in best.items():
-            print(f"  {name:<16} {fps:7.1f} frames/s   ratio to MediaPipe alone {fps / ref:.2f}")
+            print(f"  {name:<31} {fps:7.1f} frames/s   ratio to MediaPipe alone {fps / ref:.2f}")
         rss = {}
         for k in (1, 4):
             n = k * args.frames
