@@ -79,8 +79,10 @@ def _cmd_lift(args):
     else:  # the confidences themselves (solved frame by frame, about half the speed of 0/1 weights)
         weights = np.where(weights >= args.min_confidence, weights, 0.0)
     model = load_model(args.model)
-    lifter = Lifter(model, camera=read_camera(args.camera), num_angles=args.angles, refine=args.refine,
-                    noise_2d=args.noise_2d, min_visible=args.min_visible)
+    if args.refine and args.search not in (None, "refine"):
+        raise ValueError(f"--refine and --search {args.search}: --refine is --search refine; give one")
+    lifter = Lifter(model, camera=read_camera(args.camera), num_angles=args.angles, search=args.search,
+                    refine=args.refine, noise_2d=args.noise_2d, min_visible=args.min_visible)
     n, J = len(points), model.num_basis
     # Frames are lifted and written LIFT_CHUNK at a time: memory stays flat in the number of frames.
     head = {"joint_names": list(skeleton.JOINT_NAMES), "model": args.model or "default", "fields": LIFT_FIELDS}
@@ -204,7 +206,10 @@ def build_parser():
     p.add_argument("--model", default=None, help="pose-model file (.h5); default: the shipped model")
     p.add_argument("--angles", type=int_in(3, MAX_ANGLES), default=80,
                    help=f"quantised ground-plane angles, 3..{MAX_ANGLES} (default 80)")
-    p.add_argument("--refine", action="store_true", help="refine the best angle by a 1D search")
+    p.add_argument("--search", choices=("optimum", "grid", "refine"), default=None,
+                   help="angle search: 'optimum' (default: the exact minimum over the continuous angle), 'grid' (the "
+                        "paper's: the best of --angles quantised angles), 'refine' (grid + golden-section search)")
+    p.add_argument("--refine", action="store_true", help="the same as --search refine")
     p.add_argument("--noise-2d", type=noise_2d, default=DEFAULT_NOISE_2D,
                    help="assumed 2D noise as a fraction of the person's 2D size (RMS joint spread), or 'model' for "
                         f"the model's own residual (default {DEFAULT_NOISE_2D}, chosen on held-out data)")
