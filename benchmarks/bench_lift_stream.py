@@ -8,7 +8,6 @@ Input: --frames poses drawn from the shipped model, projected with 2D noise, sav
 """
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tarfile
@@ -31,14 +30,15 @@ def run_lift(tree, inp, out):
     t = time.perf_counter()
     # the child reports its own peak RSS
     code = (RUN.replace("sys.exit(main(sys.argv[1:]))", "rc = main(sys.argv[1:])")
-            + "; import resource; print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
+            + f"; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); from common import peak_rss_mb; "
+            + "print('PEAK', peak_rss_mb()); sys.exit(rc)")
     out_ = subprocess.run([sys.executable, "-c", code, "lift", inp, "-o", out], cwd=tree, env=env,
                           capture_output=True, text=True)
     dt = time.perf_counter() - t
     if out_.returncode != 0:
         sys.exit(f"lift failed in {tree}: {out_.stderr[-2000:]}")
-    peak = [int(line.split()[1]) for line in out_.stdout.splitlines() if line.startswith("PEAK")][0]
-    return dt, peak / 1024
+    peak = [float(line.split()[1]) for line in out_.stdout.splitlines() if line.startswith("PEAK")][0]
+    return dt, peak
 
 
 def main():

@@ -17,14 +17,13 @@ of those processes (flat memory: the same peak whatever the length).
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import machine  # noqa: E402
+from common import machine, peak_rss_mb  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLIP = os.path.join(ROOT, "..", "shared", "data", "people", "video", "street_5frames.mp4")
@@ -122,7 +121,7 @@ def child(path, plot):
     from lifting.model import load_model
 
     fps = whole_tool(path, Lifter(load_model()), plot)
-    print(json.dumps({"fps": fps, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(json.dumps({"fps": fps, "peak_rss_mb": peak_rss_mb()}))
 
 
 def main():
