@@ -219,11 +219,11 @@ class Estimator:
 
 
 def draw(path, rgb, est: Estimate, camera, title):
-    from lifting.plot import save_estimate_figure
+    from .overlay import Overlay, write_png
 
-    save_estimate_figure(path, rgb, est.joints2d_px, est.confidence, est.pose3d_mm if est.ok else None, camera,
-                         est.reprojected_px, title=f"{title}: {status_name(est.status)}",
-                         note=f"no 3D pose: {status_name(est.status)}")
+    write_png(path, Overlay(rgb.shape[:2], camera).draw(
+        rgb, est.joints2d_px, est.confidence, est.pose3d_mm if est.ok else None, est.reprojected_px,
+        title=f"{title}: {status_name(est.status)}", note=f"no 3D pose: {status_name(est.status)}"))
 
 
 def header(name, lifter, camera_label, min_confidence):

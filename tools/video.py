@@ -9,7 +9,6 @@ gets a row: frames without a person are marked (status ``no person detected``), 
 """
 from __future__ import annotations
 
-import gc
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ from lifting import skeleton
 from lifting.files import atomic_path
 from lifting.lift import STATUS_NAMES, Lifter
 
+from .overlay import Overlay
 from .photo import STATUS_NO_PERSON, Estimator, InputError, header, output_stem, status_name
 
 #: the MP4's frame height (pixels); its width follows from the video's aspect
@@ -130,8 +130,6 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
     import cv2
     from tqdm import tqdm
 
-    from lifting.plot import close_figure, draw_estimate, figure_to_rgb, new_figure
-
     log = log or (lambda *a, **k: None)
     path = os.fspath(path)
     cap, fps, announced = open_video(path)
@@ -159,8 +157,7 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
                 if not writer.isOpened():
                     raise RuntimeError(f"{stem}.mp4: OpenCV cannot write MP4 (mp4v) here")
                 stack.callback(writer.release)
-                fig = new_figure(ow, OVERLAY_HEIGHT)
-                stack.callback(close_figure, fig)
+                overlay = Overlay((h, w), lifter.camera, height=OVERLAY_HEIGHT, width=ow)
             bar = stack.enter_context(tqdm(total=announced or None, desc=os.path.basename(path), unit="frame",
                                            disable=not progress))
             i = 0
@@ -176,13 +173,9 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
                 npz.append(frame=np.int64(i), time_s=np.float64(np.nan if t is None else t), **e.arrays())
                 frames.append({"frame": i, "time_s": None if t is None else round(t, 4), **e.record()})
                 if plot:
-                    fig.clear()
-                    gc.collect()  # the cleared artists are reference cycles: without this, memory creeps by frame
-                    draw_estimate(fig, rgb, e.joints2d_px, e.confidence, e.pose3d_mm if e.ok else None,
-                                  lifter.camera, e.reprojected_px, title=f"frame {i}: {status_name(e.status)}",
-                                  note=f"no 3D pose: {status_name(e.status)}")
-                    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.12, top=0.9)
-                    writer.write(np.ascontiguousarray(figure_to_rgb(fig)[:, :, ::-1]))
+                    writer.write(overlay.draw(rgb, e.joints2d_px, e.confidence, e.pose3d_mm if e.ok else None,
+                                              e.reprojected_px, title=f"frame {i}: {status_name(e.status)}",
+                                              note=f"no 3D pose: {status_name(e.status)}"))
                 bar.update(1)
                 i += 1
                 ok, bgr = cap.read()
