@@ -10,12 +10,13 @@ the snapshots, at the solver's interval unless told otherwise), ``snap_iter_N.ca
 ``loss.json`` and ``loss.png``. A resumed run restores the solver state and its data layer continues with the batch
 of that iteration.
 
-Several devices: one solver process per device (spawned), the data sharded by rank (:mod:`caffe_layers.batches`),
-rank 0's parameters broadcast at the start, and after every backward pass, before the update, the gradients (and the
-loss) averaged over the ranks through shared memory in pycaffe's solver callback ``on_gradients_ready`` -- the hook
-that Caffe's own multi-GPU classes use. The effective batch is ranks x 8; rank 0 logs and snapshots. Caffe's
-``python/train.py`` does this with ``caffe.NCCL``, which the pinned Caffe (BVLC 9b89154 in brocolli-caffe 9.0.2) does
-not have: its pycaffe exposes no NCCL and its Makefile ignores ``USE_NCCL``.
+Several GPUs: Caffe's own NCCL path, as BVLC's ``python/train.py`` does it: one solver process per GPU (spawned),
+each told its rank (``set_solver_count``/``set_solver_rank``/``set_multiprocess``), ``caffe.NCCL(solver, uid)`` with
+one NCCL id for the run, ``nccl.bcast()`` (rank 0's parameters to all), ``solver.add_callback(nccl)`` (the gradients
+all-reduced and divided by the number of ranks after every backward pass, before the update) and, with the solver's
+``layer_wise_reduce``, ``net.after_backward(nccl)``. Each rank's data layer reads its own share of the batches
+(:mod:`caffe_layers.batches`). The effective batch is GPUs x 8; rank 0 logs (its own loss) and snapshots. It needs
+Caffe built with CUDA and NCCL (``scripts/setup.sh --cuda``); a CPU-only Caffe refuses ``--gpu`` at once.
 """
 from __future__ import annotations
 
@@ -24,9 +25,6 @@ import multiprocessing as mp
 import os
 import subprocess
 import sys
-import uuid
-
-import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTO = os.path.normpath(os.path.join(HERE, "..", "prototxt"))
@@ -34,7 +32,8 @@ SHIPPED_SOLVER = os.path.join(PROTO, "lifting_h36m_full_solver.prototxt")
 #: ``--net``: the full-size train nets of the extended net and the baseline CPM
 NETS = {"lifting": os.path.join(PROTO, "lifting_h36m_full_train.prototxt"),
         "cpm": os.path.join(PROTO, "cpm_h36m_full_train.prototxt")}
-BUILD_HINT = ("build Caffe with CUDA on a machine with the CUDA toolkit (nvcc on PATH): `scripts/setup.sh --cuda`, "
+BUILD_HINT = ("build Caffe with CUDA and NCCL: `scripts/setup.sh --cuda` with nvcc on PATH or CUDA_HOME set "
+              "(`scripts/cuda_toolkit.sh DIR` installs the pinned toolkit from PyPI and prints CUDA_HOME and NCCL_DIR), "
               "or use the CUDA Docker image (README, \"GPU image\")")
 
 
@@ -44,18 +43,24 @@ class DeviceError(ValueError):
 
 def probe_gpus(gpus):
     """Check in a child process (a failed CUDA call aborts the process that makes it) that this pycaffe can use every
-    GPU of ``gpus``; raise DeviceError naming the problem: a CPU-only build, or a GPU that is not there."""
-    code = ("import caffe, sys\ncaffe.set_mode_gpu()\nfor g in sys.argv[1:]:\n    caffe.set_device(int(g))\n")
+    GPU of ``gpus`` and, for several, has NCCL; raise DeviceError naming the problem: a CPU-only build, a build without
+    NCCL, or a GPU that is not there."""
+    code = ("import caffe, sys\ncaffe.set_mode_gpu()\nfor g in sys.argv[1:]:\n    caffe.set_device(int(g))\n"
+            "print('has_nccl', caffe.has_nccl())\n")
     env = {**os.environ, "GLOG_minloglevel": "2"}
     r = subprocess.run([sys.executable, "-c", code, *map(str, gpus)], capture_output=True, text=True, env=env,
                        timeout=300)
+    ids = ",".join(map(str, gpus))
     if r.returncode == 0:
+        if len(gpus) > 1 and "has_nccl True" not in r.stdout:
+            raise DeviceError(f"--gpu {ids}: this Caffe was built without NCCL, which training on several GPUs uses; "
+                              f"{BUILD_HINT}")
         return
     err = r.stderr.strip().splitlines()
     if "CPU-only Caffe" in r.stderr:
-        raise DeviceError(f"--gpu {','.join(map(str, gpus))}: this Caffe was built CPU-only; {BUILD_HINT}")
+        raise DeviceError(f"--gpu {ids}: this Caffe was built CPU-only; {BUILD_HINT}")
     detail = next((ln for ln in err if "Check failed" in ln or "error" in ln.lower()), err[-1] if err else "")
-    raise DeviceError(f"--gpu {','.join(map(str, gpus))}: Caffe cannot use these GPUs ({detail.strip()})")
+    raise DeviceError(f"--gpu {ids}: Caffe cannot use these GPUs ({detail.strip()})")
 
 
 def parse_gpus(text):
@@ -123,82 +128,34 @@ def data_net(train_prototxt, dataset, workers, seed, rank=0, world_size=1):
     return text_format.MessageToString(net)
 
 
-class GradientAverager:
-    """Mean of the parameter gradients (and of the loss) of ``world`` solver processes, through one shared-memory
-    block: a row per rank and a result row; each rank averages its share of the columns (reduce-scatter), then all read
-    the result. Rank 0 creates the block, the others attach to it by name."""
+def set_rank_device(caffe, device, rank, world):
+    """Before the solver is made: this process's device and, with several ranks, its place among them (as BVLC's
+    ``python/train.py``)."""
+    if device == "cpu":
+        caffe.set_mode_cpu()
+        return
+    caffe.set_device(int(device))
+    caffe.set_mode_gpu()
+    if world > 1:
+        caffe.set_solver_count(world)
+        caffe.set_solver_rank(rank)
+        caffe.set_multiprocess(True)
 
-    def __init__(self, name, rank, world, barrier, net):
-        from multiprocessing import shared_memory
 
-        self.rank, self.world, self.barrier = rank, world, barrier
-        self.blobs = [b for blobs in net.params.values() for b in blobs]
-        self.size = sum(b.data.size for b in self.blobs) + 1  # + the loss
-        nbytes = 4 * (world + 1) * self.size
-        if rank == 0:
-            self.shm = shared_memory.SharedMemory(name=name, create=True, size=nbytes)
-        self._wait()
-        if rank != 0:
-            self.shm = shared_memory.SharedMemory(name=name)
-        if self.shm.size < nbytes:
-            raise RuntimeError(f"rank {rank}: the nets of the ranks differ ({self.shm.size} < {nbytes} bytes)")
-        rows = np.ndarray((world + 1, self.size), np.float32, buffer=self.shm.buf)
-        self.rows, self.result = rows[:world], rows[world]
-        lo = rank * self.size // world
-        self.share = slice(lo, (rank + 1) * self.size // world)
-        self.loss = float("nan")
-
-    def _wait(self):
-        self.barrier.wait(timeout=3600)
-
-    def _put(self, row, attr):
-        o = 0
-        for b in self.blobs:
-            n = b.data.size
-            row[o:o + n] = getattr(b, attr).reshape(-1)
-            o += n
-
-    def _get(self, row, attr):
-        o = 0
-        for b in self.blobs:
-            n = b.data.size
-            getattr(b, attr)[...] = row[o:o + n].reshape(b.data.shape)
-            o += n
-
-    def broadcast(self):
-        """Every rank takes rank 0's parameters."""
-        if self.rank == 0:
-            self._put(self.result, "data")
-        self._wait()
-        if self.rank != 0:
-            self._get(self.result, "data")
-        self._wait()
-
-    def average(self, loss):
-        """The solver callback: this rank's gradients and ``loss`` in, the mean over the ranks out."""
-        row = self.rows[self.rank]
-        self._put(row, "diff")
-        row[-1] = loss
-        self._wait()
-        self.result[self.share] = self.rows[:, self.share].mean(axis=0)
-        self._wait()
-        self._get(self.result, "diff")
-        self.loss = float(self.result[-1])
-
-    def close(self):
-        self.rows = self.result = None
-        self.shm.close()
-        if self.rank == 0:
-            self.shm.unlink()
+def join_nccl(caffe, solver, uid):
+    """After the weights are loaded: rank 0's parameters to every rank, then the gradients all-reduced by NCCL after
+    every backward pass (per layer as it finishes when the solver's ``layer_wise_reduce`` is on, Caffe's default)."""
+    nccl = caffe.NCCL(solver, uid)
+    nccl.bcast()
+    solver.add_callback(nccl)
+    if solver.param.layer_wise_reduce:
+        solver.net.after_backward(nccl)
+    return nccl
 
 
 def _data_layers(net):
     """The H36MDataLayer objects of a net (Python layers with a batch loader; tools does not import caffe_layers)."""
     return [layer for layer in net.layers if hasattr(layer, "loader") and callable(getattr(layer, "seek", None))]
-
-
-def _loss(net):
-    return sum(float(net.blobs[k].data) for k in net.outputs if k.startswith("loss"))
 
 
 def _run_rank(rank, cfg, sync=None):
@@ -211,12 +168,8 @@ def _run_rank(rank, cfg, sync=None):
     from .caffe_files import check_solverstate, copy_weights
     from .train import fusion_names, new_history, plot_history, record, resumed_history
 
-    device = cfg["devices"][rank]
-    if device == "cpu":
-        caffe.set_mode_cpu()
-    else:
-        caffe.set_mode_gpu()
-        caffe.set_device(int(device))
+    world = len(cfg["devices"])
+    set_rank_device(caffe, cfg["devices"][rank], rank, world)
     solver = caffe.get_solver(cfg["solvers"][rank])
     net = solver.net
     log = cfg["log"] if rank == 0 else None
@@ -230,11 +183,7 @@ def _run_rank(rank, cfg, sync=None):
             net.params[k][0].data[...] = cfg["fusion_init"]
     for layer in _data_layers(net):
         layer.seek(solver.iter)  # a resumed run continues with the batch of its iteration
-    averager = None
-    if sync is not None:
-        averager = GradientAverager(sync["name"], rank, len(cfg["devices"]), sync["barrier"], net)
-        averager.broadcast()
-        solver.add_callback(lambda: None, lambda: averager.average(_loss(net)))
+    nccl = join_nccl(caffe, solver, sync["uid"]) if sync is not None else None
     history = new_history()
     log_path = os.path.join(cfg["out"], "loss.json")
     if rank == 0 and cfg["resume"]:
@@ -248,7 +197,7 @@ def _run_rank(rank, cfg, sync=None):
         for it in tqdm(range(start, stop), desc="train", unit="it", disable=rank != 0 or log is None):
             solver.step(1)
             if rank == 0:
-                record(history, net, it, loss=averager.loss if averager else None)
+                record(history, net, it)
                 if every and solver.iter % every == 0:
                     solver.snapshot()
                     atomic_write_json(log_path, history, indent=None)
@@ -260,28 +209,23 @@ def _run_rank(rank, cfg, sync=None):
     finally:
         for layer in _data_layers(net):
             layer.loader.close()
-        if averager:
-            averager.close()
     return history
 
 
 def _rank_entry(rank, cfg, sync):
-    try:
-        _run_rank(rank, cfg, sync)
-    except BaseException:
-        sync["barrier"].abort()  # the other ranks stop waiting for this one
-        raise
+    _run_rank(rank, cfg, sync)
 
 
 def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOLVER, devices=("cpu",), iterations=None,
                   resume=None, weights=None, seed=0, workers=2, snapshot_every=None, fusion_init=None, log=print):
-    """Train on a prepared dataset; ``devices``: ``["cpu"]``, GPU ids ``[0]`` / ``[0, 1, ...]`` (one solver process
-    each) or several ``"cpu"`` (the same data-parallel path on CPU processes). ``iterations``: how many to run now (None:
-    up to the solver's ``max_iter``). Returns the loss history (rank 0; the mean over ranks)."""
+    """Train on a prepared dataset; ``devices``: ``["cpu"]``, or GPU ids ``[0]`` / ``[0, 1, ...]`` (one solver process
+    each, joined by Caffe's NCCL). ``iterations``: how many to run now (None: up to the solver's ``max_iter``). Returns
+    the loss history (of rank 0's own batches)."""
     devices = list(devices)
     gpus = [d for d in devices if d != "cpu"]
-    if gpus and len(gpus) != len(devices):
-        raise ValueError(f"devices must be all GPU ids or all 'cpu', got {devices}")
+    if devices.count("cpu") > 1 or (gpus and len(gpus) != len(devices)):
+        raise ValueError(f"devices must be ['cpu'] or GPU ids (several solver processes are joined by Caffe's NCCL, "
+                         f"which needs GPUs), got {devices}")
     if gpus:
         probe_gpus(gpus)  # at once: a CPU-only build fails here, before anything is read or written
     from lifting.dataset import PreparedDataset
@@ -325,8 +269,10 @@ def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOL
         return _run_rank(0, cfg)
     from multiprocessing.connection import wait
 
+    import caffe
+
     ctx = mp.get_context("spawn")  # never fork a process that may hold a CUDA context
-    sync = {"name": f"lifting_grad_{os.getpid()}_{uuid.uuid4().hex[:8]}", "barrier": ctx.Barrier(world)}
+    sync = {"uid": caffe.NCCL.new_uid()}  # one NCCL id for the run, as BVLC's python/train.py
     cfg["log"] = print if log is not None else None  # rank 0 prints; a callable of the caller cannot cross processes
     procs = [ctx.Process(target=_rank_entry, args=(r, cfg if r == 0 else {**cfg, "log": None}, sync))
              for r in range(world)]
@@ -338,16 +284,11 @@ def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOL
             p = next(q for q in running if q.sentinel == sentinel)
             p.join()
             running.remove(p)
-            if p.exitcode != 0:  # a rank that died without a word (a CUDA abort) must not leave the others waiting
-                sync["barrier"].abort()
+            if p.exitcode != 0:  # the others would wait in NCCL for this rank for ever: stop them
+                for q in running:
+                    q.terminate()
     failed = [(r, p.exitcode) for r, p in enumerate(procs) if p.exitcode != 0]
     if failed:
-        from multiprocessing import shared_memory
-
-        try:  # rank 0 may have died before unlinking the gradient block
-            shared_memory.SharedMemory(name=sync["name"]).unlink()
-        except FileNotFoundError:
-            pass
         raise RuntimeError(f"training ranks failed: {', '.join(f'rank {r} (exit code {c})' for r, c in failed)}; "
                            "see their messages above")
     with open(os.path.join(out, "loss.json")) as f:
