@@ -4,7 +4,8 @@
 
 1. Forward of the extended net (deploy prototxt, random weights saved once and loaded into both nets, the same random
    368 x 368 input and the upright camera) on the CPU and on ``--mode``: the largest absolute difference of every
-   output blob, and of all of them together, beside the size of the outputs.
+   output blob, and of all of them together, beside the size of the outputs (NaN, a failed lift's status, must be
+   NaN in the same places).
 2. ``--iterations`` SGD iterations of the train net of the extended net and of the baseline CPM (the shipped solver's
    settings, batch 8, the same random images and labels in the Input blobs) on ``--mode``: seconds per iteration
    (median after one warm-up iteration), the losses (all finite), and the ratio extended / baseline.
@@ -82,7 +83,18 @@ def forward_difference(caffe, deploy, mode, device, seed=0):
             outputs.append({k: net.blobs[k].data.copy() for k in net.outputs})
             del net
     cpu, other = outputs
-    return {k: (float(np.abs(cpu[k] - other[k]).max()), float(np.abs(cpu[k]).max())) for k in cpu}
+    return {k: compare(cpu[k], other[k]) for k in cpu}
+
+
+def compare(a, b):
+    """(max |a - b| where both are finite, max |a| there, how many entries are non-finite in one and not the same in
+    the other). A lift that fails gives NaN (a status, not a number): NaN in the same places counts as equal."""
+    both = np.isfinite(a) & np.isfinite(b)
+    same_nonfinite = ~np.isfinite(a) & ~np.isfinite(b) & ((np.isnan(a) & np.isnan(b)) | (a == b))
+    mismatch = int(np.count_nonzero(~both & ~same_nonfinite))
+    d = float(np.abs(a[both] - b[both]).max()) if both.any() else 0.0
+    s = float(np.abs(a[both]).max()) if both.any() else 0.0
+    return d, s, mismatch
 
 
 def time_training(caffe, train, mode, device, iterations, seed=0):
@@ -115,21 +127,23 @@ def time_training(caffe, train, mode, device, iterations, seed=0):
 
 
 def report(mode, device, nets, iterations, diff, t_ext, loss_ext, t_base, loss_base, device_name):
-    worst = max(d for d, _ in diff.values())
-    scale = max(s for _, s in diff.values())
+    worst = max(d for d, _, _ in diff.values())
+    scale = max(s for _, s, _ in diff.values())
+    mismatched = sum(m for _, _, m in diff.values())
     lines = [f"# GPU check (scripts/gpu_check.py), {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}",
              f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}; device: {device_name}",
              f"nets: {nets} ({NETS[nets][0]}, {NETS[nets][1]}, {NETS[nets][2]})",
              f"1. forward, CPU vs {mode.upper()}, same weights and input: max abs difference {worst:.3g} over all "
-             f"outputs (largest |output| {scale:.3g})"]
-    lines += [f"   {k}: max abs difference {d:.3g} (largest |output| {s:.3g})" for k, (d, s) in diff.items()]
+             f"outputs (largest |output| {scale:.3g}); entries finite in one and not the other: {mismatched}"]
+    lines += [f"   {k}: max abs difference {d:.3g} (largest |output| {s:.3g}; non-finite mismatches {m})"
+              for k, (d, s, m) in diff.items()]
     finite = all(np.isfinite(loss_ext)) and all(np.isfinite(loss_base))
     lines += [f"2. training on {mode.upper()}, {iterations} iterations after 1 warm-up, batch "
               f"{'8' if nets == 'full' else '4'}, the shipped solver's settings:",
               f"   extended net: {t_ext:.4f} s/iteration; losses {loss_ext[1]:.5g} -> {loss_ext[-1]:.5g}",
               f"   baseline CPM: {t_base:.4f} s/iteration; losses {loss_base[1]:.5g} -> {loss_base[-1]:.5g}",
               f"   ratio extended / baseline: {t_ext / t_base:.3f}; all losses finite: {finite}"]
-    return "\n".join(lines) + "\n", finite
+    return "\n".join(lines) + "\n", finite and mismatched == 0
 
 
 def main(argv=None):
