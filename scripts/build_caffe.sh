@@ -77,6 +77,12 @@ SYSROOT="${BUILD_CAFFE_SYSROOT:-}"
 
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
 tree_hash() { "$PYTHON" "$TREE_PY" hash "$1"; }
+# name:sha256-prefix of every patch, in the order applied (also written into the stamp)
+patch_list() {
+  local p out=""
+  for p in "$PATCH_DIR"/*.patch; do [ -f "$p" ] && out="$out${out:+,}$(basename "$p"):$(sha256 "$p" | cut -c1-16)"; done
+  echo "${out:-none}"
+}
 
 # Check a source tarball: Debian's by its SHA-256, any other (BVLC's GitHub archive) by its build-tree hash.
 # Sets src_kind. Returns 1 (with the reason on stderr) when it is neither.
@@ -143,13 +149,12 @@ prepare_tree() {
     mv "$unpack" "$dir"                                            # Debian's tarball: no top folder
   fi
   [ "$(tree_hash "$dir")" = "$SRC_TREE_SHA256" ] || die "the unpacked tree in $dir is not the pinned source"
-  patches=""
   for p in "$PATCH_DIR"/*.patch; do
     [ -f "$p" ] || continue
     (cd "$dir" && patch -p1 --forward --batch --quiet --no-backup-if-mismatch < "$p") >&2 \
       || die "patch $(basename "$p") does not apply to the pinned source"
-    patches="$patches${patches:+,}$(basename "$p"):$(sha256 "$p" | cut -c1-16)"
   done
+  patches="$(patch_list)"
   patched_tree="$(tree_hash "$dir")"
 }
 
@@ -189,6 +194,10 @@ print("pycaffe OK:", caffe.__file__, len(types), "layer types, NCCL class:", has
 PY
 }
 
+if [ -f "$stamp" ] && ! grep -qF "patches=$(patch_list) " "$stamp"; then
+  log "the cached build at $dest was made with other patches than scripts/caffe-patches/ holds now: rebuilding"
+  rm -f "$stamp"
+fi
 if [ -f "$stamp" ]; then
   log "cached build found: $dest ($(cat "$stamp"))"
   verify >&2 || die "cached build at $dest does not import; delete that folder and run again"
@@ -237,7 +246,15 @@ fi
 fetch_source
 work="$prefix/work-$key"
 mkdir -p "$work"
-prepare_tree "$work/src"
+# Resume: an interrupted build whose tree is exactly the prepared one keeps its objects (make redoes only what is
+# missing); anything else is replaced by the freshly prepared tree.
+prepare_tree "$work/fresh"
+if [ -f "$work/src/build/CMakeCache.txt" ] && [ "$(tree_hash "$work/src")" = "$patched_tree" ]; then
+  log "resuming the interrupted build in $work/src (same source, same patches)"
+  rm -rf "$work/fresh"
+else
+  rm -rf "$work/src" && mv "$work/fresh" "$work/src"
+fi
 cd "$work/src"
 mkdir -p build && cd build
 log "configuring BVLC Caffe ($flavour${cuda_root:+, CUDA at $cuda_root, NCCL, arch $arch}, Python layers, Python $pyver, numpy $npver)"
@@ -262,7 +279,7 @@ rm -rf "$dest" && mv "$dest.tmp" "$dest"
 verify >&2 || die "the fresh build does not import (see above)"
 {
   printf 'source=%s sha256=%s kind=%s build_tree=%s\n' "$(basename "$tarball")" "$src_sha256" "$src_kind" "$SRC_TREE_SHA256"
-  printf 'patches=%s patched_tree=%s\n' "${patches:-none}" "$patched_tree"
+  printf 'patches=%s patched_tree=%s\n' "$patches" "$patched_tree"
   printf 'flavour=%s python=%s numpy=%s compile_s=%s built=%s\n' "$flavour" "$pyver" "$npver" "$compile_s" "$(date -u +%FT%TZ)"
   [ "$cuda" = 0 ] || printf 'cuda=%s nvcc=%s arch=%s nccl=%s\n' "$cuda_root" \
     "$("$nvcc" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')" "$arch" "${nccl_dir:-system}"

@@ -69,7 +69,7 @@ def test_build_tree_is_the_pristine_source_plus_exactly_the_patches(source, prep
         lines = open(p).read().splitlines()
         assert lines[0].startswith("Why: ") and len(lines[0]) > 30, f"{p}: first line must say why"
         named |= {ln[6:].split("\t")[0] for ln in lines if ln.startswith("+++ b/")}
-    assert named == {"src/caffe/util/io.cpp", "src/caffe/common.cpp"}  # the whole list; README names it
+    assert named == {"src/caffe/util/io.cpp", "src/caffe/common.cpp", "python/caffe/_caffe.cpp"}  # README lists them
     with tarfile.open(source) as tar:
         members = {m.name: m for m in tar if m.isfile()}  # Debian's tarball: no top folder, no "./"
         for name, m in members.items():

@@ -33,7 +33,7 @@ SHIPPED_SOLVER = os.path.join(PROTO, "lifting_h36m_full_solver.prototxt")
 NETS = {"lifting": os.path.join(PROTO, "lifting_h36m_full_train.prototxt"),
         "cpm": os.path.join(PROTO, "cpm_h36m_full_train.prototxt")}
 BUILD_HINT = ("build Caffe with CUDA and NCCL: `scripts/setup.sh --cuda` with nvcc on PATH or CUDA_HOME set "
-              "(`scripts/cuda_toolkit.sh DIR` installs the pinned toolkit from PyPI and prints CUDA_HOME and NCCL_DIR), "
+              "(`scripts/cuda_toolkit.sh DIR` installs the pinned toolkit from PyPI, printing CUDA_HOME and NCCL_DIR), "
               "or use the CUDA Docker image (README, \"GPU image\")")
 
 
@@ -272,7 +272,11 @@ def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOL
     import caffe
 
     ctx = mp.get_context("spawn")  # never fork a process that may hold a CUDA context
-    sync = {"uid": caffe.NCCL.new_uid()}  # one NCCL id for the run, as BVLC's python/train.py
+    uid = caffe.NCCL.new_uid()  # one NCCL id for the run, as BVLC's python/train.py
+    if len(uid) != 128:  # NCCL_UNIQUE_ID_BYTES; unpatched BVLC pycaffe cuts it at its first zero byte on Python 3
+        raise DeviceError(f"this pycaffe's NCCL.new_uid() returned {len(uid)} bytes, not NCCL's 128: it lacks "
+                          "scripts/caffe-patches/0003-python3-nccl-uid-bytes.patch; rebuild: scripts/setup.sh --cuda")
+    sync = {"uid": uid}
     cfg["log"] = print if log is not None else None  # rank 0 prints; a callable of the caller cannot cross processes
     procs = [ctx.Process(target=_rank_entry, args=(r, cfg if r == 0 else {**cfg, "log": None}, sync))
              for r in range(world)]
