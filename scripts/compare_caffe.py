@@ -8,9 +8,8 @@
 prototxts, random weights, a random 368 x 368 input, the upright camera), and the loss and every parameter gradient of
 one forward/backward of the small extended train net (Caffe's random seed set, so that its dropout masks are the same
 in every run); NET names a subset of those three prototxts. ``diff`` prints, per array, the largest absolute difference
-and
-the largest absolute value (where both are finite; NaN, a failed lift's status, must be NaN in both), and the worst
-ratio.
+and the largest absolute value (where both are finite; NaN, a failed lift's status, must be NaN in both), and the
+worst ratio.
 """
 import os
 import sys
