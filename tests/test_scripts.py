@@ -236,3 +236,18 @@ def test_gpu_check_measurements_run_on_the_cpu_and_gpu_mode_is_refused_here(tmp_
     r = run([], tmp_path, {"PATH": "/usr/bin:/bin", "PYTHON": sys.executable},
             script=os.path.join(SCRIPTS, "gpu_check.sh"))
     assert r.returncode == 1 and "no GPU here" in r.stderr
+
+
+def test_a_cached_build_made_with_other_patches_is_not_used(tmp_path):
+    """A stamp whose patch list differs from scripts/caffe-patches/ (a patch added, say) sends the build back to
+    compiling (here it stops at the first system check, before downloading anything)."""
+    py = f"{sys.version_info[0]}{sys.version_info[1]}"
+    import numpy
+    dest = tmp_path / "c" / f"caffe-bvlc-99bd997-cpu-py{py}-np{numpy.__version__.split('.')[0]}-v4"
+    (dest / "python" / "caffe").mkdir(parents=True)
+    (dest / "BUILD_OK").write_text(f"source={NAME} sha256={SHA256}\npatches=0001-old.patch:0123456789abcdef "
+                                   "patched_tree=x\n")
+    r = run(["--prefix", str(tmp_path / "c")], tmp_path, {"PYTHON": sys.executable,
+                                                           "BUILD_CAFFE_SYSROOT": str(tmp_path / "empty-root")})
+    assert r.returncode == 1 and "was made with other patches than scripts/caffe-patches/ holds now" in r.stderr
+    assert "missing Boost headers" in r.stderr and not (dest / "BUILD_OK").exists()
