@@ -25,3 +25,13 @@ def best_time(fn, repeat=3):
         fn()
         best = min(best, time.perf_counter() - t)
     return best
+
+
+def peak_rss_mb():
+    """This process's peak resident memory (MB): VmHWM of /proc/self/status, which starts afresh at exec (the
+    ru_maxrss of getrusage keeps a forking parent's peak)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")

@@ -166,6 +166,72 @@ def differences(old, new, prefix=""):
     return []
 
 
+class NpzStream:
+    """An ``.npz`` written in constant memory: ``arrays`` maps each name to ``(shape, dtype)``; :meth:`write` appends
+    the next rows of every array (in order, along the first axis) to a temporary ``.npy`` next to ``path``, and
+    :meth:`close` zips them (deflated, as :func:`atomic_savez`) into ``path`` atomically. Use as a context manager:
+    on an exception nothing is left behind and ``path`` is untouched."""
+
+    def __init__(self, path, arrays):
+        self.path = os.fspath(path)
+        self._stack = contextlib.ExitStack()
+        self._files, self._rows = {}, {}
+        self._shapes = {name: (tuple(shape), np.dtype(dtype)) for name, (shape, dtype) in arrays.items()}
+
+    def __enter__(self):
+        folder = os.path.dirname(os.path.abspath(self.path))
+        self._tmpdir = self._stack.enter_context(tempfile.TemporaryDirectory(dir=folder, prefix=".npz-stream-"))
+        for name, (shape, dtype) in self._shapes.items():
+            f = self._stack.enter_context(open(os.path.join(self._tmpdir, name + ".npy"), "wb"))
+            np.lib.format.write_array_header_2_0(f, {"descr": np.lib.format.dtype_to_descr(dtype),
+                                                     "fortran_order": False, "shape": shape})
+            self._files[name], self._rows[name] = f, 0
+        return self
+
+    def write(self, **chunks):
+        for name, rows in chunks.items():
+            shape, dtype = self._shapes[name]
+            rows = np.ascontiguousarray(rows, dtype=dtype)
+            if rows.shape[1:] != shape[1:] or self._rows[name] + len(rows) > shape[0]:
+                raise ValueError(f"{self.path}: array {name!r}: rows of shape {rows.shape} do not fit {shape}")
+            self._files[name].write(rows.tobytes())
+            self._rows[name] += len(rows)
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                short = [n for n, (shape, _) in self._shapes.items() if self._rows[n] != shape[0]]
+                if short:
+                    raise ValueError(f"{self.path}: arrays {short} were not written in full")
+                for f in self._files.values():
+                    f.close()
+                with atomic_path(self.path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED,
+                                                                    allowZip64=True) as zf:
+                    for name in self._shapes:
+                        zf.write(os.path.join(self._tmpdir, name + ".npy"), arcname=name + ".npy")
+        finally:
+            self._stack.close()
+        return False
+
+
+@contextlib.contextmanager
+def json_stream(path, head, key, indent=1):
+    """Write ``{**head, key: [items...]}`` to ``path`` atomically in constant memory: yields ``add(item)``, which
+    appends one item (valid JSON: see :func:`json_safe`); the file appears when the block ends without an error."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        text = json_text({**head, key: []}, indent)
+        opening = text[:text.rindex("[") + 1]  # the head, then the list opened
+        f.write(opening)
+        count = [0]
+
+        def add(item):
+            f.write(("," if count[0] else "") + "\n" + json.dumps(json_safe(item), allow_nan=False))
+            count[0] += 1
+
+        yield add
+        f.write("\n]\n}\n")
+
+
 def json_safe(obj):
     """``obj`` with every non-finite float replaced by None and numpy scalars/arrays turned into Python ones, so
     that it serialises as valid JSON (``NaN`` is not JSON)."""

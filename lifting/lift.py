@@ -37,6 +37,29 @@ from .model import PoseModel
 DEFAULT_NOISE_2D = 0.08
 DEFAULT_SCALE_BOUNDS = (0.6, 2.0)
 
+#: angle searches: "optimum" (default) the exact minimum over the continuous angle: the grid finds each component's
+#: basin, a safeguarded Newton iteration on the exact per-frame profile cost (any weights) finds its minimum;
+#: "grid" the best of ``num_angles`` angles (the paper's search); "refine" the grid + a golden-section search.
+SEARCHES = ("optimum", "grid", "refine")
+# the six products of the trigonometric parts (A, B, Y) in N(theta) = c^2 AA + s^2 BB + cs (AB + BA) + c (AY + YA)
+# + s (BY + YB) + YY, in the order of the coefficients (c^2, s^2, cs, c, s, 1)
+_PAIRS = ((0, 0), (1, 1), (0, 1), (0, 2), (1, 2), (2, 2))
+
+
+def _sym(M, both):
+    """``M + M^T`` over the last two axes when ``both``, else ``M``."""
+    return M + np.swapaxes(M, -1, -2) if both else M
+
+
+def _trig(theta):
+    """Coefficients of the six products at ``theta`` and their first and second derivatives, each ``(m, 6)``."""
+    c, s = np.cos(theta), np.sin(theta)
+    one, zero = np.ones_like(c), np.zeros_like(c)
+    cc, ss, cs, d = c * c, s * s, c * s, c * c - s * s
+    return (np.stack([cc, ss, cs, c, s, one], 1), np.stack([-2 * cs, 2 * cs, d, -s, c, zero], 1),
+            np.stack([-2 * d, 2 * d, -4 * cs, -c, -s, zero], 1))
+
+
 STATUS_OK = 0
 STATUS_NONFINITE = 1
 STATUS_TOO_FEW_JOINTS = 2
@@ -111,10 +134,14 @@ class Lifter:
             (2x faster) up to 720 angles and float64 above, where neighbouring angles differ in cost by less than
             float32 resolves (the exhaustive reference).
         chunk_elements: elements of the batched matmul's output per chunk (keep it cache-sized).
+        cache_bytes: bound of the per-weight-row cache of the grid's matrices (the newest row is always kept; the
+            shipped model's 80 angles take about 4 MB a row).
+        search: "optimum" (default), "grid" or "refine" (see :data:`SEARCHES`); ``refine=True`` is "refine".
     """
 
     def __init__(self, model: PoseModel, camera=None, num_angles=80, refine=False, noise_2d=DEFAULT_NOISE_2D,
-                 scale_bounds=DEFAULT_SCALE_BOUNDS, limb_scale_range=(0.5, 2.0), min_visible=5, grid_dtype="auto", chunk_elements=1 << 18, cache_size=256):
+                 scale_bounds=DEFAULT_SCALE_BOUNDS, limb_scale_range=(0.5, 2.0), min_visible=5, grid_dtype="auto",
+                 chunk_elements=1 << 18, cache_bytes=64 << 20, search=None):
         if not isinstance(model, PoseModel):
             raise TypeError(f"model must be a PoseModel, got {type(model).__name__}")
         camera = UPRIGHT_CAMERA if camera is None else np.asarray(camera, np.float64)
@@ -124,16 +151,23 @@ class Lifter:
             raise ValueError("camera must be a rotation matrix (orthonormal, det +1)")
         if int(num_angles) < 3:
             raise ValueError(f"num_angles must be >= 3, got {num_angles}")
+        if search is None:
+            search = "refine" if refine else "optimum"
+        if search not in SEARCHES:
+            raise ValueError(f"search must be one of {', '.join(SEARCHES)}, got {search!r}")
+        if refine and search != "refine":
+            raise ValueError(f"refine=True is search='refine', not search={search!r}")
         self.model = model
         self.camera = camera
         self.num_angles = int(num_angles)
-        self.refine = bool(refine)
+        self.search = search
+        self.refine = search == "refine"
         self.min_visible = int(min_visible)
         self.chunk_elements = int(chunk_elements)
         if isinstance(grid_dtype, str) and grid_dtype == "auto":
             grid_dtype = np.float32 if self.num_angles <= 720 else np.float64
         self.grid_dtype = np.dtype(grid_dtype)
-        self.refine_chunk = 4096
+        self.refine_chunk = 1024  # frames per batch of exact 1D searches (per-frame normal-equation pieces: 30 KB each)
         self.angles = 2 * np.pi * np.arange(self.num_angles) / self.num_angles
         K, Jb = model.num_components, model.num_basis
         L = skeleton.NUM_JOINTS
@@ -178,9 +212,23 @@ class Lifter:
         le = model.basis[:, :, child] - model.basis[:, :, parent]  # (K, J, 16, 3)
         self._limb_quad = (np.einsum("klc,klc->k", lm, lm), np.einsum("kjlc,klc->kj", le, lm),
                            np.einsum("kilc,kjlc->kij", le, le))
+        # per-joint blocks of the normal equations (see _pieces): for every component and joint, the six products
+        # of the trigonometric parts (A, B, Y) that N(theta) is made of, the parts themselves and their flat form
+        tp = self.trig_parts  # (3, K, P, L, 2)
+        # the products are symmetric: their lower triangles, packed column by column (column j's rows j..P-1 are
+        # contiguous: see _cholesky)
+        ti, tj = np.tril_indices(self.P)
+        order = np.lexsort((ti, tj))
+        self._tril = (ti[order], tj[order])
+        self._diag = np.flatnonzero(self._tril[0] == self._tril[1])
+        self._tril_twice = np.where(self._tril[0] == self._tril[1], 1.0, 2.0)
+        self._joint_blocks = np.stack([_sym(np.einsum("kplc,kqlc->klpq", tp[t1], tp[t2]), t1 != t2)
+                                       for t1, t2 in _PAIRS], axis=2)[..., self._tril[0], self._tril[1]].reshape(K, L, -1)
+        self._joint_parts = tp.transpose(1, 3, 0, 2, 4).reshape(K, L, -1)  # (K, L, 3 P 2)
+        self._flat_parts = tp.transpose(1, 3, 4, 0, 2).reshape(K, 2 * L, 3 * self.P)  # (K, 2L, 3P)
         self._cache = OrderedDict()
+        self._cache_bytes = int(cache_bytes)
         self._prior_angle = None  # set per call of lift() (angle_prior)
-        self._cache_size = int(cache_size)
 
     # ---- per weight-pattern precomputation ---------------------------------------------------------------
     def _pattern(self, w):
@@ -214,8 +262,10 @@ class Lifter:
         entry = {"M": M, "Mg": M.reshape(K * A * (P + 1), -1).astype(self.grid_dtype, copy=False),
                  "LinvT": Linv.transpose(0, 1, 3, 2).copy(), "w2": w2, "v0": v0, "ninv_e0": ninv_e0,
                  "v0g": v0.astype(self.grid_dtype)}
+        entry["nbytes"] = sum(v.nbytes for v in entry.values() if isinstance(v, np.ndarray))
         self._cache[key] = entry
-        if len(self._cache) > self._cache_size:
+        # bounded in bytes (the newest entry is always kept): a 80-angle K=3 entry is about 4 MB
+        while len(self._cache) > 1 and sum(e["nbytes"] for e in self._cache.values()) > self._cache_bytes:
             self._cache.popitem(last=False)
         return entry
 
@@ -227,13 +277,14 @@ class Lifter:
             points2d: ``(N, 17, 2)`` (or ``(17, 2)``) image coordinates, H36M joint order (x right, y down with
                 the default camera). NaN marks a missing joint.
             weights: ``(N, 17)`` (or ``(17,)``) non-negative per-joint weights; 0 = missing. Default: 1 where
-                the coordinates are finite. Frames are grouped by identical weight rows and the matrices of every
-                group are computed once (and cached), so 0/1 visibility costs nothing extra; continuous weights
-                with many distinct rows cost one such computation (a few ms) per distinct row.
+                the coordinates are finite. The grid's matrices are computed once per 0/1 pattern (and cached);
+                the default search solves continuous weights frame by frame, batched (about half the speed of 0/1
+                weights); ``search="grid"`` computes them once per distinct row (a few ms each).
             strict: raise ValueError on the first bad frame instead of reporting it in ``status``.
             angle_prior: ``(previous (N,), weight)``: adds ``weight (1 - cos(theta - previous))`` (normalised cost
                 units) to every frame's cost, so that a video's ground-plane angle stays near the previous frame's
                 where the 2D allows both (:mod:`lifting.smoothing`); NaN in ``previous`` = no prior for that frame.
+                It ranks the grid's angles and the components; the exact search then refines within its bracket.
         """
         pts = np.asarray(points2d, dtype=np.float64)
         single = pts.ndim == 2
@@ -281,9 +332,12 @@ class Lifter:
             self._prior_angle = (prev, float(weight))
         idx_ok = np.flatnonzero(ok)
         if idx_ok.size:
-            for pattern, sel in group_rows(w[idx_ok]):
-                sel = idx_ok[sel]
-                self._solve_pattern(pattern, yn[sel].reshape(len(sel), -1), sel, res)
+            if self.search == "optimum":
+                self._optimum(w[idx_ok], yn[idx_ok].reshape(idx_ok.size, -1), idx_ok, res)
+            else:
+                for pattern, sel in group_rows(w[idx_ok]):
+                    sel = idx_ok[sel]
+                    self._solve_pattern(pattern, yn[sel].reshape(len(sel), -1), sel, res)
         status[ok & ~np.isfinite(res["cost"])] = STATUS_NO_SOLUTION
         if strict and np.any(status != 0):
             bad = np.flatnonzero(status != 0)
@@ -291,46 +345,72 @@ class Lifter:
             raise ValueError(f"{bad.size} of {n} frames cannot be lifted: " + "; ".join(msgs))
         return self._assemble(res, status, w, y, centre, factor)
 
+    def _angle_cost(self, theta, frames):
+        """The angle prior's cost of angles ``theta`` for frames ``frames`` (broadcast); 0 without a prior."""
+        if self._prior_angle is None or frames is None:
+            return 0.0
+        prev, weight = self._prior_angle
+        d = theta - prev[frames]
+        return np.where(np.isfinite(d), weight * (1.0 - np.cos(np.nan_to_num(d))), 0.0)
+
+    def _grid(self, pat, y, frames=None):
+        """Grid search of one chunk ``y (m, 2L)`` (centred) sharing the pattern ``pat``: per component the best angle
+        ``(K, m)``, its float64 cost (bound penalty included), ``z`` and ``(N^-1)_00`` there, and how much lower than the
+        best grid cost a neighbouring grid angle is allowed to be ``(K, m)`` (an upper bound of what the continuous
+        minimum next to it can gain, used to pick the components worth an exact search)."""
+        K, A, P = self.model.num_components, self.num_angles, self.P
+        nu = self.nu
+        m = len(y)
+        Mg = pat["Mg"]
+        yy = np.einsum("nr,nr,r->n", y, y, pat["w2"])
+        Z = (Mg @ y.T.astype(Mg.dtype, copy=False)).reshape(K, A, P + 1, m)
+        cost = yy[None, None] / nu[:, None, None] - np.einsum("kapn,kapn->kan", Z[:, :, :P], Z[:, :, :P])
+        cost = cost + self._angle_cost(self.angles[:, None], frames)  # (A, m) or 0: the video's angle prior
+        best_a = np.argmin(cost, axis=1)  # (K, m)
+        # The bound's penalty is >= 0 and 0 inside the bounds: where the unpenalised winner's scale is inside,
+        # it also wins the penalised search. Only the other (component, frame) pairs are searched again.
+        s_best = np.take_along_axis(Z[:, :, P], best_a[:, None], 1)[:, 0]  # (K, m)
+        kb, nb = np.nonzero((s_best < self.scale_bounds[0]) | (s_best > self.scale_bounds[1]))
+        if kb.size:
+            pen = self._bound_penalty(Z[kb, :, P, nb], pat["v0g"][kb])  # (bad, A)
+            cost[kb, :, nb] += pen
+            best_a[kb, nb] = np.argmin(cost[kb, :, nb], axis=1)
+        c_at = np.take_along_axis(cost, best_a[:, None], 1)[:, 0]
+        c_nb = np.maximum(np.take_along_axis(cost, (best_a[:, None] + 1) % A, 1)[:, 0],
+                          np.take_along_axis(cost, (best_a[:, None] - 1) % A, 1)[:, 0])
+        gain = np.abs(c_nb.astype(np.float64) - c_at) + 1e-6 * np.abs(c_at)  # float32 ranks: its resolution too
+        # the vertex of the parabola through the best angle and its neighbours (in grid steps): where the exact
+        # search starts
+        cm = np.take_along_axis(cost, (best_a[:, None] - 1) % A, 1)[:, 0].astype(np.float64)
+        cp = np.take_along_axis(cost, (best_a[:, None] + 1) % A, 1)[:, 0].astype(np.float64)
+        curv = cm - 2 * c_at + cp
+        vertex = np.clip(0.5 * (cm - cp) / np.where(curv > 0, curv, np.inf), -0.5, 0.5)
+        # exact (float64) cost and solution at every component's best angle
+        kk = np.arange(K)[:, None]
+        Mk = pat["M"][kk, best_a]  # (K, m, P+1, 2L)
+        z = np.einsum("kmpr,mr->kmp", Mk, y)
+        best_cost = yy[None] / nu[:, None] - np.einsum("kmp,kmp->km", z[..., :P], z[..., :P])
+        v0 = pat["v0"][kk, best_a]
+        best_cost += self._bound_penalty(z[..., P], v0)
+        best_cost += self._angle_cost(self.angles[best_a], frames if frames is None else np.asarray(frames)[None])
+        return best_a, best_cost, z, v0, gain, vertex
+
     def _solve_pattern(self, w, ys, sel, res):
-        """Grid search (and refinement) for frames ``sel`` sharing weights ``w``; ``ys (n, 2L)`` centred.
+        """Grid search (and golden-section refinement) for frames ``sel`` sharing weights ``w``; ``ys (n, 2L)``.
 
         The search over angles runs in ``grid_dtype`` (float32 by default: it only ranks angles); the cost and the
         solution at each component's best angle are then recomputed in float64.
         """
         pat = self._pattern(w)
         K, A, P = self.model.num_components, self.num_angles, self.P
-        rows = K * A * (P + 1)
-        chunk = max(1, self.chunk_elements // rows)
-        nu = self.nu
-        Mg = pat["Mg"]
+        chunk = max(1, self.chunk_elements // (K * A * (P + 1)))
         nobs = 2 * np.count_nonzero(w > 0)
-        logdet = self.log_prior_det[:, None] + 0.5 * nobs * np.log(nu)[:, None]
+        logdet = self.log_prior_det[:, None] + 0.5 * nobs * np.log(self.nu)[:, None]
         for start in range(0, len(sel), chunk):
             y = ys[start:start + chunk]
             m = len(y)
-            yy = np.einsum("nr,nr,r->n", y, y, pat["w2"])
-            Z = (Mg @ y.T.astype(Mg.dtype, copy=False)).reshape(K, A, P + 1, m)
-            cost = yy[None, None] / nu[:, None, None] - np.einsum("kapn,kapn->kan", Z[:, :, :P], Z[:, :, :P])
-            prior = self._angle_cost(self.angles[:, None], sel[start:start + chunk])  # (A, m) or 0
-            cost = cost + prior
-            best_a = np.argmin(cost, axis=1)  # (K, m)
-            # The bound's penalty is >= 0 and 0 inside the bounds: where the unpenalised winner's scale is inside,
-            # it also wins the penalised search. Only the other (component, frame) pairs are searched again.
-            s_best = np.take_along_axis(Z[:, :, P], best_a[:, None], 1)[:, 0]  # (K, m)
-            kb, nb = np.nonzero((s_best < self.scale_bounds[0]) | (s_best > self.scale_bounds[1]))
-            if kb.size:
-                pen = self._bound_penalty(Z[kb, :, P, nb], pat["v0g"][kb])  # (bad, A)
-                best_a[kb, nb] = np.argmin(cost[kb, :, nb] + pen, axis=1)
-            # exact (float64) cost and solution at every component's best angle
-            kk = np.arange(K)[:, None]
-            Mk = pat["M"][kk, best_a]  # (K, m, P+1, 2L)
-            z = np.einsum("kmpr,mr->kmp", Mk, y)
-            best_cost = yy[None] / nu[:, None] - np.einsum("kmp,kmp->km", z[..., :P], z[..., :P])
-            v0 = pat["v0"][kk, best_a]
-            best_cost += self._bound_penalty(z[..., P], v0)
-            best_cost += self._angle_cost(self.angles[best_a], sel[start:start + chunk][None])
-            score = 0.5 * best_cost + logdet
-            k = np.argmin(score, axis=0)
+            best_a, best_cost, z, v0, _, _ = self._grid(pat, y, sel[start:start + chunk])
+            k = np.argmin(0.5 * best_cost + logdet, axis=0)
             cols = np.arange(m)
             a_i = best_a[k, cols]
             x = np.einsum("nij,nj->ni", pat["LinvT"][k, a_i], z[k, cols, :P])
@@ -342,86 +422,253 @@ class Lifter:
             res["comp"][out] = k
             res["cost"][out] = best_cost[k, cols]
         if self.refine:
+            step = 2 * np.pi / self.num_angles
             for start in range(0, len(sel), self.refine_chunk):
                 out = sel[start:start + self.refine_chunk]
+                k = res["comp"][out]
+                pieces = self._pieces(np.broadcast_to(w, (len(out), len(w))), ys[start:start + self.refine_chunk], k)
                 x = np.concatenate([res["sn"][out, None], res["b"][out]], axis=1)
-                theta, x, c = self._refine(w, ys[start:start + self.refine_chunk], res["comp"][out],
-                                           res["angle"][out], x, res["cost"][out], out)
+                theta = res["angle"][out]
+                theta, x, c = self._golden(theta - step, theta + step, pieces, theta, x, res["cost"][out])
                 res["angle"][out] = np.mod(theta, 2 * np.pi)
                 res["sn"][out] = x[:, 0]
                 res["b"][out] = x[:, 1:]
                 res["cost"][out] = c
 
-    def _angle_cost(self, theta, frames):
-        """The angle prior's cost of angles ``theta`` for frames ``frames`` (broadcast); 0 without a prior."""
-        if self._prior_angle is None:
-            return 0.0
-        prev, weight = self._prior_angle
-        d = theta - prev[frames]
-        return np.where(np.isfinite(d), weight * (1.0 - np.cos(np.nan_to_num(d))), 0.0)
+    def _optimum(self, w, ys, sel, res):
+        """The exact minimum over the continuous angle for frames ``sel`` with per-frame weights ``w (n, L)``.
 
-    # ---- the scale bound ------------------------------------------------------------------------------------------
-    def _bound_penalty(self, s, v0):
-        """Extra cost of holding the scale at the nearest bound: ``(clip(s) - s)^2 / (N^-1)_00`` (0 inside)."""
-        lo, hi = self.scale_bounds
-        d = np.clip(s, lo, hi) - s
-        return d * d / v0
-
-    def _bound_solution(self, x, ninv_e0, v0):
-        """Minimiser with ``x_0`` clipped into the bounds: ``x + (clip(s) - s) N^-1 e_0 / (N^-1)_00``; ``(n, P)``."""
-        lo, hi = self.scale_bounds
-        d = np.clip(x[:, 0], lo, hi) - x[:, 0]
-        return x + (d / v0)[:, None] * ninv_e0
-
-    # ---- refinement ------------------------------------------------------------------------------------------
-    def _profile(self, k, theta, quad, lin, yy):
-        """Cost and solution of the linear problem at per-frame angles ``theta (m,)``.
-
-        ``quad (K, 6, P, P)`` and ``lin (m, 3, P)`` are the pieces of the normal equations in the trigonometric
-        decomposition ``D(theta) = cos A + sin B + Y`` (see :meth:`_refine`)."""
-        c, s = np.cos(theta), np.sin(theta)
-        coef = np.stack([c * c, s * s, c * s, c, s, np.ones_like(c)], 1)  # (m, 6)
-        nu = self.nu[k]
-        P = self.P
-        N = np.empty((len(theta), P, P))
-        for comp in np.unique(k):  # one small matrix product per component, no per-frame gather
-            sel = np.flatnonzero(k == comp)
-            N[sel] = (coef[sel] @ quad[comp].reshape(6, P * P)).reshape(-1, P, P)
-        N /= nu[:, None, None]
-        diag = np.arange(P)
-        N[:, diag, diag] += self.prior[k]
-        u = np.einsum("mt,mti->mi", coef[:, 3:], lin) / nu[:, None]
-        rhs = np.zeros((len(theta), P, 2))
-        rhs[:, :, 0] = u
-        rhs[:, 0, 1] = 1.0
-        sol = np.linalg.solve(N, rhs)
-        x, ninv_e0 = sol[..., 0], sol[..., 1]
-        cost = yy / nu - np.einsum("ni,ni->n", u, x)
-        v0 = ninv_e0[:, 0]
-        cost = cost + self._bound_penalty(x[:, 0], v0)
-        return cost, self._bound_solution(x, ninv_e0, v0)
-
-    def _refine(self, w, y, k, theta, x, cost, frames=None, iters=45, tol=1e-10):
-        """Golden-section search of the profile cost on [theta - step, theta + step] (the grid step); the best point
-        seen is kept, so the cost never increases."""
-        sw = np.sqrt(np.repeat(w, 2))
-        A, B, Y = (((part - np.einsum("l,kplc->kpc", w, part)[:, :, None] / w.sum())
-                    .reshape(part.shape[0], self.P, -1) * sw) for part in self.trig_parts)  # (K, P, 2L) each
-        # N(theta) nu = c^2 A'A + s^2 B'B + cs (A'B + B'A) + c (A'Y + Y'A) + s (B'Y + Y'B) + Y'Y
-        AB, AY, BY = (np.einsum("kir,kjr->kij", U, V) for U, V in ((A, B), (A, Y), (B, Y)))
-        sym = lambda M: M + M.transpose(0, 2, 1)  # noqa: E731
-        quad = np.stack([np.einsum("kir,kjr->kij", A, A), np.einsum("kir,kjr->kij", B, B), sym(AB), sym(AY), sym(BY),
-                         np.einsum("kir,kjr->kij", Y, Y)], axis=1)  # (K, 6, P, P)
-        ysw = y * sw  # y is centred with the same weights
-        lin = np.stack([np.einsum("mir,mr->mi", M[k], ysw) for M in (A, B, Y)], axis=1)  # (m, 3, P)
-        yy = np.einsum("mr,mr->m", ysw, ysw)
-
-        def profile(t):
-            c, sol = self._profile(k, t, quad, lin, yy)
-            return (c if frames is None else c + self._angle_cost(t, frames)), sol
-
+        1. Grid: each component's best of ``num_angles`` angles. Frames are grouped by weight rows when those are
+           0/1 (or all equal); continuous weights (every row its own) are ranked with their 0/1 visibility instead,
+           so the grid always runs on a few cached patterns.
+        2. Exact: for every component that can still win (all of them for continuous weights), a safeguarded Newton
+           iteration on the exact profile cost of the frame's own weights, within a grid step of the grid's angle
+           (two for continuous weights), from per-frame normal equations assembled from per-joint blocks; frames
+           where it does not converge to an interior minimum with the scale inside its bounds get a golden-section
+           search of the same bracket (which keeps the best point seen).
+        3. The most probable component of the exact solutions.
+        """
+        K, P = self.model.num_components, self.P
+        n = len(w)
+        # 0/1 rows (few patterns, all cached) and a big batch of one row are ranked with their own weights; other
+        # rows (continuous: a pattern each, 15 ms to build) with their 0/1 visibility
+        exact_rows = bool(np.all((w == 0) | (w == 1)) or (n >= 256 and np.all(w == w[0])))
+        rank_w = w if exact_rows else (w > 0).astype(np.float64)
+        logdet = self.log_prior_det[:, None] + 0.5 * 2 * np.count_nonzero(w > 0, axis=1)[None] * np.log(self.nu)[:, None]
+        best_a = np.empty((K, n), np.int64)
+        score = np.empty((K, n))
+        gain = np.empty((K, n))
+        vertex = np.empty((K, n))
+        chunk = max(1, self.chunk_elements // (K * self.num_angles * (P + 1)))
+        for pattern, g in group_rows(rank_w):
+            pat = self._pattern(pattern)
+            for start in range(0, len(g), chunk):
+                gi = g[start:start + chunk]
+                best_a[:, gi], c, _, _, gain[:, gi], vertex[:, gi] = self._grid(pat, ys[gi], sel[gi])
+                score[:, gi] = 0.5 * c + logdet[:, gi]
         step = 2 * np.pi / self.num_angles
-        a, b = theta - step, theta + step
+        if exact_rows:
+            # the exact search lowers a component's cost by at most about its neighbours' excess (``gain``): skip the
+            # components that cannot reach the best one's grid score
+            cand = score - 0.5 * gain <= score.min(0)
+            half = step
+        else:
+            # The grid ranked 0/1 weights. For every (angle, solution) the cost with weights w lies between
+            # min(w_min, 1) and max(w_max, 1) times the cost with their 0/1 visibility (the prior term is common), so
+            # so does each component's minimum: skip the components whose lower bound exceeds the best upper bound.
+            vis = w > 0
+            wmin = np.minimum(np.where(vis, w, np.inf).min(1), 1.0)
+            wmax = np.maximum(w.max(1), 1.0)
+            c = 2 * (score - logdet)
+            upper = 0.5 * wmax * c + logdet
+            lower = 0.5 * wmin * np.maximum(c - gain, 0) + logdet
+            cand = lower <= upper.min(0)
+            half = 2 * step
+        kk, nn = np.nonzero(cand)
+        theta0 = self.angles[best_a[kk, nn]]
+        th, cost = np.empty(len(kk)), np.empty(len(kk))
+        x = np.empty((len(kk), P))
+        # candidates of frames that share a weight row (at least ``refine_chunk`` of them) share its normal-equation
+        # pieces; the others get their own
+        runs = []
+        if exact_rows:
+            gid = np.empty(n, np.int64)
+            big = []
+            for i, (_, g) in enumerate(group_rows(w)):
+                gid[g] = i
+                big.append(len(g) >= self.refine_chunk)
+            big = np.array(big)
+            order = np.argsort(gid[nn], kind="stable")
+            shared = big[gid[nn[order]]]
+            cuts = np.flatnonzero(np.diff(gid[nn[order]])) + 1
+            for part in np.split(order[shared], np.flatnonzero(np.diff(gid[nn[order[shared]]])) + 1):
+                runs += [(part[i:i + 8 * self.refine_chunk], True) for i in range(0, len(part), 8 * self.refine_chunk)]
+            rest = np.sort(order[~shared])
+            runs += [(rest[i:i + self.refine_chunk], False) for i in range(0, len(rest), self.refine_chunk)]
+            del cuts
+        else:
+            runs = [(np.arange(i, min(i + self.refine_chunk, len(kk))), False)
+                    for i in range(0, len(kk), self.refine_chunk)]
+        for s, shared in runs:
+            if len(s):
+                pieces = self._pieces(w[nn[s]], ys[nn[s]], kk[s], shared=shared)
+                th[s], x[s], cost[s] = self._exact_search(theta0[s], half, pieces, start=theta0[s] + step * vertex[kk[s], nn[s]])
+                cost[s] += self._angle_cost(th[s], sel[nn[s]])  # the components compete with the prior too
+        table = np.full((K, n), np.inf)
+        table[kk, nn] = 0.5 * cost + logdet[kk, nn]
+        row = np.full((K, n), -1)
+        row[kk, nn] = np.arange(len(kk))
+        k = np.argmin(table, axis=0)
+        r = row[k, np.arange(n)]
+        res["angle"][sel] = np.mod(th[r], 2 * np.pi)
+        res["sn"][sel] = x[r, 0]
+        res["b"][sel] = x[r, 1:]
+        res["comp"][sel] = k
+        res["cost"][sel] = cost[r]
+
+    # ---- the exact profile over the angle ------------------------------------------------------------------------
+    # Per-frame arrays here keep the frame last (``(..., m)``): the small factorisations below then run as a few
+    # dozen vectorised operations on contiguous rows, much faster than one LAPACK call per 25 x 25 matrix.
+    def _pieces(self, w, y, k, shared=False):
+        """Per-frame normal equations in pieces, from per-joint blocks: weights ``w (m, L)``, 2D ``y (m, 2L)`` centred
+        with those weights, components ``k (m,)``. With ``D(theta) = cos A + sin B + Y`` (weighted-centred):
+        ``quad (6, T, m)`` the lower triangles (``T = P (P + 1) / 2``) of the six products (:data:`_PAIRS`),
+        ``lin (3, P, m)`` = ``(A'Wy, B'Wy, Y'Wy)``, ``yy (m,)`` = ``y'Wy``; and ``k``. With ``shared``, every row of
+        ``w`` is the same and ``quad`` is that row's ``(K, 6, T)`` for every component."""
+        m, L = w.shape
+        if shared:
+            wy = (y.reshape(m, L, 2) * w[..., None]).reshape(m, 2 * L)
+            quad = self._quad(w[:1])
+            lin = np.einsum("krq,nr->kqn", self._flat_parts, wy)  # (K, 3P, m)
+            lin = lin[k, :, np.arange(m)].T.reshape(3, self.P, m)
+            return quad, lin, np.einsum("nr,nr->n", wy, y), k, True
+        P = self.P
+        ti, tj = self._tril
+        wsum = w.sum(1)
+        wy = (y.reshape(m, L, 2) * w[..., None]).reshape(m, 2 * L)
+        comps = np.unique(k)
+        quad = None if len(comps) == 1 else np.empty((6, len(ti), m))
+        lin = np.empty((3, P, m))
+        for comp in comps:
+            sel = np.flatnonzero(k == comp)
+            q = self._quad(w[sel], comp)
+            if quad is None:
+                quad = q
+            else:
+                quad[..., sel] = q
+            lin[..., sel] = (self._flat_parts[comp].T @ wy[sel].T).reshape(3, P, -1)
+        return quad, lin, np.einsum("nr,nr->n", wy, y), k, False
+
+    def _quad(self, w, comp=None):
+        """Lower triangles of the six weighted-centred products for weights ``w (n, L)``: ``(6, T, n)`` for one
+        component, or ``(K, 6, T)`` for every component and the one row ``w (1, L)``."""
+        P = self.P
+        ti, tj = self._tril
+        if comp is None:
+            return np.stack([self._quad(w, c)[..., 0] for c in range(self.model.num_components)])
+        wt = np.ascontiguousarray(w.T)  # (L, n)
+        q = (self._joint_blocks[comp].T @ wt).reshape(6, len(ti), -1)
+        wm = (self._joint_parts[comp].T @ wt).reshape(3, P, 2, -1) / np.sqrt(w.sum(1))  # weighted sums
+        for i, (t1, t2) in enumerate(_PAIRS):  # centring: minus (sum w U)(sum w V)' / sum w
+            q[i] -= np.einsum("icn,icn->in", wm[t1][ti], wm[t2][tj])
+            if t1 != t2:
+                q[i] -= np.einsum("icn,icn->in", wm[t2][ti], wm[t1][tj])
+        return q
+
+    @staticmethod
+    def _take(pieces, r):
+        quad, lin, yy, k, shared = pieces
+        return (quad if shared else quad[..., r]), lin[..., r], yy[r], k[r], shared
+
+    @staticmethod
+    def _combine(coef, quad, k, shared):
+        """``sum_t coef[:, t] quad_t``: ``(T, m)`` from per-frame ``quad (6, T, m)`` or shared ``(K, 6, T)``."""
+        if shared:  # frames come sorted by component: one small matrix product per run of a component
+            out = np.empty((quad.shape[-1], len(k)))
+            cuts = [0, *(np.flatnonzero(np.diff(k)) + 1), len(k)]
+            for a, b in zip(cuts[:-1], cuts[1:]):
+                out[:, a:b] = quad[k[a]].T @ coef[a:b].T
+            return out
+        out = quad[0] * coef[:, 0]
+        for t in range(1, 6):
+            out += quad[t] * coef[:, t]
+        return out
+
+    def _eval(self, theta, pieces, derivs=False):
+        """The profile at per-frame angles ``theta (m,)``: the cost with the scale bound, the bounded solution
+        ``(m, P)`` and the unbounded scale; with ``derivs`` also the first two derivatives of the unbounded cost
+        (``f' = -2 u'.x + x.N'x``, ``f'' = -2 u''.x - 2 g.N^-1 g + x.N''x`` with ``g = u' - N'x``)."""
+        quad, lin, yy, k, shared = pieces
+        coef, d1, d2 = _trig(theta)
+        nu = self.nu[k]
+        N = self._combine(coef, quad, k, shared) / nu  # packed
+        N[self._diag] += self.prior[k].T
+        u = np.einsum("mt,tpm->pm", coef[:, 3:], lin) / nu
+        L = _cholesky(N)
+        h = _forward(L, u)
+        x = _backward(L, h)
+        f = yy / nu - np.einsum("pm,pm->m", h, h)
+        e0 = np.zeros_like(u)
+        e0[0] = 1.0
+        h0 = _forward(L, e0)
+        ninv_e0 = _backward(L, h0)
+        v0 = np.einsum("pm,pm->m", h0, h0)
+        out = (f + self._bound_penalty(x[0], v0), self._bound_solution(x.T, ninv_e0.T, v0), x[0])
+        if not derivs:
+            return out
+        ti, tj = self._tril
+        N1x = _sym_matvec(self._combine(d1, quad, k, shared) / nu, x)
+        xx = x[ti] * x[tj]
+        xx *= self._tril_twice[:, None]
+        xN2x = np.einsum("im,im->m", self._combine(d2, quad, k, shared), xx) / nu
+        u1 = np.einsum("mt,tpm->pm", d1[:, 3:], lin) / nu
+        u2 = np.einsum("mt,tpm->pm", d2[:, 3:], lin) / nu
+        hg = _forward(L, u1 - N1x)
+        f1 = -2 * np.einsum("pm,pm->m", u1, x) + np.einsum("pm,pm->m", x, N1x)
+        f2 = -2 * np.einsum("pm,pm->m", u2, x) - 2 * np.einsum("pm,pm->m", hg, hg) + xN2x
+        return out + (f1, f2)
+
+    def _exact_search(self, theta0, half, pieces, start=None, iters=12, tol=1e-7):
+        """Minimum of the profile cost in ``[theta0 - half, theta0 + half]``: Newton steps from ``start`` (a downhill
+        step where the profile is not convex), kept inside the bracket, until the next step would be below ``tol``
+        (Newton converges quadratically: the point is then ~tol^2 from the minimum); frames that end on the
+        bracket's edge, do not converge or have their scale on a bound are searched by golden section instead.
+        Returns angle, solution, cost."""
+        m = len(theta0)
+        lo, hi = theta0 - half, theta0 + half
+        t = (theta0 if start is None else np.clip(start, lo, hi)).copy()
+        cost, x, s_free = np.empty(m), np.empty((m, self.P)), np.empty(m)
+        done = np.zeros(m, bool)
+        E, sub = np.arange(m), pieces  # the frames evaluated (a superset of those not done)
+        for _ in range(iters):
+            c, xe, se, f1, f2 = self._eval(t[E], sub, derivs=True)
+            upd = ~done[E]
+            cost[E[upd]], x[E[upd]], s_free[E[upd]] = c[upd], xe[upd], se[upd]
+            step = np.where(f2 > 0, -f1 / np.where(f2 > 0, f2, 1.0), -np.sign(f1) * half / 4)
+            tn = np.clip(t[E] + step, lo[E], hi[E])
+            conv = np.abs(tn - t[E]) <= tol
+            done[E[upd & conv]] = True
+            mv = upd & ~conv
+            t[E[mv]] = tn[mv]
+            if done.all():
+                break
+            if (~done[E]).mean() < 0.5:  # gather only when most frames are done
+                E = np.flatnonzero(~done)
+                sub = self._take(pieces, E)
+        lb, ub = self.scale_bounds
+        edge = (t - lo < 1e-9) | (hi - t < 1e-9)
+        redo = ~done | edge | (s_free < lb) | (s_free > ub) | ~np.isfinite(cost)
+        if np.any(redo):
+            r = np.flatnonzero(redo)
+            t[r], x[r], cost[r] = self._golden(lo[r], hi[r], self._take(pieces, r), t[r], x[r], cost[r])
+        return t, x, cost
+
+    def _golden(self, a, b, pieces, theta, x, cost, iters=45, tol=1e-10):
+        """Golden-section search of the profile cost (scale bound included) on ``[a, b]``; the best point seen
+        (starting with ``theta, x, cost``) is kept, so the cost never increases."""
+        def profile(t):
+            return self._eval(t, pieces)[:2]
+
         gr = (np.sqrt(5) - 1) / 2
         best_t, best_c, best_x = theta.copy(), cost.copy(), x.copy()
         x1 = b - gr * (b - a)
@@ -452,6 +699,19 @@ class Lifter:
             s2n = np.where(left[:, None], s1, sn)
             x1, x2, s1, s2 = nx1, nx2, s1n, s2n
         return best_t, best_x, best_c
+
+    # ---- the scale bound ------------------------------------------------------------------------------------------
+    def _bound_penalty(self, s, v0):
+        """Extra cost of holding the scale at the nearest bound: ``(clip(s) - s)^2 / (N^-1)_00`` (0 inside)."""
+        lo, hi = self.scale_bounds
+        d = np.clip(s, lo, hi) - s
+        return d * d / v0
+
+    def _bound_solution(self, x, ninv_e0, v0):
+        """Minimiser with ``x_0`` clipped into the bounds: ``x + (clip(s) - s) N^-1 e_0 / (N^-1)_00``; ``(n, P)``."""
+        lo, hi = self.scale_bounds
+        d = np.clip(x[:, 0], lo, hi) - x[:, 0]
+        return x + (d / v0)[:, None] * ninv_e0
 
     # ---- outputs ------------------------------------------------------------------------------------------------
     def _assemble(self, res, status, w, y, centre, factor):
@@ -492,6 +752,70 @@ class Lifter:
             scale_at_bound=ok & ((sn <= self.scale_bounds[0] * (1 + 1e-9)) | (sn >= self.scale_bounds[1] * (1 - 1e-9))),
         )
         return out
+
+
+#: up to this many frames the small factorisations go to LAPACK one matrix at a time (fewer Python-level steps)
+_FEW = 24
+
+
+def _cholesky(N):
+    """Lower Cholesky factor ``(P, P, m)`` of symmetric positive definite matrices given as their lower triangles
+    packed column by column, ``N (P (P + 1) / 2, m)`` (frames last), computed column by column."""
+    m = N.shape[-1]
+    P = int(round((np.sqrt(8 * N.shape[0] + 1) - 1) / 2))
+    if m <= _FEW:
+        tj, ti = np.triu_indices(P)  # column by column: (j, i >= j) in the order the columns are packed
+        full = np.zeros((m, P, P))
+        full[:, ti, tj] = N.T
+        full[:, tj, ti] = N.T
+        with np.errstate(invalid="ignore"):
+            try:
+                return np.linalg.cholesky(full).transpose(1, 2, 0)
+            except np.linalg.LinAlgError:
+                pass  # a matrix not positive definite: the column-wise version gives NaN for it alone
+    L = np.zeros((P, P, m))
+    off = 0
+    for j in range(P):
+        r = L[j, :j]
+        d = np.sqrt(N[off] - np.einsum("km,km->m", r, r))
+        L[j, j] = d
+        if j + 1 < P:
+            L[j + 1:, j] = (N[off + 1:off + P - j] - np.einsum("ikm,km->im", L[j + 1:, :j], r)) / d
+        off += P - j
+    return L
+
+
+def _sym_matvec(M, x):
+    """``M x`` for symmetric ``M`` given as its lower triangle packed column by column ``(T, m)``; ``x (P, m)``."""
+    P = len(x)
+    out = np.zeros_like(x)
+    off = 0
+    for j in range(P):
+        col = M[off:off + P - j]  # rows j..P-1 of column j
+        out[j:] += col * x[j]
+        out[j] += np.einsum("im,im->m", col[1:], x[j + 1:])
+        off += P - j
+    return out
+
+
+def _forward(L, b):
+    """``L^-1 b`` for lower-triangular ``L (P, P, m)`` and ``b (P, m)``."""
+    if b.shape[-1] <= _FEW:
+        return np.linalg.solve(L.transpose(2, 0, 1), b.T[..., None])[..., 0].T
+    z = np.empty_like(b)
+    for j in range(len(b)):
+        z[j] = (b[j] - np.einsum("km,km->m", L[j, :j], z[:j])) / L[j, j]
+    return z
+
+
+def _backward(L, z):
+    """``L^-T z`` for lower-triangular ``L (P, P, m)`` and ``z (P, m)``."""
+    if z.shape[-1] <= _FEW:
+        return np.linalg.solve(L.transpose(2, 1, 0), z.T[..., None])[..., 0].T
+    x = np.empty_like(z)
+    for j in range(len(z) - 1, -1, -1):
+        x[j] = (z[j] - np.einsum("km,km->m", L[j + 1:, j], x[j + 1:])) / L[j, j]
+    return x
 
 
 def group_rows(w):

@@ -48,7 +48,7 @@ LIFT_FIELDS = {
 
 def _cmd_lift(args):
     from lifting import skeleton
-    from lifting.files import atomic_savez, atomic_write_json, read_json, read_keypoints
+    from lifting.files import NpzStream, json_stream, read_json, read_keypoints
     from lifting.lift import STATUS_NAMES, Lifter
     from lifting.model import default_model_path, load_model
 
@@ -76,50 +76,57 @@ def _cmd_lift(args):
                          f"0..{len(points) - 1}")
     if args.weights == "binary":  # one precomputation per visibility pattern: fast
         weights = (weights >= args.min_confidence).astype(np.float64)
-    else:  # the confidences themselves: one precomputation per distinct row (slow for many distinct rows)
+    else:  # the confidences themselves (solved frame by frame, about half the speed of 0/1 weights)
         weights = np.where(weights >= args.min_confidence, weights, 0.0)
     model = load_model(args.model)
-    lifter = Lifter(model, camera=read_camera(args.camera), num_angles=args.angles, refine=args.refine,
-                    noise_2d=args.noise_2d, min_visible=args.min_visible)
-    res = lifter.lift(points, weights, strict=args.strict)
+    if args.refine and args.search not in (None, "refine"):
+        raise ValueError(f"--refine and --search {args.search}: --refine is --search refine; give one")
+    lifter = Lifter(model, camera=read_camera(args.camera), num_angles=args.angles, search=args.search,
+                    refine=args.refine, noise_2d=args.noise_2d, min_visible=args.min_visible)
+    n, J = len(points), model.num_basis
+    # Frames are lifted and written LIFT_CHUNK at a time: memory stays flat in the number of frames.
+    head = {"joint_names": list(skeleton.JOINT_NAMES), "model": args.model or "default", "fields": LIFT_FIELDS}
+    status = np.empty(n, np.int64)
+    plotted, camera_mm = {}, (np.empty((n, skeleton.NUM_JOINTS, 3)) if truth is not None else None)
+
+    def keep(start, res):  # what the summary, --plot and the sample's comparison need, not the whole result
+        status[start:start + len(res)] = res.status
+        if args.plot and start <= args.plot_frame < start + len(res):
+            i = args.plot_frame - start
+            plotted.update(pose3d_mm=res.pose3d_mm[i], reprojected=res.reprojected[i])
+        if camera_mm is not None:
+            camera_mm[start:start + len(res)] = res.pose3d_camera_mm
+
     if out.lower().endswith(".npz"):
-        atomic_savez(out, pose3d=res.pose3d, pose3d_mm=res.pose3d_mm, pose3d_camera_mm=res.pose3d_camera_mm, angle=res.angle,
-                     scale=res.scale, coefficients=res.coefficients, component=res.component,
-                     residual=res.residual, reprojected=res.reprojected, status=res.status,
-                     scale_relative=res.scale_relative, scale_at_bound=res.scale_at_bound,
-                     joint_names=np.array(skeleton.JOINT_NAMES))
+        f8, L = np.float64, skeleton.NUM_JOINTS
+        spec = {"pose3d": ((n, L, 3), f8), "pose3d_mm": ((n, L, 3), f8), "pose3d_camera_mm": ((n, L, 3), f8),
+                "angle": ((n,), f8), "scale": ((n,), f8), "coefficients": ((n, J), f8), "component": ((n,), np.int64),
+                "residual": ((n,), f8), "reprojected": ((n, L, 2), f8), "status": ((n,), np.int64),
+                "scale_relative": ((n,), f8), "scale_at_bound": ((n,), bool)}
+        with NpzStream(out, {**spec, "joint_names": ((L,), np.array(skeleton.JOINT_NAMES).dtype)}) as z:
+            z.write(joint_names=np.array(skeleton.JOINT_NAMES))
+            for start, res in _lift_chunks(lifter, points, weights, args.strict):
+                z.write(**{name: getattr(res, name) for name in spec})
+                keep(start, res)
     else:
-        frames = []
-        for i in range(len(res)):
-            ok = res.status[i] == 0
-            frames.append({
-                "status": STATUS_NAMES[int(res.status[i])],
-                "pose3d_model_units": res.pose3d[i].round(6).tolist() if ok else None,
-                "pose3d_mm": res.pose3d_mm[i].round(3).tolist() if ok else None,
-                "pose3d_camera_mm": res.pose3d_camera_mm[i].round(3).tolist() if ok else None,
-                "angle_rad": float(res.angle[i]) if ok else None,
-                "scale_px_per_unit": float(res.scale[i]) if ok else None,
-                "scale_relative": float(res.scale_relative[i]) if ok else None,
-                "scale_at_bound": bool(res.scale_at_bound[i]),
-                "component": int(res.component[i]),
-                "coefficients": res.coefficients[i].tolist() if ok else None,
-                "residual_px2": float(res.residual[i]) if ok else None,
-                "reprojected": res.reprojected[i].round(3).tolist() if ok else None,
-            })
-        atomic_write_json(out, {"joint_names": list(skeleton.JOINT_NAMES), "model": args.model or "default",
-                                "fields": LIFT_FIELDS, "frames": frames})
+        with json_stream(out, head, "frames") as add:
+            for start, res in _lift_chunks(lifter, points, weights, args.strict):
+                for i in range(len(res)):
+                    add(_frame_record(res, i))
+                keep(start, res)
     if args.plot:
         from lifting.plot import save_lift_figure
 
         i = args.plot_frame
-        save_lift_figure(args.plot, points[i], res.pose3d_mm[i], weights[i], res.reprojected[i], title=f"frame {i}")
-    bad = int(np.count_nonzero(res.status))
-    print(f"lifted {len(res) - bad} of {len(res)} frames -> {out}" + (f" ({bad} not lifted: see status)" if bad else ""))
+        save_lift_figure(args.plot, points[i], plotted["pose3d_mm"], weights[i], plotted["reprojected"],
+                         title=f"frame {i}")
+    bad = int(np.count_nonzero(status))
+    print(f"lifted {n - bad} of {n} frames -> {out}" + (f" ({bad} not lifted: see status)" if bad else ""))
     if truth is not None:
         from lifting.metrics import mpjpe, p_mpjpe
 
-        ok = res.status == 0
-        pred = res.pose3d_camera_mm[ok] - res.pose3d_camera_mm[ok][:, :1]
+        ok = status == 0
+        pred = camera_mm[ok] - camera_mm[ok][:, :1]
         e1 = mpjpe(pred, truth[ok])
         e2 = p_mpjpe(pred, truth[ok])
         print(f"sample vs its 3D truth (camera frame, root-relative, mm): MPJPE mean {e1.mean():.1f} median "
@@ -135,6 +142,52 @@ def _cmd_import_authors(args):
     m.save(args.output)
     print(f"imported K={m.num_components}, J={m.num_basis}, mm_per_unit={m.mm_per_unit:.1f} -> {args.output}")
     return 0
+
+
+#: frames lifted and written at a time by ``lift``
+LIFT_CHUNK = 50_000
+
+
+def _lift_chunks(lifter, points, weights, strict=False):
+    """Lift ``points`` LIFT_CHUNK frames at a time (yields ``(first frame, result)``), with a progress bar for more
+    than one chunk. ``strict``: a chunk with a frame that cannot be lifted raises ValueError naming the frames (the
+    outputs are written atomically, so nothing is left behind)."""
+    from tqdm import tqdm
+
+    from lifting.lift import STATUS_NAMES
+
+    n = len(points)
+    with tqdm(total=n, unit="frame", disable=n <= LIFT_CHUNK, desc="lift") as bar:
+        for start in range(0, n, LIFT_CHUNK):
+            res = lifter.lift(points[start:start + LIFT_CHUNK], weights[start:start + LIFT_CHUNK])
+            bar.update(len(res))
+            bad = np.flatnonzero(res.status != 0)
+            if strict and bad.size:
+                msgs = [f"frame {start + i}: {STATUS_NAMES[res.status[i]]}" for i in bad[:10]]
+                raise ValueError(f"{bad.size} of frames {start}..{start + len(res) - 1} cannot be lifted: "
+                                 + "; ".join(msgs))
+            yield start, res
+
+
+def _frame_record(res, i):
+    """One frame of a :class:`~lifting.lift.LiftResult` as the lift JSON's record (null where not lifted)."""
+    from lifting.lift import STATUS_NAMES
+
+    ok = res.status[i] == 0
+    return {
+        "status": STATUS_NAMES[int(res.status[i])],
+        "pose3d_model_units": res.pose3d[i].round(6).tolist() if ok else None,
+        "pose3d_mm": res.pose3d_mm[i].round(3).tolist() if ok else None,
+        "pose3d_camera_mm": res.pose3d_camera_mm[i].round(3).tolist() if ok else None,
+        "angle_rad": float(res.angle[i]) if ok else None,
+        "scale_px_per_unit": float(res.scale[i]) if ok else None,
+        "scale_relative": float(res.scale_relative[i]) if ok else None,
+        "scale_at_bound": bool(res.scale_at_bound[i]),
+        "component": int(res.component[i]),
+        "coefficients": res.coefficients[i].tolist() if ok else None,
+        "residual_px2": float(res.residual[i]) if ok else None,
+        "reprojected": res.reprojected[i].round(3).tolist() if ok else None,
+    }
 
 
 def build_parser():
@@ -156,7 +209,10 @@ def build_parser():
     p.add_argument("--model", default=None, help="pose-model file (.h5); default: the shipped model")
     p.add_argument("--angles", type=int_in(3, MAX_ANGLES), default=80,
                    help=f"quantised ground-plane angles, 3..{MAX_ANGLES} (default 80)")
-    p.add_argument("--refine", action="store_true", help="refine the best angle by a 1D search")
+    p.add_argument("--search", choices=("optimum", "grid", "refine"), default=None,
+                   help="angle search: 'optimum' (default: the exact minimum over the continuous angle), 'grid' (the "
+                        "paper's: the best of --angles quantised angles), 'refine' (grid + golden-section search)")
+    p.add_argument("--refine", action="store_true", help="the same as --search refine")
     p.add_argument("--noise-2d", type=noise_2d, default=DEFAULT_NOISE_2D,
                    help="assumed 2D noise as a fraction of the person's 2D size (RMS joint spread), or 'model' for "
                         f"the model's own residual (default {DEFAULT_NOISE_2D}, chosen on held-out data)")

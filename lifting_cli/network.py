@@ -326,8 +326,8 @@ def register(sub):
     p.add_argument("--data", help="a prepared dataset folder (`lifting h36m-prepare`)")
     p.add_argument("--net", choices=("lifting", "cpm"), default="lifting",
                    help="the extended net (default) or the baseline CPM (the paper's Table 2 comparison)")
-    p.add_argument("--gpu", help="GPU id, or a comma-separated list for data-parallel training (needs Caffe built "
-                                 "with CUDA: scripts/setup.sh --cuda)")
+    p.add_argument("--gpu", help="GPU id, or a comma-separated list for data-parallel training through Caffe's NCCL, "
+                                 "one solver process per GPU (needs Caffe built with CUDA: scripts/setup.sh --cuda)")
     p.add_argument("--solver", help="solver prototxt (default with --data: the shipped "
                                     "prototxt/lifting_h36m_full_solver.prototxt, used as it is)")
     p.add_argument("--workers", type=int_in(0, 64), default=2, help="data-layer worker processes per solver (default 2)")

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # One-command set-up on Debian 12: system packages, Caffe with Python layers (cached), venv, the project.
-#   scripts/setup.sh            (idempotent; a second run takes seconds)
+#   scripts/setup.sh [build_caffe.sh options]   (idempotent; a second run takes seconds)
+# Caffe is official BVLC Caffe from its pristine source (scripts/build_caffe.sh: Debian's copy of BVLC 99bd997, checked
+# by SHA-256, plus scripts/caffe-patches/); options such as --source FILE, --jobs N or --cuda are passed to it.
 # Environment: PYTHON (default python3.11 or python3), LIFTING_CAFFE_CACHE (default ~/.cache/lifting-caffe).
 set -euo pipefail
 CALLER_PWD="$PWD"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"   # every path below is absolute
 cd "$ROOT"
 VENV_PY="$ROOT/.venv/bin/python"
-APT_PACKAGES="build-essential cmake libboost-system-dev libboost-thread-dev libboost-filesystem-dev
-  libboost-regex-dev libboost-python-dev libprotobuf-dev protobuf-compiler libgoogle-glog-dev libgflags-dev
-  libhdf5-dev libopenblas-dev libgtest-dev"
+APT_PACKAGES="build-essential cmake patch libboost-system-dev libboost-thread-dev libboost-filesystem-dev
+  libboost-python-dev libprotobuf-dev protobuf-compiler libgoogle-glog-dev libgflags-dev libhdf5-dev libopenblas-dev"
 missing=""
 for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

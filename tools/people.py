@@ -433,3 +433,11 @@ def file_status(people):
     if any(p.has_3d for p in people):
         return "ok"
     return person_status_name(people[0].status, people[0].num_observed)
+
+
+def overlay_people(people):
+    """What :func:`tools.overlay.draw_people` draws of each :class:`tools.people.PersonEstimate`."""
+    return [{"joints2d": p.joints2d_px, "observed": p.observed, "pose3d_mm": p.pose3d_mm if p.has_3d else None,
+             "reprojected": p.reprojected_px if p.has_3d else None,
+             "label": f"{p.id}" + ("" if p.has_3d else f": {person_status_name(p.status, p.num_observed)}")}
+            for p in people]

@@ -22,7 +22,7 @@ from lifting.files import json_text
 from .detect import DEFAULT_MIN_CONFIDENCE
 from .media import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, InputError, collect_inputs, is_video,  # noqa: F401
                     output_stem, read_image)
-from .people import NO_PERSON, file_status, header, person_status_name  # noqa: F401
+from .people import NO_PERSON, file_status, header, overlay_people, person_status_name  # noqa: F401
 
 SAMPLE_NAME = "sample"
 SAMPLE_DESCRIPTION = ("skimage.data.camera(): a real 512 x 512 photograph of a man behind a camera on a tripod, "
@@ -36,18 +36,12 @@ def sample_image():
 
 
 def draw_people(path, rgb, people, camera, title):
-    """The PNG of one photo: every person's 2D (observed joints filled, inferred hollow) and the largest one's 3D."""
-    from lifting.plot import save_estimate_figure
+    """The PNG of one photo (OpenCV, :mod:`tools.overlay`): every person's 2D (observed joints filled, inferred
+    hollow grey) with its id, and every 3D pose on the two insets; the canvas follows the photo's size."""
+    from .overlay import Overlay, draw_people as draw, write_png
 
-    if not people:
-        nan2 = np.full((skeleton.NUM_JOINTS, 2), np.nan)
-        save_estimate_figure(path, rgb, nan2, np.zeros(skeleton.NUM_JOINTS), None, camera, nan2,
-                             title=f"{title}: {NO_PERSON}", note=NO_PERSON)
-        return
-    p = people[0]
-    save_estimate_figure(path, rgb, p.joints2d_px, p.observed.astype(float), p.pose3d_mm if p.has_3d else None,
-                         camera, p.reprojected_px, title=f"{title}: {len(people)} people",
-                         note=f"no 3D pose: {person_status_name(p.status, p.num_observed)}")
+    what = f"{len(people)} {'person' if len(people) == 1 else 'people'}" if people else NO_PERSON
+    write_png(path, draw(Overlay(rgb.shape[:2], camera), rgb, overlay_people(people), title=f"{title}: {what}"))
 
 
 def estimate_photo(name, rgb, estimator, out_dir, stem, camera_label="upright", plot=True, exports=(), tmp_dir=None):

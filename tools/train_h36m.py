@@ -10,12 +10,13 @@ the snapshots, at the solver's interval unless told otherwise), ``snap_iter_N.ca
 ``loss.json`` and ``loss.png``. A resumed run restores the solver state and its data layer continues with the batch
 of that iteration.
 
-Several devices: one solver process per device (spawned), the data sharded by rank (:mod:`caffe_layers.batches`),
-rank 0's parameters broadcast at the start, and after every backward pass, before the update, the gradients (and the
-loss) averaged over the ranks through shared memory in pycaffe's solver callback ``on_gradients_ready`` -- the hook
-that Caffe's own multi-GPU classes use. The effective batch is ranks x 8; rank 0 logs and snapshots. Caffe's
-``python/train.py`` does this with ``caffe.NCCL``, which the pinned Caffe (BVLC 9b89154 in brocolli-caffe 9.0.2) does
-not have: its pycaffe exposes no NCCL and its Makefile ignores ``USE_NCCL``.
+Several GPUs: Caffe's own NCCL path, as BVLC's ``python/train.py`` does it: one solver process per GPU (spawned),
+each told its rank (``set_solver_count``/``set_solver_rank``/``set_multiprocess``), ``caffe.NCCL(solver, uid)`` with
+one NCCL id for the run, ``nccl.bcast()`` (rank 0's parameters to all), ``solver.add_callback(nccl)`` (the gradients
+all-reduced and divided by the number of ranks after every backward pass, before the update) and, with the solver's
+``layer_wise_reduce``, ``net.after_backward(nccl)``. Each rank's data layer reads its own share of the batches
+(:mod:`caffe_layers.batches`). The effective batch is GPUs x 8; rank 0 logs (its own loss) and snapshots. It needs
+Caffe built with CUDA and NCCL (``scripts/setup.sh --cuda``); a CPU-only Caffe refuses ``--gpu`` at once.
 """
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ import multiprocessing as mp
 import os
 import subprocess
 import sys
-import uuid
 
 import numpy as np
 
@@ -34,7 +34,8 @@ SHIPPED_SOLVER = os.path.join(PROTO, "lifting_h36m_full_solver.prototxt")
 #: ``--net``: the full-size train nets of the extended net and the baseline CPM
 NETS = {"lifting": os.path.join(PROTO, "lifting_h36m_full_train.prototxt"),
         "cpm": os.path.join(PROTO, "cpm_h36m_full_train.prototxt")}
-BUILD_HINT = ("build Caffe with CUDA on a machine with the CUDA toolkit (nvcc on PATH): `scripts/setup.sh --cuda`, "
+BUILD_HINT = ("build Caffe with CUDA and NCCL: `scripts/setup.sh --cuda` with nvcc on PATH or CUDA_HOME set "
+              "(`scripts/cuda_toolkit.sh DIR` installs the pinned toolkit from PyPI, printing CUDA_HOME and NCCL_DIR), "
               "or use the CUDA Docker image (README, \"GPU image\")")
 
 
@@ -44,18 +45,24 @@ class DeviceError(ValueError):
 
 def probe_gpus(gpus):
     """Check in a child process (a failed CUDA call aborts the process that makes it) that this pycaffe can use every
-    GPU of ``gpus``; raise DeviceError naming the problem: a CPU-only build, or a GPU that is not there."""
-    code = ("import caffe, sys\ncaffe.set_mode_gpu()\nfor g in sys.argv[1:]:\n    caffe.set_device(int(g))\n")
+    GPU of ``gpus`` and, for several, has NCCL; raise DeviceError naming the problem: a CPU-only build, a build without
+    NCCL, or a GPU that is not there."""
+    code = ("import caffe, sys\ncaffe.set_mode_gpu()\nfor g in sys.argv[1:]:\n    caffe.set_device(int(g))\n"
+            "print('has_nccl', caffe.has_nccl())\n")
     env = {**os.environ, "GLOG_minloglevel": "2"}
     r = subprocess.run([sys.executable, "-c", code, *map(str, gpus)], capture_output=True, text=True, env=env,
                        timeout=300)
+    ids = ",".join(map(str, gpus))
     if r.returncode == 0:
+        if len(gpus) > 1 and "has_nccl True" not in r.stdout:
+            raise DeviceError(f"--gpu {ids}: this Caffe was built without NCCL, which training on several GPUs uses; "
+                              f"{BUILD_HINT}")
         return
     err = r.stderr.strip().splitlines()
     if "CPU-only Caffe" in r.stderr:
-        raise DeviceError(f"--gpu {','.join(map(str, gpus))}: this Caffe was built CPU-only; {BUILD_HINT}")
+        raise DeviceError(f"--gpu {ids}: this Caffe was built CPU-only; {BUILD_HINT}")
     detail = next((ln for ln in err if "Check failed" in ln or "error" in ln.lower()), err[-1] if err else "")
-    raise DeviceError(f"--gpu {','.join(map(str, gpus))}: Caffe cannot use these GPUs ({detail.strip()})")
+    raise DeviceError(f"--gpu {ids}: Caffe cannot use these GPUs ({detail.strip()})")
 
 
 def parse_gpus(text):
@@ -125,81 +132,51 @@ def data_net(train_prototxt, dataset, workers, seed, rank=0, world_size=1, augme
     return text_format.MessageToString(net)
 
 
-class GradientAverager:
-    """Mean of the parameter gradients (and of the loss) of ``world`` solver processes, through one shared-memory
-    block: a row per rank and a result row; each rank averages its share of the columns (reduce-scatter), then all read
-    the result. Rank 0 creates the block, the others attach to it by name. A last column carries each rank's stop
-    request (Ctrl-C), so that every rank sees the same decision at the same iteration."""
+def set_rank_device(caffe, device, rank, world):
+    """Before the solver is made: this process's device and, with several ranks, its place among them (as BVLC's
+    ``python/train.py``)."""
+    if device == "cpu":
+        caffe.set_mode_cpu()
+        return
+    caffe.set_device(int(device))
+    caffe.set_mode_gpu()
+    if world > 1:
+        caffe.set_solver_count(world)
+        caffe.set_solver_rank(rank)
+        caffe.set_multiprocess(True)
 
-    def __init__(self, name, rank, world, barrier, net):
-        from multiprocessing import shared_memory
 
-        self.rank, self.world, self.barrier = rank, world, barrier
-        self.blobs = [b for blobs in net.params.values() for b in blobs]
-        self.size = sum(b.data.size for b in self.blobs) + 2  # + the loss, the stop request
-        nbytes = 4 * (world + 1) * self.size
-        if rank == 0:
-            self.shm = shared_memory.SharedMemory(name=name, create=True, size=nbytes)
-        self._wait()
-        if rank != 0:
-            self.shm = shared_memory.SharedMemory(name=name)
-        if self.shm.size < nbytes:
-            raise RuntimeError(f"rank {rank}: the nets of the ranks differ ({self.shm.size} < {nbytes} bytes)")
-        rows = np.ndarray((world + 1, self.size), np.float32, buffer=self.shm.buf)
-        self.rows, self.result = rows[:world], rows[world]
-        lo = rank * self.size // world
-        self.share = slice(lo, (rank + 1) * self.size // world)
-        self.loss = float("nan")
-        self.stop = False
-        self.finite = True
+def join_nccl(caffe, solver, uid):
+    """After the weights are loaded: rank 0's parameters to every rank, then the gradients all-reduced by NCCL after
+    every backward pass (per layer as it finishes when the solver's ``layer_wise_reduce`` is on, Caffe's default)."""
+    nccl = caffe.NCCL(solver, uid)
+    nccl.bcast()
+    solver.add_callback(nccl)
+    if solver.param.layer_wise_reduce:
+        solver.net.after_backward(nccl)
+    return nccl
 
-    def _wait(self):
-        self.barrier.wait(timeout=3600)
 
-    def _put(self, row, attr):
-        o = 0
-        for b in self.blobs:
-            n = b.data.size
-            row[o:o + n] = getattr(b, attr).reshape(-1)
-            o += n
+class RankAgreement:
+    """One decision per iteration, the same on every solver process: each rank writes its stop request (Ctrl-C, set by
+    the parent) and whether its loss and gradients are finite, all wait, rank 0 combines them (any request stops, any
+    non-finite rank diverged), all wait again, all read. ``barrier``: a ``multiprocessing.Barrier`` of the ranks;
+    ``flags``: a shared ``multiprocessing.Array("b", 2 * world + 2)``. Two waits an iteration: microseconds on the CPU
+    beside a GPU step, and no rank can run ahead of a decision."""
 
-    def _get(self, row, attr):
-        o = 0
-        for b in self.blobs:
-            n = b.data.size
-            getattr(b, attr)[...] = row[o:o + n].reshape(b.data.shape)
-            o += n
+    def __init__(self, barrier, flags, rank, world, timeout=3600):
+        self.barrier, self.flags, self.rank, self.world, self.timeout = barrier, flags, rank, world, timeout
 
-    def broadcast(self):
-        """Every rank takes rank 0's parameters."""
+    def agree(self, stop, finite):
+        """This rank's ``stop`` request and ``finite`` flag in; ``(stop, finite)`` of all ranks out."""
+        w = self.world
+        self.flags[2 * self.rank], self.flags[2 * self.rank + 1] = int(bool(stop)), int(bool(finite))
+        self.barrier.wait(self.timeout)
         if self.rank == 0:
-            self._put(self.result, "data")
-        self._wait()
-        if self.rank != 0:
-            self._get(self.result, "data")
-        self._wait()
-
-    def average(self, loss, stop=False):
-        """The solver callback: this rank's gradients, ``loss`` and stop request in, the mean over the ranks out
-        (:attr:`loss`; :attr:`stop`: some rank asked to stop; :attr:`finite`: the mean loss and gradients are
-        finite -- the same values, hence the same decisions, on every rank)."""
-        row = self.rows[self.rank]
-        self._put(row, "diff")
-        row[-2] = loss
-        row[-1] = 1.0 if stop else 0.0
-        self._wait()
-        self.result[self.share] = self.rows[:, self.share].mean(axis=0)
-        self._wait()
-        self._get(self.result, "diff")
-        self.loss = float(self.result[-2])
-        self.stop = bool(self.result[-1] > 0)
-        self.finite = bool(np.isfinite(self.result[:-1]).all())
-
-    def close(self):
-        self.rows = self.result = None
-        self.shm.close()
-        if self.rank == 0:
-            self.shm.unlink()
+            self.flags[2 * w] = int(any(self.flags[2 * r] for r in range(w)))
+            self.flags[2 * w + 1] = int(all(self.flags[2 * r + 1] for r in range(w)))
+        self.barrier.wait(self.timeout)
+        return bool(self.flags[2 * w]), bool(self.flags[2 * w + 1])
 
 
 def _data_layers(net):
@@ -227,7 +204,6 @@ def _run_rank(rank, cfg, sync=None):
     """One solver process (the whole run when there is one device). Returns the history on rank 0; a run stopped by
     Ctrl-C or by a non-finite loss or gradient raises :class:`_Outcome` (rank 0) after rank 0 has saved what is good:
     the snapshot of the last completed iteration (Ctrl-C) or nothing new (divergence), and ``loss.json`` either way."""
-    import threading
 
     import caffe
     from tqdm import tqdm
@@ -237,12 +213,8 @@ def _run_rank(rank, cfg, sync=None):
     from .caffe_files import check_solverstate, copy_weights
     from .train import StopRequest, fusion_names, new_history, plot_history, record, resumed_history
 
-    device = cfg["devices"][rank]
-    if device == "cpu":
-        caffe.set_mode_cpu()
-    else:
-        caffe.set_mode_gpu()
-        caffe.set_device(int(device))
+    world = len(cfg["devices"])
+    set_rank_device(caffe, cfg["devices"][rank], rank, world)
     solver = caffe.get_solver(cfg["solvers"][rank])
     net = solver.net
     log = cfg["log"] if rank == 0 else None
@@ -257,17 +229,14 @@ def _run_rank(rank, cfg, sync=None):
     for layer in _data_layers(net):
         layer.seek(solver.iter)  # a resumed run continues with the batch of its iteration
     # Ctrl-C: one process handles SIGINT itself; several: the parent sets the shared stop value (the ranks ignore
-    # SIGINT) and the ranks agree through the gradient average on the iteration to stop after
+    # SIGINT) and the ranks agree on the iteration to stop after (RankAgreement)
     stop = StopRequest(log, shared=sync["stop"] if sync else None)
-    averager = None
+    nccl = join_nccl(caffe, solver, sync["uid"]) if sync is not None else None
+    agreement = RankAgreement(sync["barrier"], sync["flags"], rank, world) if sync is not None else None
     state = {"finite": True}
-    if sync is not None:
-        averager = GradientAverager(sync["name"], rank, len(cfg["devices"]), sync["barrier"], net)
-        averager.broadcast()
-        solver.add_callback(lambda: None, lambda: averager.average(_loss(net), stop.requested))
-    else:  # before the update: are the loss and the gradients finite?
-        solver.add_callback(lambda: None, lambda: state.update(finite=bool(np.isfinite(_loss(net))
-                                                                           and _finite_gradients(net))))
+    # before the update (after NCCL's all-reduce, whose callback comes first): are the loss and the gradients finite?
+    solver.add_callback(lambda: None, lambda: state.update(finite=bool(np.isfinite(_loss(net))
+                                                                       and _finite_gradients(net))))
     history = new_history()
     log_path = os.path.join(cfg["out"], "loss.json")
     prefix = os.path.join(os.path.abspath(cfg["out"]), "snap")
@@ -280,10 +249,11 @@ def _run_rank(rank, cfg, sync=None):
     every = cfg["snapshot_every"]
     last = os.path.abspath(cfg["resume"]) if cfg["resume"] else None  # the newest snapshot: always a good state
 
-    def snapshot():
+    def snapshot():  # rank 0 writes; every rank knows the newest snapshot (for the messages)
         nonlocal last
-        solver.snapshot()
-        atomic_write_json(log_path, history, indent=None)
+        if rank == 0:
+            solver.snapshot()
+            atomic_write_json(log_path, history, indent=None)
         last = f"{prefix}_iter_{solver.iter}.solverstate"
 
     try:
@@ -294,48 +264,47 @@ def _run_rank(rank, cfg, sync=None):
                     solver.step(1)
                 except FloatingPointError as e:  # non-finite belief maps (a lifting layer's check): no update made
                     why = str(e)
-                    if sync is not None:
-                        sync["barrier"].abort()  # the other ranks wait in the gradient average: wake them
-                except threading.BrokenBarrierError:
-                    if averager is None:
-                        raise
-                    why = "another solver process stopped on non-finite values"
-                loss = float("nan") if why else averager.loss if averager else _loss(net)
-                finite = why is None and (averager.finite if averager else state["finite"] and np.isfinite(loss))
+                loss = float("nan") if why else _loss(net)
+                finite = why is None and state["finite"] and bool(np.isfinite(loss))
+                stop_now = stop.requested
+                if agreement is not None and why is None:  # a rank whose forward raised is out of step: the others
+                    stop_now, finite = agreement.agree(stop_now, finite)  # wait in NCCL and the parent stops them
                 if not finite:  # a bad update is in memory only: never saved
                     if rank == 0:
                         record(history, net, it, loss=loss)
                         atomic_write_json(log_path, history, indent=None)
-                        why = why or (f"loss {loss:g}" if not np.isfinite(loss) else "a non-finite gradient")
+                    if rank == 0 or why:
+                        why = why or (f"loss {loss:g}" if not np.isfinite(loss) else
+                                      "a non-finite loss or gradient" + (" on another GPU" if world > 1 else ""))
                         where = (f"the last good snapshot is {last}: resume from it with a lower base_lr, "
                                  f"{cfg['resume_command'](last, solver='SOLVER_WITH_LOWER_BASE_LR.prototxt')}" if last
                                  else "no snapshot was written before it: start again with a lower base_lr (--solver "
                                  "SOLVER_WITH_LOWER_BASE_LR.prototxt)")
-                        raise _Outcome("diverged", f"training diverged at iteration {it} ({why}); nothing of that "
-                                                   f"step was saved; {where}; loss log: {log_path}")
+                        raise _Outcome("diverged", f"training diverged at iteration {it} ({why}"
+                                                   f"{f', rank {rank}' if world > 1 else ''}); nothing of that step "
+                                                   f"was saved; {where}; loss log: {log_path}")
                     return None
                 if rank == 0:
                     record(history, net, it, loss=loss)
-                    if every and solver.iter % every == 0:
+                if every and solver.iter % every == 0:
+                    snapshot()
+                if stop_now:
+                    if last != f"{prefix}_iter_{solver.iter}.solverstate":
                         snapshot()
-                if averager.stop if averager else stop.requested:
                     if rank == 0:
-                        if last != f"{prefix}_iter_{solver.iter}.solverstate":
-                            snapshot()
                         raise _Outcome("interrupted", f"training interrupted after iteration {solver.iter}; the "
                                                       f"snapshot {last} holds it: resume with "
                                                       f"{cfg['resume_command'](last)}")
                     return None
+        if not (every and solver.iter % every == 0):
+            snapshot()
         if rank == 0:
-            if not (every and solver.iter % every == 0):
-                snapshot()
             atomic_write_json(log_path, history, indent=None)
             plot_history(history, os.path.join(cfg["out"], "loss.png"), fusion_names(net))
     finally:
         for layer in _data_layers(net):
             layer.loader.close()
-        if averager:
-            averager.close()
+        del nccl  # NCCL's communicator goes before the process ends
     return history
 
 
@@ -356,7 +325,7 @@ def _rank_entry(rank, cfg, sync):
     except _Outcome as o:
         sync["outcome"].put((o.kind, o.message))
     except BaseException:
-        sync["barrier"].abort()  # the other ranks stop waiting for this one
+        sync["barrier"].abort()  # the other ranks stop waiting for this one at the agreement
         raise
 
 
@@ -391,15 +360,15 @@ def _outcome_error(kind, message):
 def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOLVER, devices=("cpu",), iterations=None,
                   resume=None, weights=None, seed=0, workers=2, snapshot_every=None, fusion_init=None,
                   augment="authors", log=print):
-    """Train on a prepared dataset; ``devices``: ``["cpu"]``, GPU ids ``[0]`` / ``[0, 1, ...]`` (one solver process
-    each) or several ``"cpu"`` (the same data-parallel path on CPU processes). ``iterations``: how many to run now (None:
-    up to the solver's ``max_iter``). ``augment``: the data layer's augmentation (``"authors"``: none, as the authors'
-    code ran; ``"prototxt"``: the prototxt's scale and rotation). Returns the loss history (rank 0; the mean over
-    ranks)."""
+    """Train on a prepared dataset; ``devices``: ``["cpu"]``, or GPU ids ``[0]`` / ``[0, 1, ...]`` (one solver process
+    each, joined by Caffe's NCCL). ``iterations``: how many to run now (None: up to the solver's ``max_iter``).
+    ``augment``: the data layer's augmentation (``"authors"``: none, as the authors' code ran; ``"prototxt"``: the
+    prototxt's scale and rotation). Returns the loss history (of rank 0's own batches)."""
     devices = list(devices)
     gpus = [d for d in devices if d != "cpu"]
-    if gpus and len(gpus) != len(devices):
-        raise ValueError(f"devices must be all GPU ids or all 'cpu', got {devices}")
+    if devices.count("cpu") > 1 or (gpus and len(gpus) != len(devices)):
+        raise ValueError(f"devices must be ['cpu'] or GPU ids (several solver processes are joined by Caffe's NCCL, "
+                         f"which needs GPUs), got {devices}")
     if gpus:
         probe_gpus(gpus)  # at once: a CPU-only build fails here, before anything is read or written
     from lifting.dataset import PreparedDataset
@@ -459,8 +428,14 @@ def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOL
 
     from .train import StopRequest
 
+    import caffe
+
     ctx = mp.get_context("spawn")  # never fork a process that may hold a CUDA context
-    sync = {"name": f"lifting_grad_{os.getpid()}_{uuid.uuid4().hex[:8]}", "barrier": ctx.Barrier(world),
+    uid = caffe.NCCL.new_uid()  # one NCCL id for the run, as BVLC's python/train.py
+    if len(uid) != 128:  # NCCL_UNIQUE_ID_BYTES; unpatched BVLC pycaffe cuts it at its first zero byte on Python 3
+        raise DeviceError(f"this pycaffe's NCCL.new_uid() returned {len(uid)} bytes, not NCCL's 128: it lacks "
+                          "scripts/caffe-patches/0003-python3-nccl-uid-bytes.patch; rebuild: scripts/setup.sh --cuda")
+    sync = {"uid": uid, "barrier": ctx.Barrier(world), "flags": ctx.Array("b", 2 * world + 2),
             "stop": ctx.Value("b", 0), "outcome": ctx.SimpleQueue()}
     cfg["log"] = print if log is not None else None  # rank 0 prints; a callable of the caller cannot cross processes
     procs = [ctx.Process(target=_rank_entry, args=(r, cfg if r == 0 else {**cfg, "log": None}, sync))
@@ -473,7 +448,7 @@ def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOL
     finally:
         if old is not None:
             signal.signal(signal.SIGINT, old)
-    running = list(procs)
+    running, stopped = list(procs), []
     try:
         with StopRequest(print if log is not None else None, shared=sync["stop"]):
             while running:
@@ -481,32 +456,25 @@ def train_dataset(dataset, out, net="lifting", prototxt=None, solver=SHIPPED_SOL
                     p = next(q for q in running if q.sentinel == sentinel)
                     p.join()
                     running.remove(p)
-                    if p.exitcode != 0:  # a rank that died without a word (a CUDA abort) must not leave the others
+                    if p.exitcode != 0 or not sync["outcome"].empty():
+                        # a rank that died (a CUDA abort) or stopped on non-finite values: the others would wait in
+                        # NCCL or at the agreement for ever
                         sync["barrier"].abort()
+                        for q in running:
+                            q.terminate()
+                            stopped.append(q)
     except KeyboardInterrupt:  # Ctrl-C twice: stop the ranks now
-        from multiprocessing import shared_memory
-
         for p in running:
             p.terminate()
         for p in running:
             p.join()
-        try:
-            shared_memory.SharedMemory(name=sync["name"]).unlink()
-        except FileNotFoundError:
-            pass
         raise
     outcome = None if sync["outcome"].empty() else sync["outcome"].get()
-    failed = [(r, p.exitcode) for r, p in enumerate(procs) if p.exitcode != 0]
-    if failed:
-        from multiprocessing import shared_memory
-
-        try:  # rank 0 may have died before unlinking the gradient block
-            shared_memory.SharedMemory(name=sync["name"]).unlink()
-        except FileNotFoundError:
-            pass
-        raise RuntimeError(f"training ranks failed: {', '.join(f'rank {r} (exit code {c})' for r, c in failed)}; "
-                           "see their messages above")
     if outcome is not None:
         raise _outcome_error(*outcome)
+    failed = [(r, p.exitcode) for r, p in enumerate(procs) if p.exitcode != 0 and p not in stopped]
+    if failed or stopped:
+        raise RuntimeError(f"training ranks failed: {', '.join(f'rank {r} (exit code {c})' for r, c in failed)}"
+                           f"{'; the others were stopped' if stopped else ''}; see their messages above")
     with open(os.path.join(out, "loss.json")) as f:
         return json.load(f)

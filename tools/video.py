@@ -15,7 +15,6 @@ the end: a few kilobytes a person and frame.
 """
 from __future__ import annotations
 
-import gc
 import json
 import os
 import shutil
@@ -31,7 +30,7 @@ from lifting.lift import Lifter
 
 from .export import remove_stale_bvh, write_exports
 from .media import InputError, open_video, output_stem
-from .people import NO_PERSON, PeopleEstimator, file_status, header, person_status_name
+from .people import NO_PERSON, PeopleEstimator, file_status, header, overlay_people
 
 #: the MP4's frame height (pixels); its width follows from the video's aspect
 OVERLAY_HEIGHT = 400
@@ -162,15 +161,14 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
             frames = _JsonFrames(jf, {**header(path, lifter, camera_label, min_confidence, est, (h, w)),
                                       "fps": fps, "frame_size": [h, w]})
             if plot:
-                from lifting.plot import close_figure, draw_estimate, figure_to_rgb, new_figure
+                from .overlay import Overlay, draw_people
 
                 ow = 2 * int(round(OVERLAY_HEIGHT * (1.3 * max(w / h, 0.4) + 2.3) / 2))  # even sizes for the codec
                 writer = cv2.VideoWriter(mp4_tmp, cv2.VideoWriter_fourcc(*"mp4v"), fps or 25.0, (ow, OVERLAY_HEIGHT))
                 if not writer.isOpened():
                     raise RuntimeError(f"{base}.mp4: OpenCV cannot write MP4 (mp4v) here")
                 stack.callback(writer.release)
-                fig = new_figure(ow, OVERLAY_HEIGHT)
-                stack.callback(close_figure, fig)
+                overlay = Overlay((h, w), lifter.camera, height=OVERLAY_HEIGHT, width=ow)
             bar = stack.enter_context(tqdm(total=announced or None, desc=os.path.basename(path), unit="frame",
                                            disable=not progress))
             i = 0
@@ -196,17 +194,8 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
                 if exports:
                     export_frames.append({"frame": i, "time_s": t, "people": [_export_record(r) for r in recs]})
                 if plot:
-                    fig.clear()
-                    gc.collect()  # the cleared artists are reference cycles: without this, memory creeps by frame
-                    p = found[0] if found else None
-                    nan2 = np.full((skeleton.NUM_JOINTS, 2), np.nan)
-                    draw_estimate(fig, rgb, p.joints2d_px if p else nan2,
-                                  p.observed.astype(float) if p else np.zeros(skeleton.NUM_JOINTS),
-                                  p.pose3d_mm if p and p.has_3d else None, lifter.camera,
-                                  p.reprojected_px if p else nan2, title=f"frame {i}: {len(found)} people",
-                                  note="no 3D pose" if not p else f"no 3D pose: {person_status_name(p.status)}")
-                    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.12, top=0.9)
-                    writer.write(np.ascontiguousarray(figure_to_rgb(fig)[:, :, ::-1]))
+                    what = f"{len(found)} {'person' if len(found) == 1 else 'people'}" if found else NO_PERSON
+                    writer.write(draw_people(overlay, rgb, overlay_people(found), title=f"frame {i}: {what}"))
                 bar.update(1)
                 i += 1
                 ok, bgr = cap.read()

@@ -19,31 +19,34 @@ def fixture():
     return z, [cams[(str(s), str(c))] for s, c in zip(z["subject"], z["camera"])]
 
 
-def test_bounded_scale_is_the_exact_constrained_optimum():
+@pytest.mark.parametrize("search", ["optimum", "grid"])
+def test_bounded_scale_is_the_exact_constrained_optimum(search):
     """At a fixed angle the bounded problem is a quadratic in (s, b) with s in [lo, hi]; its minimum must equal a
     dense scan over s with b solved exactly for each s."""
     model = make_model(K=1, J=4, seed=7)
     canon, _, theta, _ = sample_poses(model, 1, seed=2)
     y = project(rotate_ground(canon, theta), UPRIGHT_CAMERA, scale=200.0)
     y = y + np.random.default_rng(0).normal(size=(1, 17, 2)) * 40
-    lifter = Lifter(model, num_angles=8, noise_2d=0.05, scale_bounds=(0.9, 1.05))
+    lifter = Lifter(model, num_angles=8, noise_2d=0.05, scale_bounds=(0.95, 1.05), search=search)
     r = lifter.lift(y)
+    assert r.scale_at_bound[0]  # the case this test is about (unbounded: 0.925)
     # rebuild the problem at the chosen angle in normalised units, as Lifter does
     w = np.ones(17)
     yc = y[0] - y[0].mean(0)
     yn = (yc * lifter.target_spread / np.sqrt(np.mean(np.sum(yc**2, 1)))).reshape(-1)
-    a_i = int(np.argmin(np.abs(lifter.angles - r.angle[0])))
-    D = lifter.design[0, a_i].reshape(17, 2, -1)
+    # the design at the returned angle (off the grid: the default search minimises over the continuous angle)
+    c, s = np.cos(r.angle[0]), np.sin(r.angle[0])
+    D = (c * lifter.trig_parts[0, 0] + s * lifter.trig_parts[1, 0] + lifter.trig_parts[2, 0]).transpose(1, 2, 0)
     D = (D - D.mean(0)).reshape(34, -1)
     nu, prior = lifter.nu[0], lifter.prior[0, 1:]
     best = np.inf
-    for s in np.linspace(0.9, 1.05, 3001):
+    for s in np.linspace(0.95, 1.05, 2001):
         rhs = yn - s * D[:, 0]
         B = D[:, 1:]
         b = np.linalg.solve(B.T @ B / nu + np.diag(prior), B.T @ rhs / nu)
         best = min(best, np.sum((rhs - B @ b) ** 2) / nu + np.sum(prior * b * b))
     assert r.cost[0] == pytest.approx(best, rel=1e-6, abs=1e-9)
-    assert 0.9 - 1e-12 <= r.scale_relative[0] <= 1.05 + 1e-12
+    assert 0.95 - 1e-12 <= r.scale_relative[0] <= 1.05 + 1e-12
 
 
 def test_real_frames_with_their_own_cameras_are_bounded_and_upright(fixture):

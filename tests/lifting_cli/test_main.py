@@ -116,3 +116,31 @@ def test_fit_then_evaluate_one_component(tmp_path, model_path):
     assert res["h36m"]["frames"] == 300 and list(res["h36m"]["p_mpjpe"]) == ["k0"]
     assert main(["evaluate", "--model", f"k9={out}:9", "--h36m-npz", str(tmp_path / "h36m.npz"),
                  "-o", str(tmp_path / "eval")]) == 2  # no component 9: an error message, exit 2
+
+
+def test_lift_streams_in_chunks_and_matches_one_batch(tmp_path, model_path, monkeypatch, capsys):
+    # chunks of 4 frames: the npz and the JSON written chunk by chunk hold what one lift of every frame gives, the
+    # plotted frame and the summary come from the right chunk, and --strict names the bad frame by its index
+    import lifting_cli.main as cli
+    from lifting.lift import Lifter
+
+    m, path = model_path
+    canon, _, theta, _ = sample_poses(m, 10, seed=4)
+    y = project(rotate_ground(canon, theta), scale=80, offset=(200, 200))
+    y[6, :14] = np.nan  # frame 6 cannot be lifted
+    np.save(tmp_path / "k.npy", y)
+    monkeypatch.setattr(cli, "LIFT_CHUNK", 4)
+    ref = Lifter(m).lift(y)
+    assert main(["lift", str(tmp_path / "k.npy"), "--model", path, "-o", str(tmp_path / "o.npz"),
+                 "--plot", str(tmp_path / "o.png"), "--plot-frame", "5"]) == 0
+    assert "lifted 9 of 10 frames" in capsys.readouterr().out
+    z = np.load(tmp_path / "o.npz")
+    np.testing.assert_allclose(z["pose3d_mm"], ref.pose3d_mm, atol=1e-5)  # mm; the search stops within 1e-7 rad
+    assert z["status"].tolist() == ref.status.tolist() and list(z["joint_names"]) == list(skeleton.JOINT_NAMES)
+    assert main(["lift", str(tmp_path / "k.npy"), "--model", path, "-o", str(tmp_path / "o.json")]) == 0
+    frames = json.loads((tmp_path / "o.json").read_text())["frames"]
+    assert len(frames) == 10 and frames[6]["pose3d_mm"] is None and frames[6]["status"] != "ok"
+    np.testing.assert_allclose(np.array(frames[9]["pose3d_mm"]), ref.pose3d_mm[9], atol=1e-3)
+    assert main(["lift", str(tmp_path / "k.npy"), "--model", path, "-o", str(tmp_path / "s.json"), "--strict"]) == 2
+    assert "frame 6: fewer visible joints" in capsys.readouterr().err
+    assert not (tmp_path / "s.json").exists() and len(list(tmp_path.iterdir())) == 5  # nothing left behind

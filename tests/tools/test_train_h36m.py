@@ -1,6 +1,6 @@
-"""Training on a prepared dataset: the shipped solver as it is, snapshots and an exact resume, the data-parallel path
-(two CPU solver processes give the parameters of one process with the double batch), the fusion weight's effective
-learning rate, the baseline-CPM net, and GPU requests on a CPU-only Caffe refused at once."""
+"""Training on a prepared dataset: the shipped solver as it is, snapshots and an exact resume, the multi-GPU path
+(each rank joins Caffe's NCCL as BVLC's python/train.py does, checked against this pycaffe's API), the fusion weight's
+effective learning rate, the baseline-CPM net, and GPU requests on a CPU-only Caffe refused at once."""
 import os
 
 import numpy as np
@@ -13,8 +13,8 @@ from google.protobuf import text_format  # noqa: E402
 
 from prototxt import generate  # noqa: E402
 from prototxt.netdef import FUSION_LR_MULT  # noqa: E402
-from tools.train_h36m import (NETS, SHIPPED_SOLVER, DeviceError, data_net, parse_gpus, probe_gpus,  # noqa: E402
-                              read_solver, train_dataset)
+from tools.train_h36m import (NETS, SHIPPED_SOLVER, DeviceError, data_net, join_nccl, parse_gpus,  # noqa: E402
+                              probe_gpus, read_solver, set_rank_device, train_dataset)
 
 SMALL = os.path.join(generate.HERE, "lifting_h36m_small_train.prototxt")
 #: a net without dropout or any other randomness, for exact comparisons: one strided convolution to the 18 maps
@@ -69,22 +69,72 @@ def test_resume_continues_exactly(prepared_h36m, tmp_path):
             np.testing.assert_array_equal(a, b)  # same batches (the data layer seeks), same momentum
 
 
-def test_two_solver_processes_equal_one_with_the_double_batch(prepared_h36m, tmp_path):
-    one = str(tmp_path / "one")
-    h1 = train_dataset(prepared_h36m, one, prototxt=tiny(tmp_path, 4), iterations=3, workers=0, seed=3, log=None)
-    two = str(tmp_path / "two")
-    h2 = train_dataset(prepared_h36m, two, prototxt=tiny(tmp_path, 2), devices=["cpu", "cpu"], iterations=3,
-                       workers=0, seed=3, log=None)
-    np.testing.assert_allclose(h2["loss"], h1["loss"], rtol=1e-5)  # the mean of the ranks' losses
-    p1, p2 = params(one, 3), params(two, 3)
-    for name in p1:
-        for a, b in zip(p1[name], p2[name]):
-            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)
-    solo = str(tmp_path / "solo")  # one process with the single batch differs: the ranks did share their gradients
-    train_dataset(prepared_h36m, solo, prototxt=tiny(tmp_path, 2), iterations=3, workers=0, seed=3, log=None)
-    assert np.abs(params(solo, 3)["conv"][0] - p2["conv"][0]).max() > 100 * np.abs(p1["conv"][0] - p2["conv"][0]).max()
-    assert os.path.exists(os.path.join(two, "net_rank1.prototxt")) and not any(
-        f.endswith(".tmp") for f in os.listdir(two))
+class Recorder:
+    """Stands for the caffe module, a solver and its net: records every call, in order, with its arguments."""
+
+    def __init__(self, calls, name="caffe", layer_wise_reduce=True):
+        self._calls, self._name = calls, name
+        self.param = type("SolverParameter", (), {"layer_wise_reduce": layer_wise_reduce})()
+        self.net = None
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        name = f"{self._name}.{attr}"
+
+        def call(*args):
+            self._calls.append((name, args))
+            return Recorder(self._calls, attr) if attr == "NCCL" else None
+        return call
+
+
+def test_each_rank_joins_caffes_nccl_as_bvlc_train_py_does():
+    """The sequence of BVLC's python/train.py (solve()): device, mode, solver count/rank, multiprocess; the solver;
+    then NCCL(solver, uid), bcast, add_callback(nccl) and, with layer_wise_reduce, net.after_backward(nccl)."""
+    calls = []
+    fake = Recorder(calls)
+    set_rank_device(fake, 3, 1, 2)
+    assert calls == [("caffe.set_device", (3,)), ("caffe.set_mode_gpu", ()), ("caffe.set_solver_count", (2,)),
+                     ("caffe.set_solver_rank", (1,)), ("caffe.set_multiprocess", (True,))]
+    for layer_wise, tail in ((True, [("net.after_backward", "nccl")]), (False, [])):
+        del calls[:]
+        solver = Recorder(calls, "solver", layer_wise_reduce=layer_wise)
+        solver.net = Recorder(calls, "net")
+        nccl = join_nccl(fake, solver, b"uid")
+        assert calls[0] == ("caffe.NCCL", (solver, b"uid"))
+        named = [(n, "nccl" if a == (nccl,) else a) for n, a in calls[1:]]
+        assert named == [("NCCL.bcast", ()), ("solver.add_callback", "nccl")] + tail
+    del calls[:]
+    set_rank_device(fake, "cpu", 0, 1)  # the single CPU process: no rank business
+    assert calls == [("caffe.set_mode_cpu", ())]
+    # every call made above exists in this pycaffe (the official BVLC one), so the fake cannot drift from it
+    for name in ("set_device", "set_mode_gpu", "set_mode_cpu", "set_solver_count", "set_solver_rank",
+                 "set_multiprocess", "NCCL", "has_nccl"):
+        assert callable(getattr(caffe, name)), name
+    assert hasattr(caffe.NCCL, "bcast") == caffe.has_nccl()  # bcast/new_uid exist only in a USE_NCCL build
+    assert callable(caffe.Net.after_backward) and callable(caffe.SGDSolver.add_callback)
+    assert isinstance(caffe.SGDSolver.param, property)  # solver.param.layer_wise_reduce, read by join_nccl
+    assert caffe_pb2.SolverParameter().layer_wise_reduce is True  # Caffe's default: reduce per layer
+
+
+def test_several_cpu_processes_are_refused(prepared_h36m, tmp_path):
+    out = tmp_path / "two"
+    with pytest.raises(ValueError, match="Caffe's NCCL, which needs GPUs"):
+        train_dataset(prepared_h36m, str(out), prototxt=tiny(tmp_path, 2), devices=["cpu", "cpu"], iterations=1,
+                      workers=0, log=None)
+    assert not out.exists()
+
+
+def test_each_rank_net_tells_its_data_layer_its_rank(prepared_h36m):
+    """The per-rank train nets of a multi-GPU run: the same data layer, told its rank and the number of ranks."""
+    import json
+    shares = []
+    for rank in range(2):
+        m = caffe_pb2.NetParameter()
+        text_format.Merge(data_net(NETS["lifting"], prepared_h36m, workers=2, seed=5, rank=rank, world_size=2), m)
+        p = json.loads(m.layer[0].python_param.param_str)
+        shares.append((p["rank"], p["world_size"], p["seed"]))
+    assert shares == [(0, 2, 5), (1, 2, 5)]
 
 
 def test_small_extended_net_trains_on_the_dataset_and_fusion_moves_at_the_solvers_rate(prepared_h36m, tmp_path):
