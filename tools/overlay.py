@@ -137,6 +137,10 @@ class Overlay:
             self._text(canvas, note[:60], (self.area_w + 8, self.height // 2), (30, 30, 160), 0.8)
         return canvas
 
+    def draw_people(self, rgb, people, title=None, legend=True):
+        """Every person of a frame (:func:`draw_people`); :meth:`draw` stays the one-person drawing."""
+        return draw_people(self, rgb, people, title, legend)
+
 
 def write_png(path, canvas_bgr):
     """Write a BGR canvas to ``path`` as PNG, atomically."""

@@ -30,6 +30,7 @@ from lifting.lift import Lifter
 
 from .export import remove_stale_bvh, write_exports
 from .media import InputError, open_video, output_stem
+from .overlay import Overlay
 from .people import NO_PERSON, PeopleEstimator, file_status, header, overlay_people
 
 #: the MP4's frame height (pixels); its width follows from the video's aspect
@@ -161,8 +162,6 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
             frames = _JsonFrames(jf, {**header(path, lifter, camera_label, min_confidence, est, (h, w)),
                                       "fps": fps, "frame_size": [h, w]})
             if plot:
-                from .overlay import Overlay, draw_people
-
                 ow = 2 * int(round(OVERLAY_HEIGHT * (1.3 * max(w / h, 0.4) + 2.3) / 2))  # even sizes for the codec
                 writer = cv2.VideoWriter(mp4_tmp, cv2.VideoWriter_fourcc(*"mp4v"), fps or 25.0, (ow, OVERLAY_HEIGHT))
                 if not writer.isOpened():
@@ -195,7 +194,7 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
                     export_frames.append({"frame": i, "time_s": t, "people": [_export_record(r) for r in recs]})
                 if plot:
                     what = f"{len(found)} {'person' if len(found) == 1 else 'people'}" if found else NO_PERSON
-                    writer.write(draw_people(overlay, rgb, overlay_people(found), title=f"frame {i}: {what}"))
+                    writer.write(overlay.draw_people(rgb, overlay_people(found), title=f"frame {i}: {what}"))
                 bar.update(1)
                 i += 1
                 ok, bgr = cap.read()
