@@ -20,7 +20,7 @@ def _cmd_evaluate_images(args):
         device = gpus[0]
     evaluate_images(args.data, args.out, mode=args.two_d, net=args.net, weights=args.weights, prototxt=args.prototxt,
                     model=args.model, device=device, batch=args.batch, chunk=args.chunk, num_angles=args.num_angles,
-                    label=args.label, scoring=args.scoring)
+                    label=args.label, scoring=args.scoring, interpolation=args.interpolation)
     return 0
 
 
@@ -131,6 +131,9 @@ def register(sub):
                    help="the network's 2D joints: upsampled (default: each belief map resized to the frame pixels it "
                         "covers with Lanczos, then the argmax, as the authors' restoreSize/findPredictions) or grid "
                         "(the argmax on the 46 x 46 grid, what the lifting layer uses)")
+    p.add_argument("--interpolation", choices=("cubic", "linear"), default="cubic",
+                   help="the warp into the network window: cubic (default, as CPM) or linear; use what the net's data "
+                        "layer trained with (its param_str 'interpolation')")
     p.set_defaults(func=_cmd_evaluate_images)
 
     p = sub.add_parser("paper-tables", help="several evaluate-images runs -> Table 1, Table 2, Figure 3 beside the "

@@ -3,7 +3,8 @@
     lifting_cli/                                   the command line: imports everything, imported by nothing
     model_fitting/   tools/ -> prototxt/   caffe_layers/    applications: the core and themselves (tools -> prototxt
                                                             is the one seam: the network definition)
-    lifting/                                       the core: numpy, scipy, h5py (matplotlib in lifting/plot.py only)
+    lifting/                                       the core: numpy, scipy, h5py (matplotlib in lifting/plot.py, OpenCV
+                                                   in lifting/window.py only)
 
 Every import counts, also those inside functions.
 """
@@ -24,7 +25,7 @@ ALLOWED = {
 }
 #: what the core may import besides the standard library and itself
 CORE_THIRD_PARTY = {"numpy", "scipy", "h5py"}
-CORE_EXTRA = {"lifting/plot.py": {"matplotlib"}}
+CORE_EXTRA = {"lifting/plot.py": {"matplotlib"}, "lifting/window.py": {"cv2"}}
 
 
 def imported_modules(source, package):
