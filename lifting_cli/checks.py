@@ -24,6 +24,8 @@ import zipfile
 from lifting.errors import Interrupted
 
 #: exit codes
+#: most quantised angles a lift may ask for (10,000 is the exhaustive reference; memory grows with the count)
+MAX_ANGLES = 10_000
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 1
 EXIT_BUG = 3
@@ -88,6 +90,15 @@ def subjects(text):
     if not out:
         raise argparse.ArgumentTypeError(f"names no subject: {text!r} (e.g. S1,S5,S6,S7,S8)")
     return out
+
+
+def read_camera(spec):
+    """``--camera``: None/"upright" -> None (the upright camera); else :func:`lifting.cameras.read_rotation_json`."""
+    if spec is None or spec == "upright":
+        return None
+    from lifting.cameras import read_rotation_json
+
+    return read_rotation_json(spec)
 
 
 def box(text):

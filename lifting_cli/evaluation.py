@@ -7,7 +7,7 @@ from .checks import check_files, int_in
 
 def _cmd_evaluate_images(args):
     from tools.evaluate_images import evaluate_images
-    from tools.train_h36m import parse_gpus
+    from tools.devices import parse_gpus
 
     check_files(inputs=[("--weights", args.weights), ("--prototxt", args.prototxt), ("--model", args.model)],
                 input_folders=[("--data", args.data)], output_folders=[("--out", args.out)], force=args.force,

@@ -5,8 +5,7 @@ import os
 
 from lifting.lift import DEFAULT_NOISE_2D
 
-from .checks import check_files, float_in, int_in, noise_2d, subjects
-from .main import MAX_ANGLES
+from .checks import MAX_ANGLES, check_files, float_in, int_in, noise_2d, subjects
 
 
 def _fit_files(args):

@@ -79,7 +79,7 @@ def _cmd_reproduce(args):
         if sizes.snapshot is not None and sizes.snapshot > iters:
             raise ValueError(f"--snapshot {sizes.snapshot}: after the last iteration trained ({iters})")
         if args.gpu:
-            from tools.train_h36m import parse_gpus, probe_gpus
+            from tools.devices import parse_gpus, probe_gpus
 
             probe_gpus(parse_gpus(args.gpu))  # a CPU-only build fails here, before any work
         else:

@@ -25,14 +25,13 @@ import os
 
 import numpy as np
 
+import prototxt
 from lifting import skeleton
 from lifting.image_eval import FRAME_FIELDS, crop_to_frame, lift_known_cameras, summarise, write_report
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PROTO = os.path.normpath(os.path.join(HERE, "..", "prototxt"))
 #: ``--net``: the full-size deploy nets
-DEPLOY = {"lifting": os.path.join(PROTO, "lifting_h36m_full_deploy.prototxt"),
-          "cpm": os.path.join(PROTO, "cpm_h36m_full_deploy.prototxt")}
+DEPLOY = {"lifting": prototxt.path("lifting_h36m_full_deploy.prototxt"),
+          "cpm": prototxt.path("cpm_h36m_full_deploy.prototxt")}
 NJ = skeleton.NUM_JOINTS
 
 
@@ -266,7 +265,7 @@ def evaluate_images(dataset, out, mode="net", net="lifting", weights=None, proto
     if batch < 1 or chunk < 1:
         raise ValueError(f"--batch and --chunk must be >= 1, got {batch} and {chunk}")
     if device != "cpu":
-        from .train_h36m import probe_gpus
+        from .devices import probe_gpus
 
         probe_gpus([int(device)])  # at once: a CPU-only Caffe fails here, saying how to build one with CUDA
     if mode == "net":

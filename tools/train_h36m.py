@@ -29,44 +29,12 @@ import uuid
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PROTO = os.path.normpath(os.path.join(HERE, "..", "prototxt"))
+from prototxt import FOLDER as PROTO  # noqa: E402
 SHIPPED_SOLVER = os.path.join(PROTO, "lifting_h36m_full_solver.prototxt")
 #: ``--net``: the full-size train nets of the extended net and the baseline CPM
 NETS = {"lifting": os.path.join(PROTO, "lifting_h36m_full_train.prototxt"),
         "cpm": os.path.join(PROTO, "cpm_h36m_full_train.prototxt")}
-BUILD_HINT = ("build Caffe with CUDA on a machine with the CUDA toolkit (nvcc on PATH): `scripts/setup.sh --cuda`, "
-              "or use the CUDA Docker image (README, \"GPU image\")")
-
-
-class DeviceError(ValueError):
-    """A requested GPU cannot be used; the message says why and what to do."""
-
-
-def probe_gpus(gpus):
-    """Check in a child process (a failed CUDA call aborts the process that makes it) that this pycaffe can use every
-    GPU of ``gpus``; raise DeviceError naming the problem: a CPU-only build, or a GPU that is not there."""
-    code = ("import caffe, sys\ncaffe.set_mode_gpu()\nfor g in sys.argv[1:]:\n    caffe.set_device(int(g))\n")
-    env = {**os.environ, "GLOG_minloglevel": "2"}
-    r = subprocess.run([sys.executable, "-c", code, *map(str, gpus)], capture_output=True, text=True, env=env,
-                       timeout=300)
-    if r.returncode == 0:
-        return
-    err = r.stderr.strip().splitlines()
-    if "CPU-only Caffe" in r.stderr:
-        raise DeviceError(f"--gpu {','.join(map(str, gpus))}: this Caffe was built CPU-only; {BUILD_HINT}")
-    detail = next((ln for ln in err if "Check failed" in ln or "error" in ln.lower()), err[-1] if err else "")
-    raise DeviceError(f"--gpu {','.join(map(str, gpus))}: Caffe cannot use these GPUs ({detail.strip()})")
-
-
-def parse_gpus(text):
-    """``"0"`` / ``"0,1,3"`` -> ``[0, 1, 3]``; duplicates and negative ids are refused."""
-    try:
-        gpus = [int(v) for v in str(text).split(",") if v.strip() != ""]
-    except ValueError:
-        raise ValueError(f"--gpu: expected GPU ids like 0 or 0,1; got {text!r}") from None
-    if not gpus or min(gpus) < 0 or len(set(gpus)) != len(gpus):
-        raise ValueError(f"--gpu: expected distinct GPU ids >= 0 like 0 or 0,1; got {text!r}")
-    return gpus
+from .devices import BUILD_HINT, DeviceError, parse_gpus, probe_gpus  # noqa: E402,F401
 
 
 def read_solver(path):

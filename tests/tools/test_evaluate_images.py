@@ -18,7 +18,7 @@ from model_fitting.fixture_split import write_fixture_split  # noqa: E402
 from prototxt import generate  # noqa: E402
 from tests.helpers import shared_path  # noqa: E402
 from tools.evaluate_images import evaluate_images  # noqa: E402
-from tools.train_h36m import DeviceError  # noqa: E402
+from tools.devices import DeviceError  # noqa: E402
 
 
 @pytest.fixture(scope="module")
