@@ -56,7 +56,7 @@ def preprocess(poses_mm, mirror=True):
     Returns ``(normalised (M, 17, 3), mm_per_unit)`` with M = 2N when mirroring.
     """
     poses_mm = np.asarray(poses_mm, np.float64)
-    if poses_mm.ndim != 3 or poses_mm.shape[1:] != (17, 3):
+    if poses_mm.ndim != 3 or poses_mm.shape[1:] != (skeleton.NUM_JOINTS, 3):
         raise ValueError(f"poses must have shape (N, 17, 3), got {poses_mm.shape}")
     if len(poses_mm) == 0:
         raise ValueError("no poses to fit")

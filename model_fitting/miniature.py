@@ -38,7 +38,7 @@ def sway(subject, name, frames=FRAMES):
     cycles = rng.uniform(0.5, 1.5, (1, skeleton.NUM_JOINTS, 3))
     t = np.arange(frames)[:, None, None] / frames
     out = SWAY_MM / 2 * (np.sin(2 * np.pi * cycles * t + phase) - np.sin(phase))  # frame 0: the fixture's pose
-    out[:, skeleton.J["Hip"]] = 0.0  # the root: the video frames move with it
+    out[:, skeleton.JOINT_INDEX["Hip"]] = 0.0  # the root: the video frames move with it
     return out
 
 

@@ -422,7 +422,7 @@ def read_pose_array(path, key=None, up_axis="y"):
         elif ext == ".npz":
             with np.load(path) as z:
                 if key is None:
-                    cands = [k for k in z.files if z[k].ndim == 3 and z[k].shape[1:] == (17, 3)]
+                    cands = [k for k in z.files if z[k].ndim == 3 and z[k].shape[1:] == (skeleton.NUM_JOINTS, 3)]
                     if not cands:
                         raise MotionFileError(f"{path}: no (N, 17, 3) array among {z.files}")
                     key = cands[0]
@@ -433,7 +433,7 @@ def read_pose_array(path, key=None, up_axis="y"):
             arr = np.loadtxt(path, delimiter=",", ndmin=2, encoding="utf-8-sig")
             if arr.shape[1] != 51:
                 raise MotionFileError(f"{path}: each row must hold 51 numbers (17 joints x 3), got {arr.shape[1]}")
-            arr = arr.reshape(-1, 17, 3)
+            arr = arr.reshape(-1, skeleton.NUM_JOINTS, 3)
         else:
             raise MotionFileError(f"{path}: unsupported extension {ext!r}")
     except MotionFileError:
@@ -443,7 +443,7 @@ def read_pose_array(path, key=None, up_axis="y"):
     if np.iscomplexobj(arr) or not np.issubdtype(np.asarray(arr).dtype, np.number):
         raise MotionFileError(f"{path}: poses must be real numbers (mm), got {np.asarray(arr).dtype}")
     arr = np.asarray(arr, np.float64)
-    if arr.ndim != 3 or arr.shape[1:] != (17, 3):
+    if arr.ndim != 3 or arr.shape[1:] != (skeleton.NUM_JOINTS, 3):
         raise MotionFileError(f"{path}: poses must have shape (N, 17, 3), got {arr.shape}")
     if len(arr) == 0:
         raise MotionFileError(f"{path}: holds no pose")

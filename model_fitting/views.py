@@ -8,6 +8,7 @@ import numpy as np
 
 from lifting.cameras import H36M_CAMERA_IDS, Camera, place_in_room
 from lifting.geometry import rotate_ground
+from lifting.skeleton import NUM_JOINTS
 
 
 def h36m_rig(cameras: dict, subject="S9"):
@@ -30,8 +31,8 @@ def camera_views(poses, rig: list[Camera], seed=0, noise_mm=0.0, area_mm=1000.0)
     theta = rng.uniform(0, 2 * np.pi, n)
     world = place_in_room(rotate_ground(poses - poses[:, :1], theta), rng, area_mm)
     cam_idx = np.arange(n) % len(rig)
-    pts = np.empty((n, 17, 2))
-    truth = np.empty((n, 17, 3))
+    pts = np.empty((n, NUM_JOINTS, 2))
+    truth = np.empty((n, NUM_JOINTS, 3))
     depth = np.empty(n)
     E = np.empty((n, 3, 3))
     for c, cam in enumerate(rig):

@@ -62,7 +62,7 @@ def test_real_frames_with_their_own_cameras_are_bounded_and_upright(fixture):
             assert metrics.p_mpjpe(r.pose3d_camera_mm, truth[None])[0] < 150
             continue
         p = r.pose3d[0]
-        assert p[skeleton.J["Head"], 1] > p[skeleton.J["Hip"], 1] > max(p[skeleton.J["RFoot"], 1], p[skeleton.J["LFoot"], 1])
+        assert p[skeleton.JOINT_INDEX["Head"], 1] > p[skeleton.JOINT_INDEX["Hip"], 1] > max(p[skeleton.JOINT_INDEX["RFoot"], 1], p[skeleton.JOINT_INDEX["LFoot"], 1])
         assert metrics.p_mpjpe(r.pose3d_camera_mm, truth[None])[0] < 80
         assert metrics.mpjpe(r.pose3d_camera_mm, truth[None])[0] < 120
 

@@ -116,14 +116,14 @@ def test_asf_amc_forward_kinematics_hand_worked(tmp_path):
     mm = 25.4 / 0.45
     # frame 0: rest pose translated
     assert np.allclose(P[0, 0], np.array([1, 2, 3]) * mm)
-    assert np.allclose(P[0, skeleton.J["LKnee"]] - P[0, 0], np.array([1, -4, 0]) * mm)
-    assert np.allclose(P[0, skeleton.J["LWrist"]] - P[0, 0], np.array([7, 4, 0]) * mm)
-    assert np.allclose(P[0, skeleton.J["Spine"]] - P[0, 0], np.array([0, 1.5, 0]) * mm)  # midpoint of two ends
+    assert np.allclose(P[0, skeleton.JOINT_INDEX["LKnee"]] - P[0, 0], np.array([1, -4, 0]) * mm)
+    assert np.allclose(P[0, skeleton.JOINT_INDEX["LWrist"]] - P[0, 0], np.array([7, 4, 0]) * mm)
+    assert np.allclose(P[0, skeleton.JOINT_INDEX["Spine"]] - P[0, 0], np.array([0, 1.5, 0]) * mm)  # midpoint of two ends
     # frame 1: root rotated 90 degrees about y: x -> -z
-    assert np.allclose(P[1, skeleton.J["LHip"]], np.array([0, 0, -1]) * mm)
+    assert np.allclose(P[1, skeleton.JOINT_INDEX["LHip"]], np.array([0, 0, -1]) * mm)
     # frame 2: left femur rotated +90 degrees about x (right-hand rule): the thigh (pointing -y) now points to -z
-    assert np.allclose(P[2, skeleton.J["LKnee"]], np.array([1, 0, -4]) * mm)
-    assert np.allclose(P[2, skeleton.J["LFoot"]], np.array([1, 0, -8]) * mm)
+    assert np.allclose(P[2, skeleton.JOINT_INDEX["LKnee"]], np.array([1, 0, -4]) * mm)
+    assert np.allclose(P[2, skeleton.JOINT_INDEX["LFoot"]], np.array([1, 0, -8]) * mm)
 
 
 def test_asf_errors_name_the_file(tmp_path):
@@ -152,7 +152,7 @@ def test_real_cmu_recording_is_a_plausible_symmetric_human():
         il = [i for i, (c, _) in enumerate(skeleton.LIMBS) if c == l][0]
         ir = [i for i, (c, _) in enumerate(skeleton.LIMBS) if c == r][0]
         assert abs(L[il] - L[ir]) < 0.1 * L[il]
-    assert np.all(P[:, skeleton.J["Head"], 1] > P[:, skeleton.J["LFoot"], 1] + 1000)  # y is up
+    assert np.all(P[:, skeleton.JOINT_INDEX["Head"], 1] > P[:, skeleton.JOINT_INDEX["LFoot"], 1] + 1000)  # y is up
 
 
 # ---- BVH ----------------------------------------------------------------------------------------------------------
@@ -198,9 +198,9 @@ def test_bvh_forward_kinematics_hand_worked(tmp_path):
     write_bvh(tmp_path / "t.bvh", {}, [f0, f1])
     P = read_bvh(tmp_path / "t.bvh", unit_mm=10.0)
     assert np.allclose(P[0, 0], [100, 200, 300])
-    assert np.allclose(P[0, skeleton.J["LWrist"]] - P[0, 0], [70, 40, 0])
-    assert np.allclose(P[0, skeleton.J["Head"]] - P[0, 0], [0, 60, 0])  # Head's End Site
-    assert np.allclose(P[1, skeleton.J["Thorax"]], [0, 0, 40])
+    assert np.allclose(P[0, skeleton.JOINT_INDEX["LWrist"]] - P[0, 0], [70, 40, 0])
+    assert np.allclose(P[0, skeleton.JOINT_INDEX["Head"]] - P[0, 0], [0, 60, 0])  # Head's End Site
+    assert np.allclose(P[1, skeleton.JOINT_INDEX["Thorax"]], [0, 0, 40])
 
 
 def test_bvh_unknown_skeleton_is_refused(tmp_path):
