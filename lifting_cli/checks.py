@@ -85,10 +85,14 @@ def noise_2d(text):
 
 
 def subjects(text):
-    """``type=``: comma-separated subject names such as ``S1,S5``; an empty list is an error (not 'everyone')."""
+    """``type=``: comma-separated Human3.6M subject names such as ``S1,S5`` (the one subject-list parser); an empty
+    list is an error (not 'everyone'), and so is a name that is not ``S`` and a number."""
     out = [s.strip() for s in text.split(",") if s.strip()]
     if not out:
         raise argparse.ArgumentTypeError(f"names no subject: {text!r} (e.g. S1,S5,S6,S7,S8)")
+    bad = [s for s in out if not (s[:1] == "S" and s[1:].isdigit())]
+    if bad:
+        raise argparse.ArgumentTypeError(f"expected subjects like S1,S5,S6; got {text!r} ({', '.join(bad)})")
     return out
 
 

@@ -89,6 +89,17 @@ def _align_converged(obj_log, step, schedule, tol):
     return prev - last <= tol * abs(last)
 
 
+def enough_poses(count, num_basis):
+    """Whether ``count`` poses determine a PPCA with ``num_basis`` (J) basis poses: it takes J + 1 (a mean and J
+    directions of variation about it)."""
+    return count >= num_basis + 1
+
+
+def underdetermined_components(component_sizes, num_basis):
+    """{component: poses it holds} of the components with fewer than J + 1 poses (:func:`enough_poses`)."""
+    return {k: int(n) for k, n in enumerate(component_sizes) if not enough_poses(n, num_basis)}
+
+
 def _pack_components(comps):
     return {"mix_mu": np.stack([c.mu for c in comps]), "mix_U": np.stack([c.U for c in comps]),
             "mix_lam": np.stack([c.lam for c in comps]), "mix_s2": np.array([c.s2 for c in comps])}
