@@ -30,7 +30,8 @@ def main():
     m = load_model()
     canon, _, theta, _ = sample_poses(m, args.frames, seed=0)
     y = project(rotate_ground(canon, theta), scale=300.0)
-    print(f"machine: {machine()}; {args.frames} poses drawn from the shipped model (K={m.num_components}, J={m.num_basis})")
+    print(f"machine: {machine()}; {args.frames} poses drawn from the shipped model (K={m.num_components}, "
+          f"J={m.num_basis})")
     runs, speed = {}, {}
     for name, kw in (("80 angles", dict(num_angles=80)), ("80 angles + refine", dict(num_angles=80, refine=True)),
                      ("10,000 angles", dict(num_angles=10000))):

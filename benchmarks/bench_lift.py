@@ -2,7 +2,8 @@
 
     python benchmarks/bench_lift.py [--quick]
 
-Model: random K-component models with J = 24 basis poses (the size of the shipped model); 80 angles; batches 1, 1,000 and 100,000; full visibility and 2 missing joints per frame.
+Model: random K-component models with J = 24 basis poses (the size of the shipped model); 80 angles; batches 1, 1,000
+and 100,000; full visibility and 2 missing joints per frame.
 """
 import argparse
 import os
@@ -45,7 +46,8 @@ def main():
                 lifter.lift(y[:batch], w[:batch])  # warm the per-pattern cache
                 t = best_time(lambda: lifter.lift(y[:batch], w[:batch]), repeat=3 if batch < big else 2)
                 fps = batch / t
-                print(f"{K:>2} {str(missing):>8} {batch:>8} {fps:>12,.0f} {1e3 * t:>10.3f} {ref_fps:>13,.1f} {fps / ref_fps:>8,.0f}x")
+                print(f"{K:>2} {str(missing):>8} {batch:>8} {fps:>12,.0f} {1e3 * t:>10.3f} {ref_fps:>13,.1f} "
+                      f"{fps / ref_fps:>8,.0f}x")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ with batch ``world_size * B`` would see. A sample's augmentation is drawn from `
 depend on the number of workers or on how fast they run, and a run resumed at iteration ``k`` sees the batches of an
 uninterrupted one.
 
-Sample: the JPEG crop decoded (BGR), one affine warp (cubic as CPM, or linear; grey border) into the ``crop x crop`` window,
-pixels ``(v - 128) / 256``, the centre map as the 4th channel; labels on the stride-8 grid (:func:`lifting.cpm.label_maps`);
+Sample: the JPEG crop decoded (BGR), one affine warp (cubic as CPM, or linear; grey border) into the ``crop x crop``
+window (:func:`lifting.window.crop_to_window`),
+pixels ``(v - 128) / 256``, the centre map as the 4th channel; labels on the stride-8 grid
+(:func:`lifting.cpm.label_maps`);
 the camera ``E`` turned about the optical axis by the image rotation.
 """
 from __future__ import annotations
@@ -100,7 +102,8 @@ def make_batch(dataset, order, aug, positions, seed, augment=True, out=None):
 
 def _slot_arrays(buf, batch_size, crop):
     g = crop // STRIDE
-    shapes = (("data", (batch_size, 4, crop, crop)), ("label", (batch_size, NUM_MAPS, g, g)), ("camera", (batch_size, 9)))
+    shapes = (("data", (batch_size, 4, crop, crop)), ("label", (batch_size, NUM_MAPS, g, g)),
+              ("camera", (batch_size, 9)))
     out, offset = {}, 0
     for name, shape in shapes:
         out[name] = np.ndarray(shape, np.float32, buffer=buf, offset=offset)

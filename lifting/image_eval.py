@@ -178,7 +178,8 @@ def tables(runs):
     frames = {label: (s["frames"], s["not_lifted"]) for label, s in runs.items()}
     fallback = ("Every test frame is counted: " + FALLBACK + "; the count of failed frames is in every row.")
     md = ["## Table 1: 3D error per action, protocol 1 (MPJPE, mm)", "",
-          "Root-relative (Hip), camera frame, no alignment; metric scale from the 3D pose model (lifting/image_eval.py). "
+          "Root-relative (Hip), camera frame, no alignment; metric scale from the 3D pose model "
+          "(lifting/image_eval.py). "
           "Each action column is the mean over that action's frames; \"Avg (frame-weighted)\" the mean over all "
           "frames (the paper's \"Average\"), \"Avg (action mean)\" the mean of the columns. " + fallback + " Paper "
           "rows: literal reference data, " + paper.SOURCE + ", Table 1.", "",

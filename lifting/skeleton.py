@@ -21,7 +21,7 @@ LIMBS = tuple((j, p) for j, p in enumerate(PARENTS) if p >= 0)
 LEFT_RIGHT_PAIRS = ((4, 1), (5, 2), (6, 3), (11, 14), (12, 15), (13, 16))
 #: index permutation that swaps left and right joints.
 FLIP_PERMUTATION = tuple(
-    {**{l: r for l, r in LEFT_RIGHT_PAIRS}, **{r: l for l, r in LEFT_RIGHT_PAIRS}}.get(j, j)
+    {**{left: right for left, right in LEFT_RIGHT_PAIRS}, **{right: left for left, right in LEFT_RIGHT_PAIRS}}.get(j, j)
     for j in range(NUM_JOINTS)
 )
 #: joints of the raw 32-joint Human3.6M layout (D3_Positions) kept, in our order.
@@ -160,9 +160,11 @@ def convert_keypoints(points, fmt, confidence=None):
             pts, ws = [], []
             for s in coef:
                 if s.startswith("@"):
-                    pts.append(out[:, JOINT_INDEX[s[1:]]]); ws.append(w[:, JOINT_INDEX[s[1:]]])
+                    pts.append(out[:, JOINT_INDEX[s[1:]]])
+                    ws.append(w[:, JOINT_INDEX[s[1:]]])
                 else:
-                    pts.append(points[:, idx[s]]); ws.append(confidence[:, idx[s]])
+                    pts.append(points[:, idx[s]])
+                    ws.append(confidence[:, idx[s]])
             out[:, j] = np.einsum("s,snd->nd", np.array(list(coef.values())), np.array(pts))
             w[:, j] = np.min(ws, axis=0)
     w = np.clip(w, 0.0, None)

@@ -4,7 +4,8 @@
 at the person's centre.
 
 The convention (one for all three): window pixel ``i`` is the pixel *centred* on coordinate ``i``, so the window's
-middle is ``(size - 1) / 2`` (183.5 of 368) and the person's centre goes there (:meth:`lifting.cpm.Augmentation.window`).
+middle is ``(size - 1) / 2`` (183.5 of 368) and the person's centre goes there
+(:meth:`lifting.cpm.Augmentation.window`).
 That is where the authors' data layer puts it: their ``augmentation_croppad`` (``src/caffe/data_transformer.cpp`` of
 DenisTome/caffe branch ProbModel, lines 604-614) crops ``2 h + 1`` pixels with the person's centre on the middle pixel
 ``h`` and resizes them to 368 with ``cv::resize`` (line 627), which maps that pixel's centre to

@@ -124,8 +124,10 @@ def register(sub):
                                    "shipped K=3 model; a K=1 model for the paper's single-PPCA row)")
     p.add_argument("--gpu", help="GPU id (needs Caffe built with CUDA: scripts/setup.sh --cuda)")
     p.add_argument("--batch", type=int_in(1, 1024), default=8, help="images per forward pass (default 8)")
-    p.add_argument("--chunk", type=int_in(1, 10**6), default=256, help="frames per resumable results file (default 256)")
-    p.add_argument("--num-angles", type=int_in(3, 10000), default=80, help="ground-plane angles of the lift (default 80)")
+    p.add_argument("--chunk", type=int_in(1, 10**6), default=256,
+                   help="frames per resumable results file (default 256)")
+    p.add_argument("--num-angles", type=int_in(3, 10000), default=80,
+                   help="ground-plane angles of the lift (default 80)")
     p.add_argument("--label", help="row label in the tables (default: from the net and the model's K)")
     p.add_argument("--scoring", choices=("upsampled", "grid"), default="upsampled",
                    help="the network's 2D joints: upsampled (default: each belief map resized to the frame pixels it "

@@ -106,7 +106,8 @@ def gather(h36m_npz=None, h36m_cdf=None, subjects=None, cmu=(), bvh=(), bvh_unit
     for folder in cmu or []:
         parts.append(check_poses_mm(load_cmu_folder(folder, step)[0], folder))
     for f in bvh or []:
-        parts.append(check_poses_mm(read_bvh(f, unit_mm=bvh_unit_mm, step=step), f"{f} (--bvh-unit-mm {bvh_unit_mm:g})"))
+        parts.append(check_poses_mm(read_bvh(f, unit_mm=bvh_unit_mm, step=step),
+                                    f"{f} (--bvh-unit-mm {bvh_unit_mm:g})"))
     for f in poses or []:
         parts.append(check_poses_mm(read_pose_array(f, up_axis=up_axis)[::step], f))
     if not parts:

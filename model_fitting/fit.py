@@ -47,7 +47,8 @@ class FitConfig:
         if self.max_components < 1:
             raise ValueError(f"max_components must be >= 1, got {self.max_components}")
         if self.rotation_solver not in align.ROTATION_SOLVERS:
-            raise ValueError(f"rotation_solver must be one of {sorted(align.ROTATION_SOLVERS)}, got {self.rotation_solver!r}")
+            raise ValueError(f"rotation_solver must be one of {sorted(align.ROTATION_SOLVERS)}, "
+                             f"got {self.rotation_solver!r}")
 
 
 def preprocess(poses_mm, mirror=True):

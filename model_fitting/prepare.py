@@ -101,7 +101,8 @@ def _check_consistency(seq, root, cam, cid, d2, mono, world, cameras_path):
     n = min(len(mono), len(world))
     d = np.abs(mono[:n] - cam.world_to_camera(world[:n])).max()
     if d > MAX_CAMERA_MM:
-        raise PrepareError(f"{seq.pose_path(root, 'D3_Positions_mono', cid)} is not {seq.pose_path(root, 'D3_Positions')} "
+        raise PrepareError(f"{seq.pose_path(root, 'D3_Positions_mono', cid)} is not "
+                           f"{seq.pose_path(root, 'D3_Positions')} "
                            f"seen by camera {seq.subject}/{cid} of {cameras_path} (off by up to {d:.0f} mm): "
                            "the cameras file does not belong to these poses")
     n = min(len(d2), len(mono))

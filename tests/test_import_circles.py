@@ -90,7 +90,8 @@ def test_the_checker_finds_circles_through_functions_relative_imports_and_chains
 
 
 def test_no_import_circle_among_the_project_modules():
-    files = {p.relative_to(ROOT).as_posix(): p.read_text() for folder in PACKAGES for p in (ROOT / folder).rglob("*.py")}
+    files = {p.relative_to(ROOT).as_posix(): p.read_text()
+             for folder in PACKAGES for p in (ROOT / folder).rglob("*.py")}
     found = circles(import_graph(files))
     unexpected = [c for c in found if c not in KNOWN_CIRCLES]
     assert unexpected == [], f"import circles: {[sorted(c) for c in unexpected]}"

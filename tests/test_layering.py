@@ -62,7 +62,8 @@ def project_files(*folders):
 
 def test_the_checker_catches_upward_sideways_and_foreign_imports():
     fake = {
-        "lifting/lift.py": "import numpy as np\nfrom . import skeleton\n\ndef f():\n    from model_fitting import fit\n",
+        "lifting/lift.py": "import numpy as np\nfrom . import skeleton\n\n"
+                           "def f():\n    from model_fitting import fit\n",
         "lifting/x.py": "import caffe\nfrom lifting_cli.main import main\n",
         "lifting/plot.py": "import matplotlib\n",
         "model_fitting/a.py": "from lifting import lift\nfrom tools.train import train\n",

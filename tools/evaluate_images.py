@@ -1,4 +1,5 @@
-"""``lifting evaluate-images``: a trained network (the extended net, or the baseline CPM whose last-stage argmax is lifted
+"""``lifting evaluate-images``: a trained network (the extended net, or the baseline CPM whose last-stage argmax is
+lifted
 by the same 3D pose model) over a prepared test set (``lifting h36m-prepare --protocol authors-test``), with the known
 camera of every frame; or (``mode="gt"``) the true 2D lifted the same way, the lifting-only upper bound.
 
@@ -270,7 +271,8 @@ def evaluate_images(dataset, out, mode="net", net="lifting", weights=None, proto
         probe_gpus([int(device)])  # at once: a CPU-only Caffe fails here, saying how to build one with CUDA
     if mode == "net":
         if not weights or not os.path.exists(weights):
-            raise FileNotFoundError(f"--weights {weights!r}: no such .caffemodel (train one with `lifting train --data`)")
+            raise FileNotFoundError(f"--weights {weights!r}: no such .caffemodel "
+                                    "(train one with `lifting train --data`)")
         prototxt = prototxt or DEPLOY[net]
         if not os.path.exists(prototxt):
             raise FileNotFoundError(f"--prototxt {prototxt}: no such file")

@@ -22,8 +22,6 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
-import subprocess
-import sys
 import uuid
 
 import numpy as np

@@ -29,7 +29,6 @@ def test_bounded_scale_is_the_exact_constrained_optimum():
     lifter = Lifter(model, num_angles=8, noise_2d=0.05, scale_bounds=(0.9, 1.05))
     r = lifter.lift(y)
     # rebuild the problem at the chosen angle in normalised units, as Lifter does
-    w = np.ones(17)
     yc = y[0] - y[0].mean(0)
     yn = (yc * lifter.target_spread / np.sqrt(np.mean(np.sum(yc**2, 1)))).reshape(-1)
     a_i = int(np.argmin(np.abs(lifter.angles - r.angle[0])))
@@ -62,7 +61,8 @@ def test_real_frames_with_their_own_cameras_are_bounded_and_upright(fixture):
             assert metrics.p_mpjpe(r.pose3d_camera_mm, truth[None])[0] < 150
             continue
         p = r.pose3d[0]
-        assert p[skeleton.JOINT_INDEX["Head"], 1] > p[skeleton.JOINT_INDEX["Hip"], 1] > max(p[skeleton.JOINT_INDEX["RFoot"], 1], p[skeleton.JOINT_INDEX["LFoot"], 1])
+        ji = skeleton.JOINT_INDEX
+        assert p[ji["Head"], 1] > p[ji["Hip"], 1] > max(p[ji["RFoot"], 1], p[ji["LFoot"], 1])
         assert metrics.p_mpjpe(r.pose3d_camera_mm, truth[None])[0] < 80
         assert metrics.mpjpe(r.pose3d_camera_mm, truth[None])[0] < 120
 

@@ -15,9 +15,9 @@ H36M32_OFFICIAL = (
 def test_table_is_consistent():
     assert len(skeleton.JOINT_NAMES) == len(skeleton.PARENTS) == 17
     assert len(skeleton.LIMBS) == 16
-    for l, r in skeleton.LEFT_RIGHT_PAIRS:
-        assert skeleton.JOINT_NAMES[l][0] == "L" and skeleton.JOINT_NAMES[r][0] == "R"
-        assert skeleton.JOINT_NAMES[l][1:] == skeleton.JOINT_NAMES[r][1:]
+    for left, right in skeleton.LEFT_RIGHT_PAIRS:
+        assert skeleton.JOINT_NAMES[left][0] == "L" and skeleton.JOINT_NAMES[right][0] == "R"
+        assert skeleton.JOINT_NAMES[left][1:] == skeleton.JOINT_NAMES[right][1:]
 
 
 def test_h36m32_selection_picks_the_anatomical_joints():
@@ -29,7 +29,8 @@ def test_h36m32_selection_picks_the_anatomical_joints():
         "LKnee": "LeftLeg", "LFoot": "LeftFoot", "Spine": "Spine1", "Thorax": "Neck", "Neck/Nose": "Head",
         "Head": "Site", "LShoulder": "LeftArm", "LElbow": "LeftForeArm", "LWrist": "LeftHand",
         "RShoulder": "RightArm", "RElbow": "RightForeArm", "RWrist": "RightHand"}
-    assert skeleton.H36M32_TO_17[skeleton.JOINT_INDEX["Head"]] == H36M32_OFFICIAL.index("Head") + 1  # the site of the head
+    # the site of the head
+    assert skeleton.H36M32_TO_17[skeleton.JOINT_INDEX["Head"]] == H36M32_OFFICIAL.index("Head") + 1
 
 
 def test_action_spellings_map_whole_words_to_the_table_keys():
@@ -65,9 +66,10 @@ def test_coco_conversion_derives_midpoints_and_marks_missing():
     c = {nm: pts[0, i] for i, nm in enumerate(names)}
     np.testing.assert_allclose(out[0, skeleton.JOINT_INDEX["Hip"]], (c["left_hip"] + c["right_hip"]) / 2)
     np.testing.assert_allclose(out[0, skeleton.JOINT_INDEX["Thorax"]], (c["left_shoulder"] + c["right_shoulder"]) / 2)
-    np.testing.assert_allclose(out[0, skeleton.JOINT_INDEX["Spine"]], (out[0, 0] + out[0, skeleton.JOINT_INDEX["Thorax"]]) / 2)
+    ji = skeleton.JOINT_INDEX
+    np.testing.assert_allclose(out[0, ji["Spine"]], (out[0, 0] + out[0, ji["Thorax"]]) / 2)
     np.testing.assert_allclose(out[0, skeleton.JOINT_INDEX["LWrist"]], c["left_wrist"])
-    assert w[0, skeleton.JOINT_INDEX["Head"]] == 0 and np.isnan(out[0, skeleton.JOINT_INDEX["Head"]]).all()  # COCO has no head top
+    assert w[0, ji["Head"]] == 0 and np.isnan(out[0, ji["Head"]]).all()  # COCO has no head top
     assert w[0, skeleton.JOINT_INDEX["RFoot"]] == 0
 
 

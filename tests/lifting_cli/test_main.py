@@ -83,7 +83,8 @@ def test_lift_sample_is_the_readme_main_job(tmp_path, capsys):
     p2 = float(text.split("P-MPJPE mean ")[1].split()[0])
     assert 40 < p2 < 130 and p2 < p1 < 200
     pose = np.array(frames[0]["pose3d_mm"])
-    assert pose[skeleton.JOINT_INDEX["Head"], 1] > pose[skeleton.JOINT_INDEX["Hip"], 1] > pose[skeleton.JOINT_INDEX["RFoot"], 1]  # upright, y up
+    ji = skeleton.JOINT_INDEX
+    assert pose[ji["Head"], 1] > pose[ji["Hip"], 1] > pose[ji["RFoot"], 1]  # upright, y up
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

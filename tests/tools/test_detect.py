@@ -12,8 +12,8 @@ from lifting import skeleton
 from tests.helpers import shared_path
 from tools import detect
 
-LIMB_JOINTS = [skeleton.JOINT_INDEX[n] for n in ("RHip", "RKnee", "RFoot", "LHip", "LKnee", "LFoot", "LShoulder", "LElbow",
-                                       "LWrist", "RShoulder", "RElbow", "RWrist")]
+LIMB_JOINTS = [skeleton.JOINT_INDEX[n] for n in ("RHip", "RKnee", "RFoot", "LHip", "LKnee", "LFoot", "LShoulder",
+                                                 "LElbow", "LWrist", "RShoulder", "RElbow", "RWrist")]
 
 
 @pytest.fixture(scope="module")

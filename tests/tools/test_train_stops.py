@@ -207,7 +207,8 @@ def test_synthetic_train_survives_sigint_at_random_moments(s1_poses, tmp_path):
 @pytest.mark.parametrize("net", ["lifting", "cpm"])
 def test_two_solver_processes_stop_together_on_divergence(prepared_h36m, tmp_path, net):
     """Two CPU solver processes: a non-finite mean loss or gradient (cpm), or non-finite maps in one rank's lifting
-    layer (lifting: that rank wakes the other), stops both at the same iteration; rank 0 names the last good snapshot."""
+    layer (lifting: that rank wakes the other), stops both at the same iteration; rank 0 names the last good
+    snapshot."""
     from tools.train import TrainingDiverged
     from tools.train_h36m import train_dataset
 
