@@ -7,8 +7,8 @@ The convention (one for all three): window pixel ``i`` is the pixel *centred* on
 middle is ``(size - 1) / 2`` (183.5 of 368) and the person's centre goes there
 (:meth:`lifting.cpm.Augmentation.window`).
 That is where the authors' data layer puts it: their ``augmentation_croppad`` (``src/caffe/data_transformer.cpp`` of
-DenisTome/caffe branch ProbModel, lines 604-614) crops ``2 h + 1`` pixels with the person's centre on the middle pixel
-``h`` and resizes them to 368 with ``cv::resize`` (line 627), which maps that pixel's centre to
+DenisTome/caffe branch ProbModel, lines 604-618) crops ``2 h + 1`` pixels with the person's centre on the middle pixel
+``h`` and resizes them to 368 with ``cv::resize`` (line 629), which maps that pixel's centre to
 ``(h + 0.5) * 368 / (2 h + 1) - 0.5 = 183.5`` (:func:`lifting.cpm.authors_crop_affine`). Their test script's centre
 map at ``input_size / 2`` (``models/cpm_architecture/runCaffeTest.py``, line 40) is half a pixel off their own crop;
 a Gaussian of sigma 21 pixels hardly notices.
