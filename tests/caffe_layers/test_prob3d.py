@@ -133,7 +133,7 @@ def test_prob3d_confidence_weights_drop_a_missing_joint(tmp_path, model_file):
     world = rotate_ground(canon, theta)
     pts = np.round(project(world, UPRIGHT_CAMERA, scale=20.0, offset=(23, 23)))
     maps = render_belief_maps(pts, 46, 46, sigma=1.5)
-    maps[:, skeleton.J["LWrist"]] = 0.0
+    maps[:, skeleton.JOINT_INDEX["LWrist"]] = 0.0
     truth = (world - world[:, :1]) * m.mm_per_unit
     err = {}
     for conf in ("none", "binary", "peak"):
