@@ -62,9 +62,10 @@ def read_train_net(train_prototxt):
     net = caffe_pb2.NetParameter()
     with open(train_prototxt) as f:
         text_format.Merge(f.read(), net)
-    inputs = {l.top[0]: l for l in net.layer if l.type == "Input"}
+    inputs = {layer.top[0]: layer for layer in net.layer if layer.type == "Input"}
     if "data" not in inputs or "label" not in inputs:
-        raise ValueError(f"{train_prototxt}: a train net needs Input layers 'data' and 'label' (found {sorted(inputs)})")
+        raise ValueError(f"{train_prototxt}: a train net needs Input layers 'data' and 'label' (found "
+                         f"{sorted(inputs)})")
     return net, inputs
 
 
@@ -85,8 +86,8 @@ def data_net(train_prototxt, dataset, workers, seed, rank=0, world_size=1, augme
     layer.python_param.module = "caffe_layers"
     layer.python_param.layer = "H36MDataLayer"
     layer.python_param.param_str = json.dumps(param)
-    first = min(i for i, l in enumerate(net.layer) if l.type == "Input")
-    kept = [l for l in net.layer if not (l.type == "Input" and l.top[0] in tops)]
+    first = min(i for i, other in enumerate(net.layer) if other.type == "Input")
+    kept = [other for other in net.layer if not (other.type == "Input" and other.top[0] in tops)]
     del net.layer[:]
     net.layer.extend(kept[:first] + [layer] + kept[first:])
     return text_format.MessageToString(net)
