@@ -17,7 +17,8 @@ Backward: the argmax is piecewise constant (no derivative), so the bottoms' diff
 reaches the CNN through the fusion layer's ``w * b`` path.
 ``param_str`` JSON keys: ``model`` (pose-model file; null = the shipped default), ``num_angles`` (80),
 ``sigma`` (1.0), ``camera`` (3x3 list or null), ``joint_channels`` (list, default 0..16), ``background_channel``
-(int or null, default 17), ``refine`` (false), ``subpixel`` (false), ``noise_2d`` (the lifter's 2D noise as a
+(int or null, default 17), ``search`` (null = the exact angle optimum; "grid" = the paper's ``num_angles`` quantised
+angles; "refine"), ``refine`` (false: old spelling of "refine"), ``subpixel`` (false), ``noise_2d`` (the lifter's 2D noise as a
 fraction of the person's size; default :data:`lifting.lift.DEFAULT_NOISE_2D`, null = the model's own),
 ``confidence`` (how a joint's belief-map peak weights it in the lift: ``"none"`` = every joint counts fully, as in
 the paper (default); ``"binary"`` = joints whose peak is below ``min_confidence`` are dropped, as the authors' demo
@@ -34,7 +35,7 @@ from lifting.lift import DEFAULT_NOISE_2D
 from .params import check_finite, read_param_str, shared_model
 
 _KEYS = {"model", "num_angles", "sigma", "camera", "joint_channels", "background_channel", "refine", "subpixel",
-         "noise_2d", "confidence", "min_confidence"}
+         "noise_2d", "confidence", "min_confidence", "search"}
 
 
 class Prob3DPoseLayer(caffe.Layer):
@@ -49,7 +50,7 @@ class Prob3DPoseLayer(caffe.Layer):
                                   joint_channels=p.get("joint_channels"),
                                   background_channel=p.get("background_channel", skeleton.NUM_JOINTS),
                                   noise_2d=p.get("noise_2d", DEFAULT_NOISE_2D), confidence=p.get("confidence", "none"),
-                                  min_confidence=float(p.get("min_confidence", 0.1)))
+                                  min_confidence=float(p.get("min_confidence", 0.1)), search=p.get("search"))
             self.core.check_channels(bottom[0].data.shape[1])
         except ValueError as e:
             raise ValueError(f"Prob3DPoseLayer: {e}") from None

@@ -109,7 +109,8 @@ class MapLifter:
 
     Args:
         model: the :class:`~lifting.model.PoseModel`.
-        num_angles, refine: of the :class:`~lifting.lift.Lifter`.
+        num_angles, refine, search: of the :class:`~lifting.lift.Lifter` (``search="grid"``: the paper's quantised
+            angles; the default, None: the Lifter's, the exact optimum over the angle).
         camera: default camera rotation E ``(3, 3)`` (None: the upright camera) for calls without per-sample cameras.
         sigma: Gaussian standard deviation of the rendered maps (map pixels).
         subpixel: sub-pixel argmax (:func:`argmax_2d`).
@@ -128,7 +129,7 @@ class MapLifter:
 
     def __init__(self, model, num_angles=80, refine=False, camera=None, sigma=1.0, subpixel=False,
                  joint_channels=None, background_channel=skeleton.NUM_JOINTS, noise_2d=DEFAULT_NOISE_2D,
-                 confidence="none", min_confidence=0.1):
+                 confidence="none", min_confidence=0.1, search=None):
         self.joints = list(range(skeleton.NUM_JOINTS) if joint_channels is None else joint_channels)
         if len(self.joints) != skeleton.NUM_JOINTS:
             raise ValueError(f"joint_channels must list {skeleton.NUM_JOINTS} channels")
@@ -138,6 +139,7 @@ class MapLifter:
         self.model = model
         self.num_angles = int(num_angles)
         self.refine = bool(refine)
+        self.search = search
         self.noise_2d = noise_2d
         if confidence not in self.CONFIDENCE:
             raise ValueError(f"confidence must be one of {self.CONFIDENCE}, got {confidence!r}")
@@ -153,7 +155,8 @@ class MapLifter:
             raise ValueError(f"channels {used} do not fit a bottom with {channels} channels")
 
     def _make_lifter(self, cam):
-        return Lifter(self.model, camera=cam, num_angles=self.num_angles, refine=self.refine, noise_2d=self.noise_2d)
+        return Lifter(self.model, camera=cam, num_angles=self.num_angles, refine=self.refine, noise_2d=self.noise_2d,
+                      search=self.search)
 
     def _lifter(self, cam):
         """The Lifter of camera ``cam (9,)``: a kept one whose camera agrees to 1e-5 (float32 camera blobs), else a
