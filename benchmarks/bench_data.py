@@ -102,7 +102,8 @@ def main():
             print(f"  one process (reference: in the training process): {ref:7.1f} samples/s")
             for w in (int(v) for v in args.workers.split(",")):
                 r = samples_per_second(folder, w, args.batches, interpolation)
-                print(f"  {w} worker processes:                               {r:7.1f} samples/s  (ratio {r / ref:.2f})")
+                print(f"  {w} worker processes:                               {r:7.1f} samples/s  "
+                      f"(ratio {r / ref:.2f})")
 
 
 if __name__ == "__main__":

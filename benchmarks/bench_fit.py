@@ -68,7 +68,8 @@ def main():
     print(f"  closed form : {len(Pall):>9} poses {t_cf:8.2f} s  ({len(Pall) / t_cf:12,.0f} poses/s)")
     print(f"  closed form : {len(sub):>9} poses {t_cf_sub:8.3f} s  ({len(sub) / t_cf_sub:12,.0f} poses/s)")
     print(f"  pyceres     : {len(sub):>9} poses {t_ce:8.2f} s  ({len(sub) / t_ce:12,.0f} poses/s)"
-          f"  -> closed form is {t_ce / t_cf_sub:,.0f}x faster; same angle (1e-6 rad) on {100 * agree:.1f}% of the subset")
+          f"  -> closed form is {t_ce / t_cf_sub:,.0f}x faster; same angle (1e-6 rad) on {100 * agree:.1f}% "
+          "of the subset")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ def main():
     m = load_model()
     canon, _, theta, _ = sample_poses(m, args.frames, seed=0)
     y = project(rotate_ground(canon, theta), scale=300.0)
-    print(f"machine: {machine()}; {args.frames} poses drawn from the shipped model (K={m.num_components}, J={m.num_basis})")
+    print(f"machine: {machine()}; {args.frames} poses drawn from the shipped model (K={m.num_components}, "
+          f"J={m.num_basis})")
     runs, speed = {}, {}
     names = ("80 angles", "80 angles + refine", "default (optimum)")
     for name, kw in (("80 angles", dict(search="grid")), ("80 angles + refine", dict(search="refine")),

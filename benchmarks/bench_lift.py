@@ -54,7 +54,8 @@ def main():
                 lifter.lift(y[:batch], w[:batch])  # warm the per-pattern cache
                 t = best_time(lambda: lifter.lift(y[:batch], w[:batch]), repeat=3 if batch < big else 2)
                 fps = batch / t
-                print(f"{K:>2} {str(missing):>8} {batch:>8} {fps:>12,.0f} {1e3 * t:>10.3f} {ref_fps:>13,.1f} {fps / ref_fps:>8,.0f}x")
+                print(f"{K:>2} {str(missing):>8} {batch:>8} {fps:>12,.0f} {1e3 * t:>10.3f} {ref_fps:>13,.1f} "
+                      f"{fps / ref_fps:>8,.0f}x")
     shipped(big)
     optimum_check()
 

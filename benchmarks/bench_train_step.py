@@ -67,7 +67,8 @@ def main():
         prepare(release, dataset, os.path.join(release, "cameras.h5"), subjects=["S1", "S5"], log=None)
         rows = {}
         for size in ("small", "full"):
-            proto = batch_prototxt(os.path.join(generate.HERE, f"{args.net}_h36m_{size}_train.prototxt"), args.batch, tmp)
+            proto = batch_prototxt(os.path.join(generate.HERE, f"{args.net}_h36m_{size}_train.prototxt"), args.batch,
+                                   tmp)
             t = time.perf_counter()
             rows[size] = run(dataset, os.path.join(tmp, size), proto, args.iterations)
             rows[size]["wall_s"] = time.perf_counter() - t
@@ -76,7 +77,8 @@ def main():
           "warm-up (shipped solver, data layer with workers=0, miniature release)")
     for size, r in rows.items():
         print(f"  {size:5s}: {r['s_per_iteration']:.2f} s an iteration, peak memory {r['peak_rss_mib']:.0f} MiB")
-    print(f"ratio full / small (the reference): {rows['full']['s_per_iteration'] / rows['small']['s_per_iteration']:.0f}x "
+    full, small = rows["full"], rows["small"]
+    print(f"ratio full / small (the reference): {full['s_per_iteration'] / small['s_per_iteration']:.0f}x "
           f"time, {rows['full']['peak_rss_mib'] / rows['small']['peak_rss_mib']:.1f}x memory")
 
 

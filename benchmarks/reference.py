@@ -16,7 +16,8 @@ def reference_lift(model, y, w, angles, camera):
                 cols = [(model.mean[k] @ M.T).reshape(-1)] + [(e @ M.T).reshape(-1) for e in model.basis[k]]
                 D = np.stack(cols, 1)
                 D = np.concatenate([D, np.tile(np.eye(2), (17, 1))], 1)  # translation
-                prior = np.concatenate([[0], 1 / np.sqrt(model.variances[k]), [0, 0]]) * np.sqrt(model.noise_variance[k])
+                prior = np.concatenate([[0], 1 / np.sqrt(model.variances[k]), [0, 0]])
+                prior = prior * np.sqrt(model.noise_variance[k])
                 A = np.concatenate([D * sw[:, None], np.diag(prior)[prior > 0]], 0)
                 b = np.concatenate([y[f].reshape(-1) * sw, np.zeros(int((prior > 0).sum()))])
                 x, res, *_ = np.linalg.lstsq(A, b, rcond=None)

@@ -9,8 +9,10 @@ with batch ``world_size * B`` would see. A sample's augmentation is drawn from `
 depend on the number of workers or on how fast they run, and a run resumed at iteration ``k`` sees the batches of an
 uninterrupted one.
 
-Sample: the JPEG crop decoded (BGR), one affine warp (cubic as CPM, or linear; grey border) into the ``crop x crop`` window,
-pixels ``(v - 128) / 256``, the centre map as the 4th channel; labels on the stride-8 grid (:func:`lifting.cpm.label_maps`);
+Sample: the JPEG crop decoded (BGR), one affine warp (cubic as CPM, or linear; grey border) into the ``crop x crop``
+window (:func:`lifting.window.crop_to_window`),
+pixels ``(v - 128) / 256``, the centre map as the 4th channel; labels on the stride-8 grid
+(:func:`lifting.cpm.label_maps`);
 the camera ``E`` turned about the optical axis by the image rotation.
 """
 from __future__ import annotations
@@ -22,7 +24,8 @@ import traceback
 import numpy as np
 
 from lifting import skeleton
-from lifting.cpm import STRIDE, Augmentation, apply_affine, centre_map, label_maps, pixels_to_input
+from lifting.cpm import STRIDE, Augmentation, apply_affine, label_maps
+from lifting.window import crop_to_window, decode_jpeg
 from lifting.dataset import PreparedDataset
 
 NUM_MAPS = skeleton.NUM_JOINTS + 1
@@ -62,22 +65,16 @@ def make_sample(dataset, index, aug, rng=None, data=None, label=None):
     """One sample, augmented with ``rng`` (None: no augmentation, scale 1, no rotation) ->
     ``(data (4, c, c), label (18, c/8, c/8), E (3, 3), joints2d (17, 2) window pixels)``; ``data`` and ``label`` are
     written into the given arrays where given (a batch's rows: no allocation, no copy)."""
-    import cv2
-
     s = dataset.sample(index)
-    img = cv2.imdecode(np.frombuffer(s["jpeg"], np.uint8), cv2.IMREAD_COLOR)
-    if img is None:
+    try:
+        img = decode_jpeg(s["jpeg"])
+    except ValueError:
         path, j = dataset.locate(index)
-        raise ValueError(f"{path}: field 'jpeg' of sample {j} cannot be decoded")
+        raise ValueError(f"{path}: field 'jpeg' of sample {j} cannot be decoded") from None
     mult, deg, shift = aug.draw(rng) if rng is not None else (1.0, 0.0, np.zeros(2))
     M = aug.window(s["objpos"], s["box"], mult, deg, shift)
-    flags = cv2.INTER_CUBIC if aug.interpolation == "cubic" else cv2.INTER_LINEAR
-    win = cv2.warpAffine(img, M, (aug.crop, aug.crop), flags=flags, borderMode=cv2.BORDER_CONSTANT,
-                         borderValue=(128, 128, 128))
+    data = crop_to_window(img, M, aug.crop, s["objpos"], aug.sigma_center, aug.interpolation, out=data)
     joints = apply_affine(M, s["joints2d"])
-    data = np.empty((4, aug.crop, aug.crop), np.float32) if data is None else data
-    pixels_to_input(win, out=data[:3])
-    data[3] = centre_map(aug.crop, aug.sigma_center, apply_affine(M, s["objpos"]))
     maps = label_maps(joints[None], s["visible"][None], aug.crop, aug.sigma)[0]
     if label is None:
         label = maps
@@ -105,7 +102,8 @@ def make_batch(dataset, order, aug, positions, seed, augment=True, out=None):
 
 def _slot_arrays(buf, batch_size, crop):
     g = crop // STRIDE
-    shapes = (("data", (batch_size, 4, crop, crop)), ("label", (batch_size, NUM_MAPS, g, g)), ("camera", (batch_size, 9)))
+    shapes = (("data", (batch_size, 4, crop, crop)), ("label", (batch_size, NUM_MAPS, g, g)),
+              ("camera", (batch_size, 9)))
     out, offset = {}, 0
     for name, shape in shapes:
         out[name] = np.ndarray(shape, np.float32, buffer=buf, offset=offset)

@@ -21,7 +21,7 @@ import caffe
 from lifting.cpm import Augmentation
 
 from .batches import NUM_MAPS, BatchLoader
-from .prob3d import read_param_str
+from .params import read_param_str
 
 _KEYS = {"source", "batch_size", "crop", "workers", "prefetch", "seed", "shuffle", "augment", "rank", "world_size",
          "augmentation"}

@@ -8,7 +8,7 @@ updated by the solver. It is kept in [0, 1] by projection: every forward first c
 (projected SGD), so ``w`` as saved is always the weight used. Backward: ``df/dw = sum(top_diff * (b - b_hat))``,
 ``df/db = w * top_diff``, ``df/db_hat = (1 - w) * top_diff``. ``param_str`` JSON: ``{"init": 1.0}``; the default 1
 makes a new net start as plain CPM (the authors' initialisation). Non-finite bottoms raise FloatingPointError
-(:func:`caffe_layers.prob3d.check_finite`).
+(:func:`caffe_layers.params.check_finite`).
 
 ``param_str`` key ``fusion``: ``"paper"`` (default: eq. 8 as above) or ``"authors"``: what the authors' code computes
 (:func:`lifting.belief_maps.fuse_authors` and :func:`~lifting.belief_maps.fuse_authors_gradients`, their
@@ -22,7 +22,7 @@ import numpy as np
 
 from lifting.belief_maps import fuse, fuse_authors, fuse_authors_gradients, fuse_gradients
 
-from .prob3d import check_finite, read_param_str
+from .params import check_finite, read_param_str
 
 
 class FusionLayer(caffe.Layer):

@@ -12,60 +12,30 @@ Tops:
   2. (optional) reprojected 2D joints ``(N, 17, 2)`` in map pixels (x, y).
 Forward: argmax of every joint map (eq. 4, optional sub-pixel refinement), one vectorised lift of the whole batch
 (:class:`lifting.lift.Lifter`), projection, rendering. A sample that cannot be lifted (e.g. all maps flat) gets
-Gaussians at its argmax locations and NaN 3D pose.
-Non-finite belief maps raise FloatingPointError (:func:`check_finite`).
-Backward: the argmax is piecewise constant, so the layer's output does not depend differentiably on its input;
-nothing flows to the bottoms (their diff is set to 0). Learning signal reaches the CNN through the fusion layer's
-``w * b`` path.
-
+Gaussians at its argmax locations and NaN 3D pose. Non-finite maps raise (:func:`caffe_layers.params.check_finite`).
+Backward: the argmax is piecewise constant (no derivative), so the bottoms' diff is set to 0; learning signal
+reaches the CNN through the fusion layer's ``w * b`` path.
 ``param_str`` JSON keys: ``model`` (pose-model file; null = the shipped default), ``num_angles`` (80),
 ``sigma`` (1.0), ``camera`` (3x3 list or null), ``joint_channels`` (list, default 0..16), ``background_channel``
-(int or null, default 17), ``refine`` (false), ``subpixel`` (false), ``noise_2d`` (the lifter's 2D noise as a
+(int or null, default 17), ``search`` (null = the exact angle optimum; "grid" = the paper's ``num_angles`` quantised
+angles; "refine"), ``refine`` (false: old spelling of "refine"), ``subpixel`` (false), ``noise_2d`` (the lifter's 2D noise as a
 fraction of the person's size; default :data:`lifting.lift.DEFAULT_NOISE_2D`, null = the model's own),
 ``confidence`` (how a joint's belief-map peak weights it in the lift: ``"none"`` = every joint counts fully, as in
 the paper (default); ``"binary"`` = joints whose peak is below ``min_confidence`` are dropped, as the authors' demo
 did with its visibility threshold; ``"peak"`` = the peak value itself, clipped to [0, 1], below ``min_confidence``
 dropped), ``min_confidence`` (0.1).
 """
-import json
-
 import caffe
 import numpy as np
 
 from lifting import skeleton
 from lifting.belief_maps import MapLifter
 from lifting.lift import DEFAULT_NOISE_2D
-from lifting.model import load_model
 
-def read_param_str(layer, known):
-    """``layer.param_str`` as a dict (JSON; empty -> {}); a key outside ``known`` raises ValueError naming the layer,
-    the unknown keys and the known ones."""
-    p = json.loads(layer.param_str) if layer.param_str else {}
-    unknown = set(p) - set(known)
-    if unknown:
-        raise ValueError(f"{type(layer).__name__}: unknown param_str keys {sorted(unknown)}; known: {sorted(known)}")
-    return p
-
-
-def check_finite(layer, maps):
-    """Raise FloatingPointError on non-finite belief maps. Raised in a forward pass, it stops a solver step before
-    its backward pass: in CPU mode Caffe's max pooling writes outside its buffer when it back-propagates through a
-    window of NaN (its argmax index stays -1), which corrupts memory and aborts the process later."""
-    bad = ~np.isfinite(maps)
-    if bad.any():
-        raise FloatingPointError(f"{type(layer).__name__}: {int(bad.sum())} of {bad.size} belief-map values are NaN "
-                                 "or inf (the network diverged, or its weights hold NaN)")
-
+from .params import check_finite, read_param_str, shared_model
 
 _KEYS = {"model", "num_angles", "sigma", "camera", "joint_channels", "background_channel", "refine", "subpixel",
-         "noise_2d", "confidence", "min_confidence"}
-_MODELS = {}  # one loaded model per file for all the layers of a process
-
-
-def _model(path):
-    if path not in _MODELS:
-        _MODELS[path] = load_model(path)
-    return _MODELS[path]
+         "noise_2d", "confidence", "min_confidence", "search"}
 
 
 class Prob3DPoseLayer(caffe.Layer):
@@ -74,13 +44,13 @@ class Prob3DPoseLayer(caffe.Layer):
         if len(bottom) not in (1, 2) or len(top) not in (1, 2, 3):
             raise ValueError("Prob3DPoseLayer takes bottoms (maps[, camera]) and tops (maps[, pose3d[, joints2d]])")
         try:
-            self.core = MapLifter(_model(p.get("model")), num_angles=int(p.get("num_angles", 80)),
+            self.core = MapLifter(shared_model(p.get("model")), num_angles=int(p.get("num_angles", 80)),
                                   refine=bool(p.get("refine", False)), camera=p.get("camera"),
                                   sigma=float(p.get("sigma", 1.0)), subpixel=bool(p.get("subpixel", False)),
                                   joint_channels=p.get("joint_channels"),
                                   background_channel=p.get("background_channel", skeleton.NUM_JOINTS),
                                   noise_2d=p.get("noise_2d", DEFAULT_NOISE_2D), confidence=p.get("confidence", "none"),
-                                  min_confidence=float(p.get("min_confidence", 0.1)))
+                                  min_confidence=float(p.get("min_confidence", 0.1)), search=p.get("search"))
             self.core.check_channels(bottom[0].data.shape[1])
         except ValueError as e:
             raise ValueError(f"Prob3DPoseLayer: {e}") from None
@@ -106,6 +76,5 @@ class Prob3DPoseLayer(caffe.Layer):
             top[2].data[...] = reproj
 
     def backward(self, top, propagate_down, bottom):
-        for i, pd in enumerate(propagate_down):
-            if pd:
-                bottom[i].diff[...] = 0
+        for i in (i for i, pd in enumerate(propagate_down) if pd):  # blobs are reached by index (pycaffe)
+            bottom[i].diff[...] = 0

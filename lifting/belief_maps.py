@@ -11,6 +11,7 @@ import numpy as np
 from . import skeleton
 from .cameras import camera_roll, rotate_about_optical_axis
 from .lift import DEFAULT_NOISE_2D, Lifter
+from .per_camera import lift_per_camera
 
 
 def render_belief_maps(points, height, width, sigma=1.0, weights=None, subpixel=False, dtype=np.float32, cutoff=0.0,
@@ -108,7 +109,8 @@ class MapLifter:
 
     Args:
         model: the :class:`~lifting.model.PoseModel`.
-        num_angles, refine: of the :class:`~lifting.lift.Lifter`.
+        num_angles, refine, search: of the :class:`~lifting.lift.Lifter` (``search="grid"``: the paper's quantised
+            angles; the default, None: the Lifter's, the exact optimum over the angle).
         camera: default camera rotation E ``(3, 3)`` (None: the upright camera) for calls without per-sample cameras.
         sigma: Gaussian standard deviation of the rendered maps (map pixels).
         subpixel: sub-pixel argmax (:func:`argmax_2d`).
@@ -127,7 +129,7 @@ class MapLifter:
 
     def __init__(self, model, num_angles=80, refine=False, camera=None, sigma=1.0, subpixel=False,
                  joint_channels=None, background_channel=skeleton.NUM_JOINTS, noise_2d=DEFAULT_NOISE_2D,
-                 confidence="none", min_confidence=0.1):
+                 confidence="none", min_confidence=0.1, search=None):
         self.joints = list(range(skeleton.NUM_JOINTS) if joint_channels is None else joint_channels)
         if len(self.joints) != skeleton.NUM_JOINTS:
             raise ValueError(f"joint_channels must list {skeleton.NUM_JOINTS} channels")
@@ -137,6 +139,7 @@ class MapLifter:
         self.model = model
         self.num_angles = int(num_angles)
         self.refine = bool(refine)
+        self.search = search
         self.noise_2d = noise_2d
         if confidence not in self.CONFIDENCE:
             raise ValueError(f"confidence must be one of {self.CONFIDENCE}, got {confidence!r}")
@@ -152,7 +155,8 @@ class MapLifter:
             raise ValueError(f"channels {used} do not fit a bottom with {channels} channels")
 
     def _make_lifter(self, cam):
-        return Lifter(self.model, camera=cam, num_angles=self.num_angles, refine=self.refine, noise_2d=self.noise_2d)
+        return Lifter(self.model, camera=cam, num_angles=self.num_angles, refine=self.refine, noise_2d=self.noise_2d,
+                      search=self.search)
 
     def _lifter(self, cam):
         """The Lifter of camera ``cam (9,)``: a kept one whose camera agrees to 1e-5 (float32 camera blobs), else a
@@ -183,21 +187,22 @@ class MapLifter:
         pose = np.full((n, skeleton.NUM_JOINTS, 3), np.nan)
         reproj = pts.copy()
         if cameras is None:
-            groups, turn, level = [(self.default_lifter, np.arange(n))], np.tile(np.eye(2), (n, 1, 1)), pts
+            turn, level, level_cams = np.tile(np.eye(2), (n, 1, 1)), pts, np.zeros((n, 9))
+
+            def lifter_for(cam):
+                return self.default_lifter
         else:  # each camera = a level camera turned about its optical axis: lift the turned-back points with the
             # level camera (the same problem, exactly), so in-plane rotations share one precomputed Lifter
             cams = np.asarray(cameras, np.float64).reshape(n, 3, 3)
             roll = camera_roll(cams)
             turn = rotate_about_optical_axis(np.eye(3), roll)[:, :2, :2]  # points of E = turn @ points of level E
             level = np.einsum("nji,nlj->nli", turn, pts)
-            lifters = [self._lifter(c) for c in rotate_about_optical_axis(cams, -roll).reshape(n, 9)]
-            ids = np.array([id(lf) for lf in lifters])
-            groups = [(lifters[i], np.flatnonzero(ids == ids[i])) for i in np.unique(ids, return_index=True)[1]]
-        for lifter, idx in groups:
-            res = lifter.lift(level[idx], wts[idx])
-            ok = res.status == 0
-            pose[idx[ok]] = res.pose3d_mm[ok]
-            reproj[idx[ok]] = np.einsum("nij,nlj->nli", turn[idx[ok]], res.reprojected[ok])
+            level_cams, lifter_for = rotate_about_optical_axis(cams, -roll).reshape(n, 9), self._lifter
+        got = lift_per_camera(None, level, level_cams, wts, fields=("pose3d_mm", "reprojected", "status"),
+                              lifter_for=lifter_for)
+        ok = got["status"] == 0
+        pose[ok] = got["pose3d_mm"][ok]
+        reproj[ok] = np.einsum("nij,nlj->nli", turn[ok], got["reprojected"][ok])
         out = np.zeros(maps.shape, np.float32)
         jm = render_belief_maps(reproj, h, w, sigma=self.sigma)
         out[:, self.joints] = jm

@@ -82,7 +82,8 @@ def read_h36m_cameras_json(path) -> dict[tuple[str, str], Camera]:
     name}}}`` -> ``{(subject, camera_id): Camera}`` (``T`` converted to mm).
 
     The stored ``R`` is the camera-to-world rotation: ``X_cam = R^T (X_world - T)``; ``Camera.R`` is its transpose.
-    Evidence (tests/lifting/test_cameras.py): read this way, the camera-frame 3D labels of all four fixture frames land as
+    Evidence (tests/lifting/test_cameras.py): read this way, the camera-frame 3D labels of all four fixture frames land
+    as
     upright bodies with their feet within 0.11 m of the floor, inside the capture area, and every camera looks
     10-16 degrees down at the room's centre with under 6 degrees of roll; read as world-to-camera, the cameras
     55011271 and 60457274 would turn people upside down 10 m outside the room and the others would be rolled by

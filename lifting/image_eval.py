@@ -61,19 +61,10 @@ def lift_known_cameras(model, points2d, cameras, **lifter_args):
     """Lift 2D poses ``(N, 17, 2)`` (any pixel unit), each with its own known camera rotation ``E (N, 3, 3)``: one
     :class:`lifting.lift.Lifter` per distinct camera. Returns ``(pose3d_camera_mm (N, 17, 3), reprojected (N, 17, 2),
     status (N,))``; NaN where the status is not ok."""
-    from .lift import Lifter
+    from .per_camera import lift_per_camera
 
-    pts = np.asarray(points2d, np.float64)
-    cams = np.asarray(cameras, np.float64).reshape(len(pts), 9)
-    pose = np.full(pts.shape[:2] + (3,), np.nan)
-    reproj = np.full(pts.shape, np.nan)
-    status = np.zeros(len(pts), np.int64)
-    keys, inverse = np.unique(np.round(cams, 6), axis=0, return_inverse=True)
-    for k in range(len(keys)):
-        idx = np.flatnonzero(inverse.reshape(-1) == k)
-        res = Lifter(model, camera=cams[idx[0]].reshape(3, 3), **lifter_args).lift(pts[idx])
-        pose[idx], reproj[idx], status[idx] = res.pose3d_camera_mm, res.reprojected, res.status
-    return pose, reproj, status
+    got = lift_per_camera(model, points2d, cameras, **lifter_args)
+    return got["pose3d_camera_mm"], got["reprojected"], got["status"]
 
 
 #: how a frame whose lift failed is scored (it is never left out): every joint predicted at the true root (protocol 1
@@ -187,7 +178,8 @@ def tables(runs):
     frames = {label: (s["frames"], s["not_lifted"]) for label, s in runs.items()}
     fallback = ("Every test frame is counted: " + FALLBACK + "; the count of failed frames is in every row.")
     md = ["## Table 1: 3D error per action, protocol 1 (MPJPE, mm)", "",
-          "Root-relative (Hip), camera frame, no alignment; metric scale from the 3D pose model (lifting/image_eval.py). "
+          "Root-relative (Hip), camera frame, no alignment; metric scale from the 3D pose model "
+          "(lifting/image_eval.py). "
           "Each action column is the mean over that action's frames; \"Avg (frame-weighted)\" the mean over all "
           "frames (the paper's \"Average\"), \"Avg (action mean)\" the mean of the columns. " + fallback + " Paper "
           "rows: literal reference data, " + paper.SOURCE + ", Table 1.", "",

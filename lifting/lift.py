@@ -222,8 +222,8 @@ class Lifter:
         self._tril = (ti[order], tj[order])
         self._diag = np.flatnonzero(self._tril[0] == self._tril[1])
         self._tril_twice = np.where(self._tril[0] == self._tril[1], 1.0, 2.0)
-        self._joint_blocks = np.stack([_sym(np.einsum("kplc,kqlc->klpq", tp[t1], tp[t2]), t1 != t2)
-                                       for t1, t2 in _PAIRS], axis=2)[..., self._tril[0], self._tril[1]].reshape(K, L, -1)
+        blocks = np.stack([_sym(np.einsum("kplc,kqlc->klpq", tp[t1], tp[t2]), t1 != t2) for t1, t2 in _PAIRS], axis=2)
+        self._joint_blocks = blocks[..., self._tril[0], self._tril[1]].reshape(K, L, -1)
         self._joint_parts = tp.transpose(1, 3, 0, 2, 4).reshape(K, L, -1)  # (K, L, 3 P 2)
         self._flat_parts = tp.transpose(1, 3, 4, 0, 2).reshape(K, 2 * L, 3 * self.P)  # (K, 2L, 3P)
         self._cache = OrderedDict()
@@ -355,8 +355,8 @@ class Lifter:
 
     def _grid(self, pat, y, frames=None):
         """Grid search of one chunk ``y (m, 2L)`` (centred) sharing the pattern ``pat``: per component the best angle
-        ``(K, m)``, its float64 cost (bound penalty included), ``z`` and ``(N^-1)_00`` there, and how much lower than the
-        best grid cost a neighbouring grid angle is allowed to be ``(K, m)`` (an upper bound of what the continuous
+        ``(K, m)``, its float64 cost (bound penalty included), ``z`` and ``(N^-1)_00`` there, and how much lower than
+        the best grid cost a neighbouring grid angle is allowed to be ``(K, m)`` (an upper bound of what the continuous
         minimum next to it can gain, used to pick the components worth an exact search)."""
         K, A, P = self.model.num_components, self.num_angles, self.P
         nu = self.nu
@@ -454,7 +454,8 @@ class Lifter:
         # rows (continuous: a pattern each, 15 ms to build) with their 0/1 visibility
         exact_rows = bool(np.all((w == 0) | (w == 1)) or (n >= 256 and np.all(w == w[0])))
         rank_w = w if exact_rows else (w > 0).astype(np.float64)
-        logdet = self.log_prior_det[:, None] + 0.5 * 2 * np.count_nonzero(w > 0, axis=1)[None] * np.log(self.nu)[:, None]
+        logdet = (self.log_prior_det[:, None]
+                  + 0.5 * 2 * np.count_nonzero(w > 0, axis=1)[None] * np.log(self.nu)[:, None])
         best_a = np.empty((K, n), np.int64)
         score = np.empty((K, n))
         gain = np.empty((K, n))
@@ -512,7 +513,8 @@ class Lifter:
         for s, shared in runs:
             if len(s):
                 pieces = self._pieces(w[nn[s]], ys[nn[s]], kk[s], shared=shared)
-                th[s], x[s], cost[s] = self._exact_search(theta0[s], half, pieces, start=theta0[s] + step * vertex[kk[s], nn[s]])
+                th[s], x[s], cost[s] = self._exact_search(theta0[s], half, pieces,
+                                                          start=theta0[s] + step * vertex[kk[s], nn[s]])
                 cost[s] += self._angle_cost(th[s], sel[nn[s]])  # the components compete with the prior too
         table = np.full((K, n), np.inf)
         table[kk, nn] = 0.5 * cost + logdet[kk, nn]
@@ -544,7 +546,6 @@ class Lifter:
             return quad, lin, np.einsum("nr,nr->n", wy, y), k, True
         P = self.P
         ti, tj = self._tril
-        wsum = w.sum(1)
         wy = (y.reshape(m, L, 2) * w[..., None]).reshape(m, 2 * L)
         comps = np.unique(k)
         quad = None if len(comps) == 1 else np.empty((6, len(ti), m))
@@ -747,7 +748,8 @@ class Lifter:
         out = LiftResult(
             pose3d=pose, pose3d_mm=pose * model.mm_per_unit, pose3d_camera_mm=cam * model.mm_per_unit,
             angle=np.where(ok, res["angle"], np.nan), scale=np.where(ok, scale_px, np.nan), coefficients=a,
-            component=np.where(ok, res["comp"], -1), residual=np.where(ok, residual, np.nan), cost=np.where(ok, res["cost"], np.nan),
+            component=np.where(ok, res["comp"], -1), residual=np.where(ok, residual, np.nan),
+            cost=np.where(ok, res["cost"], np.nan),
             reprojected=reproj, status=status, scale_relative=np.where(ok, sn, np.nan),
             scale_at_bound=ok & ((sn <= self.scale_bounds[0] * (1 + 1e-9)) | (sn >= self.scale_bounds[1] * (1 - 1e-9))),
         )

@@ -83,7 +83,8 @@ class PoseModel:
         expect = {"variances": (K, Jb), "noise_variance": (K,), "weights": (K,)}
         for name, shape in expect.items():
             if getattr(self, name).shape != shape:
-                raise ModelFileError(f"{source}: field {name!r} must have shape {shape}, got {getattr(self, name).shape}")
+                raise ModelFileError(f"{source}: field {name!r} must have shape {shape}, "
+                                     f"got {getattr(self, name).shape}")
         for name in ("mean", "basis", "variances", "noise_variance", "weights"):
             if not np.all(np.isfinite(getattr(self, name))):
                 raise ModelFileError(f"{source}: field {name!r} holds non-finite values")
@@ -143,7 +144,8 @@ class PoseModel:
             if version is None:
                 raise ModelFileError(f"{path}: attribute 'format_version' is missing")
             if int(version) != FORMAT_VERSION:
-                raise ModelFileError(f"{path}: format_version {int(version)} is not supported (expected {FORMAT_VERSION})")
+                raise ModelFileError(f"{path}: format_version {int(version)} is not supported "
+                                     f"(expected {FORMAT_VERSION})")
             arrays = {}
             for name in ("mean", "basis", "variances", "noise_variance", "weights"):
                 if name not in f:
@@ -226,7 +228,8 @@ def import_authors_model(mat_path) -> PoseModel:
             weights=np.full(K, 1.0 / K),
             mm_per_unit=c,
             provenance={"source": "authors' prob_model_params.mat (Tome et al. 2017 demo release)",
-                        "file": os.path.basename(os.fspath(mat_path)), "converted_by": "lifting.model.import_authors_model"},
+                        "file": os.path.basename(os.fspath(mat_path)),
+                        "converted_by": "lifting.model.import_authors_model"},
         )
     except ModelFileError as err:  # the message names the .mat, not "PoseModel"
         raise ModelFileError(str(err).replace("PoseModel", f"{mat_path} (imported)", 1)) from None

@@ -59,7 +59,8 @@ def check_poses_mm(poses, name):
     bad = ~((scale >= lo) & (scale <= hi))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{name}: {int(bad.sum())} of {len(poses)} poses are not the size of a person (first: pose {i}, "
+        raise ValueError(f"{name}: {int(bad.sum())} of {len(poses)} poses are not the size of a person "
+                         f"(first: pose {i}, "
                          f"limb scale {scale[i]:.4g} mm, {_height(scale[i])}; accepted {lo:g}..{hi:g} mm)"
                          + _units_hint(float(np.median(scale))))
     return poses

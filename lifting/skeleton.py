@@ -21,7 +21,7 @@ LIMBS = tuple((j, p) for j, p in enumerate(PARENTS) if p >= 0)
 LEFT_RIGHT_PAIRS = ((4, 1), (5, 2), (6, 3), (11, 14), (12, 15), (13, 16))
 #: index permutation that swaps left and right joints.
 FLIP_PERMUTATION = tuple(
-    {**{l: r for l, r in LEFT_RIGHT_PAIRS}, **{r: l for l, r in LEFT_RIGHT_PAIRS}}.get(j, j)
+    {**{left: right for left, right in LEFT_RIGHT_PAIRS}, **{right: left for left, right in LEFT_RIGHT_PAIRS}}.get(j, j)
     for j in range(NUM_JOINTS)
 )
 #: joints of the raw 32-joint Human3.6M layout (D3_Positions) kept, in our order.
@@ -29,7 +29,9 @@ H36M32_TO_17 = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
 #: right-side joints (drawn in a different colour).
 RIGHT_JOINTS = (1, 2, 3, 14, 15, 16)
 
-J = {name: i for i, name in enumerate(JOINT_NAMES)}
+#: joint name -> its index in the 17-joint order
+JOINT_INDEX = {name: i for i, name in enumerate(JOINT_NAMES)}
+J = JOINT_INDEX  # old name: removed once every module uses JOINT_INDEX
 
 # --- CPM map orders ------------------------------------------------------------------------------------------
 #: the 14 joints of the original CPM models in map order (their map 14 is the background): MPI and LSP/LEEDS.
@@ -147,7 +149,7 @@ def convert_keypoints(points, fmt, confidence=None):
     order = [j for j in JOINT_NAMES if j != "Spine"] + ["Spine"]
     for name in order:
         src = spec["map"][name]
-        j = J[name]
+        j = JOINT_INDEX[name]
         if src is None:
             continue
         if isinstance(src, str):
@@ -158,9 +160,11 @@ def convert_keypoints(points, fmt, confidence=None):
             pts, ws = [], []
             for s in coef:
                 if s.startswith("@"):
-                    pts.append(out[:, J[s[1:]]]); ws.append(w[:, J[s[1:]]])
+                    pts.append(out[:, JOINT_INDEX[s[1:]]])
+                    ws.append(w[:, JOINT_INDEX[s[1:]]])
                 else:
-                    pts.append(points[:, idx[s]]); ws.append(confidence[:, idx[s]])
+                    pts.append(points[:, idx[s]])
+                    ws.append(confidence[:, idx[s]])
             out[:, j] = np.einsum("s,snd->nd", np.array(list(coef.values())), np.array(pts))
             w[:, j] = np.min(ws, axis=0)
     w = np.clip(w, 0.0, None)
@@ -217,8 +221,8 @@ def nose_forward_fraction(poses):
     which the nose lies in front of the Thorax-Head midline, "front" being ``left x up`` (left = LHip - RHip,
     up = Thorax - Hip). A real (right-handed) body gives ~1, its mirror image ~0."""
     p = np.asarray(poses, np.float64)
-    left = p[:, J["LHip"]] - p[:, J["RHip"]]
-    up = p[:, J["Thorax"]] - p[:, J["Hip"]]
+    left = p[:, JOINT_INDEX["LHip"]] - p[:, JOINT_INDEX["RHip"]]
+    up = p[:, JOINT_INDEX["Thorax"]] - p[:, JOINT_INDEX["Hip"]]
     front = np.cross(left, up)
-    nose = p[:, J["Neck/Nose"]] - 0.5 * (p[:, J["Thorax"]] + p[:, J["Head"]])
+    nose = p[:, JOINT_INDEX["Neck/Nose"]] - 0.5 * (p[:, JOINT_INDEX["Thorax"]] + p[:, JOINT_INDEX["Head"]])
     return float(np.mean(np.einsum("nc,nc->n", nose, front) > 0))

@@ -24,6 +24,8 @@ import zipfile
 from lifting.errors import Interrupted
 
 #: exit codes
+#: most quantised angles a lift may ask for (10,000 is the exhaustive reference; memory grows with the count)
+MAX_ANGLES = 10_000
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 1
 EXIT_BUG = 3
@@ -83,11 +85,24 @@ def noise_2d(text):
 
 
 def subjects(text):
-    """``type=``: comma-separated subject names such as ``S1,S5``; an empty list is an error (not 'everyone')."""
+    """``type=``: comma-separated Human3.6M subject names such as ``S1,S5`` (the one subject-list parser); an empty
+    list is an error (not 'everyone'), and so is a name that is not ``S`` and a number."""
     out = [s.strip() for s in text.split(",") if s.strip()]
     if not out:
         raise argparse.ArgumentTypeError(f"names no subject: {text!r} (e.g. S1,S5,S6,S7,S8)")
+    bad = [s for s in out if not (s[:1] == "S" and s[1:].isdigit())]
+    if bad:
+        raise argparse.ArgumentTypeError(f"expected subjects like S1,S5,S6; got {text!r} ({', '.join(bad)})")
     return out
+
+
+def read_camera(spec):
+    """``--camera``: None/"upright" -> None (the upright camera); else :func:`lifting.cameras.read_rotation_json`."""
+    if spec is None or spec == "upright":
+        return None
+    from lifting.cameras import read_rotation_json
+
+    return read_rotation_json(spec)
 
 
 def box(text):

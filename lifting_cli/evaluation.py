@@ -7,7 +7,7 @@ from .checks import check_files, int_in
 
 def _cmd_evaluate_images(args):
     from tools.evaluate_images import evaluate_images
-    from tools.train_h36m import parse_gpus
+    from tools.devices import parse_gpus
 
     check_files(inputs=[("--weights", args.weights), ("--prototxt", args.prototxt), ("--model", args.model)],
                 input_folders=[("--data", args.data)], output_folders=[("--out", args.out)], force=args.force,
@@ -20,7 +20,7 @@ def _cmd_evaluate_images(args):
         device = gpus[0]
     evaluate_images(args.data, args.out, mode=args.two_d, net=args.net, weights=args.weights, prototxt=args.prototxt,
                     model=args.model, device=device, batch=args.batch, chunk=args.chunk, num_angles=args.num_angles,
-                    label=args.label, scoring=args.scoring)
+                    label=args.label, scoring=args.scoring, interpolation=args.interpolation)
     return 0
 
 
@@ -124,13 +124,18 @@ def register(sub):
                                    "shipped K=3 model; a K=1 model for the paper's single-PPCA row)")
     p.add_argument("--gpu", help="GPU id (needs Caffe built with CUDA: scripts/setup.sh --cuda)")
     p.add_argument("--batch", type=int_in(1, 1024), default=8, help="images per forward pass (default 8)")
-    p.add_argument("--chunk", type=int_in(1, 10**6), default=256, help="frames per resumable results file (default 256)")
-    p.add_argument("--num-angles", type=int_in(3, 10000), default=80, help="ground-plane angles of the lift (default 80)")
+    p.add_argument("--chunk", type=int_in(1, 10**6), default=256,
+                   help="frames per resumable results file (default 256)")
+    p.add_argument("--num-angles", type=int_in(3, 10000), default=80,
+                   help="ground-plane angles of the lift (default 80)")
     p.add_argument("--label", help="row label in the tables (default: from the net and the model's K)")
     p.add_argument("--scoring", choices=("upsampled", "grid"), default="upsampled",
                    help="the network's 2D joints: upsampled (default: each belief map resized to the frame pixels it "
                         "covers with Lanczos, then the argmax, as the authors' restoreSize/findPredictions) or grid "
                         "(the argmax on the 46 x 46 grid, what the lifting layer uses)")
+    p.add_argument("--interpolation", choices=("cubic", "linear"), default="cubic",
+                   help="the warp into the network window: cubic (default, as CPM) or linear; use what the net's data "
+                        "layer trained with (its param_str 'interpolation')")
     p.set_defaults(func=_cmd_evaluate_images)
 
     p = sub.add_parser("paper-tables", help="several evaluate-images runs -> Table 1, Table 2, Figure 3 beside the "

@@ -5,8 +5,7 @@ import os
 
 from lifting.lift import DEFAULT_NOISE_2D
 
-from .checks import check_files, float_in, int_in, noise_2d, subjects
-from .main import MAX_ANGLES
+from .checks import MAX_ANGLES, check_files, float_in, int_in, noise_2d, subjects
 
 
 def _fit_files(args):
@@ -30,7 +29,7 @@ def _cmd_fit(args):
 
     from lifting.errors import Interrupted
     from model_fitting.data import gather
-    from model_fitting.fit import FitConfig, fit, save_outputs
+    from model_fitting.fit import FitConfig, enough_poses, fit, save_outputs, underdetermined_components
 
     inputs, folders, outputs, checkpoint = _fit_files(args)
     check_files(inputs=inputs, input_folders=folders, outputs=outputs, force=args.force, resumed=("--checkpoint",))
@@ -41,7 +40,7 @@ def _cmd_fit(args):
                     em_iterations=args.em_iterations, mirror=not args.no_mirror, seed=args.seed,
                     inner_iterations=args.inner_iterations, final_iterations=args.final_iterations)
     fitted = len(poses) * (2 if cfg.mirror else 1)
-    if fitted < cfg.num_basis + 1:
+    if not enough_poses(fitted, cfg.num_basis):
         raise ValueError(f"{fitted} poses to fit (after --step {args.step}{'' if cfg.mirror else ', --no-mirror'}), "
                          f"fewer than J + 1 = {cfg.num_basis + 1}: the J basis poses would not be determined by "
                          "the data; give more poses, a smaller --step or a smaller -J")
@@ -55,7 +54,7 @@ def _cmd_fit(args):
     except KeyboardInterrupt:
         raise Interrupted(f"fit interrupted; the checkpoint {checkpoint} holds every completed iteration: run the "
                           "same command again to resume from it") from None
-    small = {k: n for k, n in enumerate(report["component_sizes"]) if n < cfg.num_basis + 1}
+    small = underdetermined_components(report["component_sizes"], cfg.num_basis)
     if small:
         what = (f"components {sorted(small)} hold {sorted(small.values())} poses, fewer than J + 1 = "
                 f"{cfg.num_basis + 1}: their basis poses are not determined by the data")

@@ -2,14 +2,7 @@
 from __future__ import annotations
 
 
-def _subjects(text):
-    subjects = [s.strip() for s in text.split(",") if s.strip()]
-    bad = [s for s in subjects if not (s[:1] == "S" and s[1:].isdigit())]
-    if not subjects or bad:
-        import argparse
-
-        raise argparse.ArgumentTypeError(f"expected subjects like S1,S5,S6; got {text!r}")
-    return subjects
+from .checks import subjects as _subjects
 
 
 def _cmd_prepare(args):

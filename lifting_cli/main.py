@@ -12,21 +12,10 @@ import numpy as np
 import lifting
 from lifting.lift import DEFAULT_NOISE_2D
 
-from .checks import Parser, check_files, float_in, int_in, noise_2d, report
+from .checks import MAX_ANGLES, Parser, check_files, float_in, int_in, noise_2d, read_camera, report
 
-#: most quantised angles a lift may ask for (10,000 is the exhaustive reference; memory grows with the count)
-MAX_ANGLES = 10_000
 #: the shipped sample of ``lifting lift --sample`` (made by scripts/make_sample.py)
 SAMPLE_KEYPOINTS = os.path.join(os.path.dirname(os.path.abspath(lifting.__file__)), "data", "sample_keypoints.json")
-
-
-def read_camera(spec):
-    """``--camera``: None/"upright" -> None (the upright camera); else :func:`lifting.cameras.read_rotation_json`."""
-    if spec is None or spec == "upright":
-        return None
-    from lifting.cameras import read_rotation_json
-
-    return read_rotation_json(spec)
 
 
 #: what every per-frame field of the lift JSON holds (written into it)

@@ -7,7 +7,7 @@ import os
 from .checks import box, check_files, float_in, int_in, subjects
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PROTO = os.path.join(HERE, "..", "prototxt")
+from prototxt import FOLDER as PROTO  # noqa: E402
 
 
 def _cmd_prototxt(args):
@@ -38,7 +38,7 @@ def _cmd_estimate(args):
     from tools.estimate import estimate
     from tools.photo import SAMPLE_NAME, collect_inputs, is_video, output_stem, run, sample_image
 
-    from .main import read_camera
+    from .checks import read_camera
 
     detector = args.detector or ("network" if args.weights else "mediapipe")
     files = collect_inputs(args.images, recursive=args.recursive) if args.images else []

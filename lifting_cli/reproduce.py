@@ -43,14 +43,16 @@ def _cmd_reproduce(args):
                                                                            or CPM_MPI_PROTOTXT)],
                     output_folders=[("--work", work)])
         iters = args.iterations or 4
-        sizes = R.Sizes(train_subjects=args.train_subjects or ["S1", "S5"], test_subjects=args.test_subjects or ["S9", "S11"],
+        sizes = R.Sizes(train_subjects=args.train_subjects or ["S1", "S5"],
+                        test_subjects=args.test_subjects or ["S9", "S11"],
                         step=args.step or 5, iterations=iters, snapshot=args.snapshot, nets="small",
                         basis=args.basis or 3, workers=0, force_fit=True)
         release, cpm_proto = os.path.join(work, "release"), args.cpm_prototxt or CPM_MPI_PROTOTXT
         cpm_weights = os.path.join(work, "cpm", "pose_RANDOM_STANDIN.caffemodel")
         lifting = R.lifting_command()
         steps = [R.Step("miniature release", ["h36m-miniature", args.fixture, "--out", release], release),
-                 R.Step("stand-in CPM weights (RANDOM)", ["cpm-standin", "--cpm-prototxt", cpm_proto, "-o", cpm_weights],
+                 R.Step("stand-in CPM weights (RANDOM)",
+                        ["cpm-standin", "--cpm-prototxt", cpm_proto, "-o", cpm_weights],
                         cpm_weights)]
         os.makedirs(os.path.dirname(cpm_weights), exist_ok=True)
         steps += R.plan(work, release, os.path.join(release, "cameras.h5"), cpm_weights, cpm_proto, sizes,
@@ -79,7 +81,7 @@ def _cmd_reproduce(args):
         if sizes.snapshot is not None and sizes.snapshot > iters:
             raise ValueError(f"--snapshot {sizes.snapshot}: after the last iteration trained ({iters})")
         if args.gpu:
-            from tools.train_h36m import parse_gpus, probe_gpus
+            from tools.devices import parse_gpus, probe_gpus
 
             probe_gpus(parse_gpus(args.gpu))  # a CPU-only build fails here, before any work
         else:
@@ -140,7 +142,8 @@ def register(sub):
     p.add_argument("--work", help="run folder (default runs/paper, runs/miniature with --miniature)")
     p.add_argument("--cameras", help="camera file (default H36M_ROOT/cameras.h5: Martinez et al.'s)")
     p.add_argument("--cpm-prototxt", help=f"CPM's deploy prototxt (default: {os.path.basename(CPM_MPI_PROTOTXT)} "
-                                          f"from ../shared/cpm with --miniature, else pose_deploy_centerMap.prototxt or "
+                                          "from ../shared/cpm with --miniature, else "
+                                          "pose_deploy_centerMap.prototxt or "
                                           "model__trained_MPI_pose_deploy_centerMap.prototxt beside CPM_CAFFEMODEL)")
     p.add_argument("--cpm-order", choices=("mpi", "lsp"), default="mpi", help="joint order of the CPM weights")
     p.add_argument("--fixture", default=FIXTURE, help="--miniature: the h36m_fixture folder (default ../shared/data/"

@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from lifting.geometry import rotate_ground, z_up_to_y_up
+from lifting.skeleton import NUM_JOINTS
 
 from .readers import MotionFileError, read_asf_amc, read_bvh, read_h36m_dataset, read_pose_array
 
@@ -37,7 +38,7 @@ def load_h36m_npz(path, subjects=None, step=1, mirror_x=True):
     except Exception as e:  # numpy and zipfile raise many types on empty, truncated or foreign files
         raise MotionFileError(f"{path}: not a readable .npz file (empty, truncated or another format: "
                               f"{type(e).__name__}: {e})") from None
-    if pos.ndim != 3 or pos.shape[1:] != (17, 3) or len(subj) != len(pos) or len(act) != len(pos):
+    if pos.ndim != 3 or pos.shape[1:] != (NUM_JOINTS, 3) or len(subj) != len(pos) or len(act) != len(pos):
         raise MotionFileError(f"{path}: expected positions_17 (N, 17, 3) with N subjects and actions, got "
                               f"{pos.shape}, {subj.shape}, {act.shape}")
     bad = ~np.isfinite(pos).all(axis=(1, 2))
@@ -105,7 +106,8 @@ def gather(h36m_npz=None, h36m_cdf=None, subjects=None, cmu=(), bvh=(), bvh_unit
     for folder in cmu or []:
         parts.append(check_poses_mm(load_cmu_folder(folder, step)[0], folder))
     for f in bvh or []:
-        parts.append(check_poses_mm(read_bvh(f, unit_mm=bvh_unit_mm, step=step), f"{f} (--bvh-unit-mm {bvh_unit_mm:g})"))
+        parts.append(check_poses_mm(read_bvh(f, unit_mm=bvh_unit_mm, step=step),
+                                    f"{f} (--bvh-unit-mm {bvh_unit_mm:g})"))
     for f in poses or []:
         parts.append(check_poses_mm(read_pose_array(f, up_axis=up_axis)[::step], f))
     if not parts:

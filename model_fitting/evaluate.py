@@ -61,7 +61,9 @@ def evaluate(model, truth, y, angles=80, noise_2d=DEFAULT_NOISE_2D):
     """Lift ``y (N, 17, 2)`` (upright camera) and compare with ``truth (N, 17, 3)`` mm -> per-frame errors (dict of
     ``mpjpe``, ``p_mpjpe``, ``limb_ratio``, ``ok``; NaN where not lifted) and the LiftResult."""
     res = Lifter(model, num_angles=angles, noise_2d=noise_2d).lift(y)
-    err = view_errors(model, {"status": res.status, "pose3d_camera_mm": res.pose3d_mm}, {"truth_camera": truth})
+    # one upright camera: the lift's world-frame pose against the world-frame truth
+    err = view_errors(model, {"status": res.status, "pose3d_world_mm": res.pose3d_mm}, {"truth_world": truth},
+                      frame="world")
     return err, res
 
 

@@ -21,7 +21,7 @@ from lifting.geometry import normalise_poses
 from lifting.model import PoseModel
 
 from . import align, mixture
-from .ppca import moments, ppca_from_moments
+from .ppca import PPCAComponent, moments, ppca_from_moments
 
 
 @dataclass
@@ -47,7 +47,8 @@ class FitConfig:
         if self.max_components < 1:
             raise ValueError(f"max_components must be >= 1, got {self.max_components}")
         if self.rotation_solver not in align.ROTATION_SOLVERS:
-            raise ValueError(f"rotation_solver must be one of {sorted(align.ROTATION_SOLVERS)}, got {self.rotation_solver!r}")
+            raise ValueError(f"rotation_solver must be one of {sorted(align.ROTATION_SOLVERS)}, "
+                             f"got {self.rotation_solver!r}")
 
 
 def preprocess(poses_mm, mirror=True):
@@ -56,7 +57,7 @@ def preprocess(poses_mm, mirror=True):
     Returns ``(normalised (M, 17, 3), mm_per_unit)`` with M = 2N when mirroring.
     """
     poses_mm = np.asarray(poses_mm, np.float64)
-    if poses_mm.ndim != 3 or poses_mm.shape[1:] != (17, 3):
+    if poses_mm.ndim != 3 or poses_mm.shape[1:] != (skeleton.NUM_JOINTS, 3):
         raise ValueError(f"poses must have shape (N, 17, 3), got {poses_mm.shape}")
     if len(poses_mm) == 0:
         raise ValueError("no poses to fit")
@@ -89,13 +90,25 @@ def _align_converged(obj_log, step, schedule, tol):
     return prev - last <= tol * abs(last)
 
 
+def enough_poses(count, num_basis):
+    """Whether ``count`` poses determine a PPCA with ``num_basis`` (J) basis poses: it takes J + 1 (a mean and J
+    directions of variation about it)."""
+    return count >= num_basis + 1
+
+
+def underdetermined_components(component_sizes, num_basis):
+    """{component: poses it holds} of the components with fewer than J + 1 poses (:func:`enough_poses`)."""
+    return {k: int(n) for k, n in enumerate(component_sizes) if not enough_poses(n, num_basis)}
+
+
 def _pack_components(comps):
-    return {"mix_mu": np.stack([c[0] for c in comps]), "mix_U": np.stack([c[1] for c in comps]),
-            "mix_lam": np.stack([c[2] for c in comps]), "mix_s2": np.array([c[3] for c in comps])}
+    return {"mix_mu": np.stack([c.mu for c in comps]), "mix_U": np.stack([c.U for c in comps]),
+            "mix_lam": np.stack([c.lam for c in comps]), "mix_s2": np.array([c.s2 for c in comps])}
 
 
 def _unpack_components(z):
-    return [(z["mix_mu"][k], z["mix_U"][k], z["mix_lam"][k], float(z["mix_s2"][k])) for k in range(len(z["mix_s2"]))]
+    return [PPCAComponent(z["mix_mu"][k], z["mix_U"][k], z["mix_lam"][k], float(z["mix_s2"][k]))
+            for k in range(len(z["mix_s2"]))]
 
 
 def fit(poses_mm, config: FitConfig, checkpoint=None, progress=True, log=print):
@@ -144,7 +157,7 @@ def fit(poses_mm, config: FitConfig, checkpoint=None, progress=True, log=print):
         "poses_in": int(len(poses_mm)), "poses_fitted": int(len(P)), "mm_per_unit": mm_per_unit,
         "alignment_objective": obj_log,
         "alignment_monotone": bool(np.all(np.diff(obj_log) <= 1e-9 * np.abs(np.array(obj_log[1:])) + 1e-9)),
-        "variance_explained_single_ppca": float(np.sum(k1[2]) / total_var),
+        "variance_explained_single_ppca": float(np.sum(k1.lam) / total_var),
         "em_loglik": ll_log + [final_ll],
         "components": int(len(comps)),
         "component_sizes": np.bincount(labels, minlength=len(comps)).tolist(),
@@ -248,10 +261,10 @@ def _mixture(Q, config, state, save, progress):
 
 
 def to_pose_model(comps, log_pi, mm_per_unit, config, n_poses):
-    mean = align.to_poses(np.stack([c[0] for c in comps]))
-    basis = np.stack([align.to_poses(c[1].T) for c in comps])  # (K, J, 17, 3)
-    s2 = np.array([c[3] for c in comps])
-    lam = np.stack([c[2] for c in comps])
+    mean = align.to_poses(np.stack([c.mu for c in comps]))
+    basis = np.stack([align.to_poses(c.U.T) for c in comps])  # (K, J, 17, 3)
+    s2 = np.array([c.s2 for c in comps])
+    lam = np.stack([c.lam for c in comps])
     variances = np.maximum(lam - s2[:, None], 1e-6 * s2[:, None])
     w = np.exp(log_pi - np.max(log_pi))
     return PoseModel(mean, basis, variances, s2, w / w.sum(), mm_per_unit,

@@ -33,7 +33,8 @@ def write_fixture_split(fixture, out, margin=2.1, jpeg_quality=90, crop="authors
     from lifting.files import load_npz
 
     z = load_npz(labels, "labels")
-    for key, shape in (("joints2d_px", (17, 2)), ("joints3d_camera_m", (17, 3)), ("visible", (17,))):
+    nj = skeleton.NUM_JOINTS
+    for key, shape in (("joints2d_px", (nj, 2)), ("joints3d_camera_m", (nj, 3)), ("visible", (nj,))):
         if key not in z or z[key].ndim != len(shape) + 1 or z[key].shape[1:] != shape:
             raise ValueError(f"{labels}: field {key!r} must have shape (N, {', '.join(map(str, shape))})")
     n = len(z["joints2d_px"])

@@ -5,7 +5,8 @@
     <root>/<S>/MyPoseFeatures/D3_Positions_mono/<Action>[ <n>].<camera>.cdf  3D joints, camera frame, mm (32 x 3)
     <root>/<S>/Videos/<Action>[ <n>].<camera>.mp4                            video, 50 fps
 
-Cameras 54138969, 55011271, 58860488, 60457274 (:data:`lifting.cameras.H36M_CAMERA_IDS`). A *sequence* is one ``<Action>[ <n>]`` of one subject, seen by the
+Cameras 54138969, 55011271, 58860488, 60457274 (:data:`lifting.cameras.H36M_CAMERA_IDS`). A *sequence* is one
+``<Action>[ <n>]`` of one subject, seen by the
 four cameras. Joints are reduced from 32 to the 17 of :mod:`lifting.skeleton`. Errors name the file and the field.
 Known defects of the release are listed by name in :data:`KNOWN_DEFECTS` and skipped, never read.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import numpy as np
 
 from lifting import skeleton
 

@@ -5,7 +5,8 @@ D3_Positions_mono, MP4 videos (OpenCV), and the cameras in the Martinez et al. `
 Sequences (11 pose frames at 50 fps each, all four cameras):
   * S1 "Directions 1": the real S1 frame's 3D joints (camera 54138969) placed in the world by the real camera,
     walking 4 mm a frame along x, every joint but the pelvis swaying up to 30 mm (smooth, seeded by the sequence: the
-    poses must differ for a model to be fitted on them); camera 54138969's video is the real frame shifted with the pelvis, the other
+    poses must differ for a model to be fitted on them); camera 54138969's video is the real frame shifted with the
+    pelvis, the other
     cameras' videos are the projected skeleton drawn on grey; camera 60457274's video has only 7 frames (shorter
     than its poses, as some real sequences);
   * S5 "SittingDown": the real S5 frame (lying on the floor), the same way;
@@ -38,7 +39,7 @@ def sway(subject, name, frames=FRAMES):
     cycles = rng.uniform(0.5, 1.5, (1, skeleton.NUM_JOINTS, 3))
     t = np.arange(frames)[:, None, None] / frames
     out = SWAY_MM / 2 * (np.sin(2 * np.pi * cycles * t + phase) - np.sin(phase))  # frame 0: the fixture's pose
-    out[:, skeleton.J["Hip"]] = 0.0  # the root: the video frames move with it
+    out[:, skeleton.JOINT_INDEX["Hip"]] = 0.0  # the root: the video frames move with it
     return out
 
 
@@ -122,7 +123,8 @@ def make_official_tree(root, fixture, plan=PLAN):
             cam = cams[(subject, cid)]
             mono = cam.world_to_camera(world)
             d2 = cam.project(mono, distort=True)
-            write_pose_cdf(os.path.join(base, "D3_Positions_mono", f"{name}.{cid}.cdf"), to_32(mono).reshape(FRAMES, 96))
+            write_pose_cdf(os.path.join(base, "D3_Positions_mono", f"{name}.{cid}.cdf"),
+                           to_32(mono).reshape(FRAMES, 96))
             write_pose_cdf(os.path.join(base, "D2_Positions", f"{name}.{cid}.cdf"), to_32(d2).reshape(FRAMES, 64))
             video = os.path.join(root, subject, "Videos", f"{name}.{cid}.mp4")
             if (subject, name) == ("S11", "Directions") and cid == "54138969":

@@ -1,14 +1,29 @@
 """Probabilistic PCA in closed form (Tipping & Bishop 1999) and its Gaussian density, vectorised.
 
 Vectors are poses without the root joint (always 0 after root-centring): D = 48 = 16 joints x 3.
-A PPCA component is ``(mu (D,), U (D, J) orthonormal, lam (J,) eigenvalues, s2)``; its covariance is
-``C = U diag(lam) U^T + s2 (I - U U^T)``. The prior variance of a basis coefficient is ``lam - s2``.
+A PPCA component is a :class:`PPCAComponent` ``(mu (D,), U (D, J) orthonormal, lam (J,) eigenvalues, s2)``; its
+covariance is ``C = U diag(lam) U^T + s2 (I - U U^T)``. The prior variance of a basis coefficient is ``lam - s2``.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
 LOG2PI = np.log(2 * np.pi)
+
+
+class PPCAComponent(NamedTuple):
+    """One PPCA component (a tuple, so ``mu, U, lam, s2 = c`` and ``f(X, *c)`` still work)."""
+
+    #: mean ``(D,)``
+    mu: np.ndarray
+    #: orthonormal basis ``(D, J)``
+    U: np.ndarray
+    #: the eigenvalues of the basis directions ``(J,)``
+    lam: np.ndarray
+    #: the isotropic variance off the basis
+    s2: float
 
 
 def ppca_from_moments(mean, cov, J, min_var=1e-12):
@@ -23,7 +38,7 @@ def ppca_from_moments(mean, cov, J, min_var=1e-12):
     # a deterministic sign: the largest-magnitude entry of each basis vector is positive
     signs = np.sign(U[np.argmax(np.abs(U), axis=0), np.arange(J)])
     signs[signs == 0] = 1
-    return mean, U * signs, lam, s2
+    return PPCAComponent(mean, U * signs, lam, s2)
 
 
 def moments(X, weights=None, overwrite=False):

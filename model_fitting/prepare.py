@@ -35,6 +35,7 @@ from lifting.cameras import H36M_CAMERA_IDS, read_h36m_cameras
 from lifting.cpm import BOX, BOX_FILL, apply_affine, authors_crop_affine, authors_crop_box
 from lifting.dataset import FORMAT_VERSION, MANIFEST, DatasetError, shard_info, write_manifest, write_shard
 from lifting.files import differences, read_json, sha256_file
+from lifting.skeleton import NUM_JOINTS
 
 from . import authors_protocol
 from .h36m import KNOWN_DEFECTS, TRAIN_SUBJECTS, find_sequences, read_d2, read_d3, read_video_frames
@@ -100,7 +101,8 @@ def _check_consistency(seq, root, cam, cid, d2, mono, world, cameras_path):
     n = min(len(mono), len(world))
     d = np.abs(mono[:n] - cam.world_to_camera(world[:n])).max()
     if d > MAX_CAMERA_MM:
-        raise PrepareError(f"{seq.pose_path(root, 'D3_Positions_mono', cid)} is not {seq.pose_path(root, 'D3_Positions')} "
+        raise PrepareError(f"{seq.pose_path(root, 'D3_Positions_mono', cid)} is not "
+                           f"{seq.pose_path(root, 'D3_Positions')} "
                            f"seen by camera {seq.subject}/{cid} of {cameras_path} (off by up to {d:.0f} mm): "
                            "the cameras file does not belong to these poses")
     n = min(len(d2), len(mono))
@@ -177,8 +179,9 @@ def prepare_sequence(root, seq, cameras, cameras_path, step, margin, jpeg_qualit
             report["notes"].append(f"{what}: the video ends before pose frame {wanted[got]} of {n}: "
                                    f"{got} of {len(wanted)} samples (the shorter length is used)")
         report["cameras"][cid] = got
-    empty = {"joints2d": (0, 17, 2), "visible": (0, 17), "objpos": (0, 2), "box": (0,), "E": (0, 3, 3),
-             "joints3d_camera_mm": (0, 17, 3), "crop_transform": (0, 3), "frame": (0,), "camera": (0,)}
+    nj = NUM_JOINTS
+    empty = {"joints2d": (0, nj, 2), "visible": (0, nj), "objpos": (0, 2), "box": (0,), "E": (0, 3, 3),
+             "joints3d_camera_mm": (0, nj, 3), "crop_transform": (0, 3), "frame": (0,), "camera": (0,)}
     if crop == "authors":
         empty["crop_scale_y"] = (0,)
     arrays = {k: (np.asarray(rows[k]) if rows[k] else np.zeros(shape)) for k, shape in empty.items()}

@@ -128,7 +128,8 @@ def euler_matrix(angles_deg, order):
 #: upperneck end (base of the head) and Head the head end (top of the head).
 ASF_TO_H36M = {
     "Hip": "root", "RHip": "rhipjoint", "RKnee": "rfemur", "RFoot": "rtibia", "LHip": "lhipjoint",
-    "LKnee": "lfemur", "LFoot": "ltibia", "Spine": ("lowerback", "upperback"), "Thorax": "thorax", "Neck/Nose": "upperneck",
+    "LKnee": "lfemur", "LFoot": "ltibia", "Spine": ("lowerback", "upperback"), "Thorax": "thorax",
+    "Neck/Nose": "upperneck",
     "Head": "head", "LShoulder": "lclavicle", "LElbow": "lhumerus", "LWrist": "lradius",
     "RShoulder": "rclavicle", "RElbow": "rhumerus", "RWrist": "rradius",
 }
@@ -289,7 +290,7 @@ def read_asf_amc(asf_path, amc_path, step=1):
     return np.stack([joint(ASF_TO_H36M[j]) for j in skeleton.JOINT_NAMES], axis=1)
 
 
-# ---- BVH --------------------------------------------------------------------------------------------------------------
+# ---- BVH -------------------------------------------------------------------------------------------------------------
 #: known BVH skeletons: H36M joint -> BVH joint whose origin is the joint ('<name>/end' = that joint's End Site)
 BVH_SKELETONS = {
     "cmu": {"Hip": "Hips", "RHip": "RightUpLeg", "RKnee": "RightLeg", "RFoot": "RightFoot", "LHip": "LeftUpLeg",
@@ -389,7 +390,8 @@ def read_bvh(path, unit_mm=1.0, step=1):
             if c.endswith("position"):
                 t[:, "xyz".index(c[0])] = vals[:, i]
         rch = [(i, c[0]) for i, c in enumerate(ch) if c.endswith("rotation")]
-        R = euler_matrix(vals[:, [i for i, _ in rch]], "".join(a for _, a in rch)) if rch else np.broadcast_to(np.eye(3), (N, 3, 3))
+        R = euler_matrix(vals[:, [i for i, _ in rch]], "".join(a for _, a in rch)) if rch \
+            else np.broadcast_to(np.eye(3), (N, 3, 3))
         off = j["offset"] if j["offset"] is not None else np.zeros(3)
         if j["parent"] < 0:
             p = off + t
@@ -405,7 +407,7 @@ def read_bvh(path, unit_mm=1.0, step=1):
     return np.stack([pos[index[m[name]]] for name in skeleton.JOINT_NAMES], 1) * unit_mm
 
 
-# ---- arrays -----------------------------------------------------------------------------------------------------------
+# ---- arrays ----------------------------------------------------------------------------------------------------------
 def read_pose_array(path, key=None, up_axis="y"):
     """``(N, 17, 3)`` mm from .npy, .npz (``key`` or the only/first 3D array) or .csv (51 numbers a row).
 
@@ -422,7 +424,7 @@ def read_pose_array(path, key=None, up_axis="y"):
         elif ext == ".npz":
             with np.load(path) as z:
                 if key is None:
-                    cands = [k for k in z.files if z[k].ndim == 3 and z[k].shape[1:] == (17, 3)]
+                    cands = [k for k in z.files if z[k].ndim == 3 and z[k].shape[1:] == (skeleton.NUM_JOINTS, 3)]
                     if not cands:
                         raise MotionFileError(f"{path}: no (N, 17, 3) array among {z.files}")
                     key = cands[0]
@@ -433,7 +435,7 @@ def read_pose_array(path, key=None, up_axis="y"):
             arr = np.loadtxt(path, delimiter=",", ndmin=2, encoding="utf-8-sig")
             if arr.shape[1] != 51:
                 raise MotionFileError(f"{path}: each row must hold 51 numbers (17 joints x 3), got {arr.shape[1]}")
-            arr = arr.reshape(-1, 17, 3)
+            arr = arr.reshape(-1, skeleton.NUM_JOINTS, 3)
         else:
             raise MotionFileError(f"{path}: unsupported extension {ext!r}")
     except MotionFileError:
@@ -443,13 +445,14 @@ def read_pose_array(path, key=None, up_axis="y"):
     if np.iscomplexobj(arr) or not np.issubdtype(np.asarray(arr).dtype, np.number):
         raise MotionFileError(f"{path}: poses must be real numbers (mm), got {np.asarray(arr).dtype}")
     arr = np.asarray(arr, np.float64)
-    if arr.ndim != 3 or arr.shape[1:] != (17, 3):
+    if arr.ndim != 3 or arr.shape[1:] != (skeleton.NUM_JOINTS, 3):
         raise MotionFileError(f"{path}: poses must have shape (N, 17, 3), got {arr.shape}")
     if len(arr) == 0:
         raise MotionFileError(f"{path}: holds no pose")
     bad = ~np.isfinite(arr).all(axis=(1, 2))
     if bad.any():
-        raise MotionFileError(f"{path}: {int(bad.sum())} poses hold NaN or inf (first: pose {int(np.flatnonzero(bad)[0])})")
+        raise MotionFileError(f"{path}: {int(bad.sum())} poses hold NaN or inf "
+                              f"(first: pose {int(np.flatnonzero(bad)[0])})")
     if up_axis not in ("y", "z"):
         raise ValueError(f"up_axis must be 'y' or 'z', got {up_axis!r}")
     return z_up_to_y_up(arr) if up_axis == "z" else arr

@@ -8,6 +8,7 @@ import numpy as np
 
 from lifting.cameras import H36M_CAMERA_IDS, Camera, place_in_room
 from lifting.geometry import rotate_ground
+from lifting.skeleton import NUM_JOINTS
 
 
 def h36m_rig(cameras: dict, subject="S9"):
@@ -30,8 +31,8 @@ def camera_views(poses, rig: list[Camera], seed=0, noise_mm=0.0, area_mm=1000.0)
     theta = rng.uniform(0, 2 * np.pi, n)
     world = place_in_room(rotate_ground(poses - poses[:, :1], theta), rng, area_mm)
     cam_idx = np.arange(n) % len(rig)
-    pts = np.empty((n, 17, 2))
-    truth = np.empty((n, 17, 3))
+    pts = np.empty((n, NUM_JOINTS, 2))
+    truth = np.empty((n, NUM_JOINTS, 3))
     depth = np.empty(n)
     E = np.empty((n, 3, 3))
     for c, cam in enumerate(rig):
@@ -49,30 +50,27 @@ def lift_views(model, views, rig, **lifter_kwargs):
     """Lift :func:`camera_views` output with each frame's own camera -> ``(LiftResult fields as arrays)``: a dict
     with ``pose3d_camera_mm (N, 17, 3)``, ``pose3d (N, 17, 3)`` model units, ``status (N,)``,
     ``scale_at_bound (N,)``."""
-    from lifting.lift import Lifter
+    from lifting.per_camera import lift_per_camera
 
-    n = len(views["points2d"])
-    out = {"pose3d_camera_mm": np.full((n, 17, 3), np.nan), "pose3d": np.full((n, 17, 3), np.nan),
-           "status": np.zeros(n, np.int64), "scale_at_bound": np.zeros(n, bool)}
-    for c, cam in enumerate(rig):
-        sel = np.flatnonzero(views["camera"] == c)
-        if sel.size:
-            r = Lifter(model, camera=cam.E, **lifter_kwargs).lift(views["points2d"][sel])
-            for k in out:
-                out[k][sel] = getattr(r, k)
-    return out
+    cameras = np.stack([cam.E for cam in rig])[np.asarray(views["camera"], np.int64)]
+    return lift_per_camera(model, views["points2d"], cameras,
+                           fields=("pose3d_camera_mm", "pose3d", "status", "scale_at_bound"), **lifter_kwargs)
 
 
-def view_errors(model, lifted, views):
-    """Per-frame errors of :func:`lift_views` against the camera-frame truth: ``mpjpe``, ``p_mpjpe`` (mm; NaN where
-    not lifted), ``limb_ratio`` (limb scale of the 3D output / the truth's, in the model's units), ``ok``."""
+def view_errors(model, lifted, views, frame="camera"):
+    """Per-frame errors of :func:`lift_views` against the truth, both in ``frame`` (``"camera"``: ``lifted`` holds
+    ``pose3d_camera_mm`` and ``views`` ``truth_camera``; ``"world"``: ``pose3d_world_mm`` and ``truth_world``):
+    ``mpjpe``, ``p_mpjpe`` (mm; NaN where not lifted), ``limb_ratio`` (limb scale of the 3D output / the truth's, in
+    the model's units), ``ok``."""
+    if frame not in ("camera", "world"):
+        raise ValueError(f"view_errors: frame must be 'camera' or 'world', got {frame!r}")
     from lifting import metrics, skeleton
 
     ok = lifted["status"] == 0
     n = len(ok)
     e1, e2, lr = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-    truth = views["truth_camera"]
-    pred = lifted["pose3d_camera_mm"]
+    truth = views[f"truth_{frame}"]
+    pred = lifted[f"pose3d_{frame}_mm"]
     if ok.any():
         e1[ok] = metrics.mpjpe(pred[ok], truth[ok])
         e2[ok] = metrics.p_mpjpe(pred[ok], truth[ok])

@@ -20,12 +20,17 @@ from lifting import skeleton
 #: gradient and Caffe's solver then applied base_lr to it (lr_mult 1), as it does to every Python layer's blob
 #: (tests/test_caffe_foundation.py, tests/tools/test_train_h36m.py). Our gradient is the exact derivative of eq. 8.
 FUSION_LR_MULT = 0.05
-#: variants: the full-size net of the paper and a small one (same structure) for CPU tests and demos
+#: variants: the full-size net of the paper and a small one (same structure) for CPU tests and demos. Keys:
+#: ``input`` window side (pixels), ``stages`` CPM stages, ``batch`` train batch; channels of the image convolutions
+#: conv1-3 of stages 1 and 2 (``image_channels``), of conv4_stage1 (``conv4_channels``), of conv5-6_stage1
+#: (``conv5_channels``), of each later stage's Mconv1-4 (``stage_channels``) and its image-feature conv
+#: (``feature_channels``); kernel sides of the image convolutions (``image_kernel``) and of Mconv1-3 (``stage_kernel``)
 VARIANTS = {
-    "full": dict(input=368, stages=6, batch=8, c=128, c4=32, c5=512, m=128, feat=32, k1=9, km=11,
+    "full": dict(input=368, stages=6, batch=8, image_channels=128, conv4_channels=32, conv5_channels=512,
+                 stage_channels=128, feature_channels=32, image_kernel=9, stage_kernel=11,
                  filler=dict(type="gaussian", std=0.01)),
-    "small": dict(input=96, stages=2, batch=4, c=16, c4=8, c5=32, m=16, feat=8, k1=5, km=5,
-                  filler=dict(type="xavier")),
+    "small": dict(input=96, stages=2, batch=4, image_channels=16, conv4_channels=8, conv5_channels=32,
+                  stage_channels=16, feature_channels=8, image_kernel=5, stage_kernel=5, filler=dict(type="xavier")),
 }
 NUM_MAPS = skeleton.NUM_JOINTS + 1  # joints + background
 #: layers of the original CPM that are not in this net's ``_new`` set: copied from CPM weights
@@ -90,33 +95,33 @@ def build(variant="full", extended=True, phase="deploy", lr_policy="finetune", m
     # ---- stage 1
     x = ns.image
     for i in (1, 2, 3):
-        x = conv_relu(f"conv{i}_stage1", x, v["c"], v["k1"])
+        x = conv_relu(f"conv{i}_stage1", x, v["image_channels"], v["image_kernel"])
         x = pool(f"pool{i}_stage1", x)
-    x = conv_relu("conv4_stage1", x, v["c4"], 5)
-    x = conv_relu("conv5_stage1", x, v["c5"], v["k1"])
+    x = conv_relu("conv4_stage1", x, v["conv4_channels"], 5)
+    x = conv_relu("conv5_stage1", x, v["conv5_channels"], v["image_kernel"])
     if phase == "train":
         ns.drop1_stage1 = L.Dropout(x, dropout_ratio=0.5, in_place=True)
-    x = conv_relu("conv6_stage1", x, v["c5"], 1)
+    x = conv_relu("conv6_stage1", x, v["conv5_channels"], 1)
     if phase == "train":
         ns.drop2_stage1 = L.Dropout(x, dropout_ratio=0.5, in_place=True)
     maps = conv_relu("conv7_stage1_new", x, NUM_MAPS, 1, new=True, relu=False)
     # shared image features of stages >= 2
     x = ns.image
     for i in (1, 2, 3):
-        x = conv_relu(f"conv{i}_stage2", x, v["c"], v["k1"])
+        x = conv_relu(f"conv{i}_stage2", x, v["image_channels"], v["image_kernel"])
         x = pool(f"pool{i}_stage2", x)
     features = x
 
     belief = None  # the maps fed to the next stage (stage 1 sets it)
     for t in range(1, T + 1):
         if t >= 2:
-            f = conv_relu("conv4_stage2" if t == 2 else f"conv1_stage{t}", features, v["feat"], 5)
+            f = conv_relu("conv4_stage2" if t == 2 else f"conv1_stage{t}", features, v["feature_channels"], 5)
             setattr(ns, f"concat_stage{t}", L.Concat(f, belief, ns.pool_center_lower, axis=1))
             x = getattr(ns, f"concat_stage{t}")
-            x = conv_relu(f"Mconv1_stage{t}_new", x, v["m"], v["km"], new=True)
-            x = conv_relu(f"Mconv2_stage{t}", x, v["m"], v["km"])
-            x = conv_relu(f"Mconv3_stage{t}", x, v["m"], v["km"])
-            x = conv_relu(f"Mconv4_stage{t}", x, v["m"], 1)
+            x = conv_relu(f"Mconv1_stage{t}_new", x, v["stage_channels"], v["stage_kernel"], new=True)
+            x = conv_relu(f"Mconv2_stage{t}", x, v["stage_channels"], v["stage_kernel"])
+            x = conv_relu(f"Mconv3_stage{t}", x, v["stage_channels"], v["stage_kernel"])
+            x = conv_relu(f"Mconv4_stage{t}", x, v["stage_channels"], 1)
             maps = conv_relu(f"Mconv5_stage{t}_new", x, NUM_MAPS, 1, new=True, relu=False)
         if extended and t < T:
             py = dict(module="caffe_layers", layer="Prob3DPoseLayer", param_str=json.dumps(lift))

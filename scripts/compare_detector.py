@@ -1,7 +1,8 @@
 """The embedded detector on the four Human3.6M fixture frames (a sanity check): 2D error, and the 3D error of its 2D
 lifted by our model, of MediaPipe's own 3D and of the ground-truth 2D lifted by our model.
 
-    .venv/bin/python scripts/compare_detector.py [--fixture ../shared/data/h36m_fixture] [--out results/detector_fixture]
+    .venv/bin/python scripts/compare_detector.py [--fixture ../shared/data/h36m_fixture] \
+        [--out results/detector_fixture]
 
 Writes <out>.md (the README's table), <out>.json and <out>.png.
 """

@@ -69,7 +69,8 @@ def main():
     best = min(rows, key=lambda r: r["select"])
     n2s = lambda v: "model's own" if v is None else f"{v:g}"  # noqa: E731
     md = ["# Model selection on held-out training data (made by `scripts/model_selection.py`)", "",
-          f"Fitted on S1, S5, S6, S7; evaluated on {len(poses)} S8 poses (every {args.step}rd of the 5 fps file) seen by "
+          f"Fitted on S1, S5, S6, S7; evaluated on {len(poses)} S8 poses (every {args.step}rd of the 5 fps file) "
+          "seen by "
           "the four real Human3.6M cameras (pinhole, 10-16 degrees down) with Gaussian 2D noise of the given size at "
           "the subject. Errors in mm, camera frame, root-relative: P-MPJPE mean / MPJPE mean / MPJPE median; "
           "`off` = fraction of lifted frames whose 3D limb scale is off the truth's by more than 1.5x; `not lifted` = "

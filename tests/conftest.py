@@ -35,7 +35,8 @@ def s1_poses():
 
 @pytest.fixture(scope="session")
 def official_tree(tmp_path_factory):
-    """A miniature Human3.6M release in the official layout (model_fitting/miniature.py): ``(root, cameras, labels)``."""
+    """A miniature Human3.6M release in the official layout (model_fitting/miniature.py):
+    ``(root, cameras, labels)``."""
     from model_fitting.miniature import make_official_tree
 
     root = tmp_path_factory.mktemp("h36m_release")

@@ -125,7 +125,8 @@ def test_plan_passes_the_authors_conventions_and_the_sizes(tmp_path):
              plan(str(tmp_path / "w"), "/r", "/r/c.h5", "/c/w.caffemodel", "/c/p.prototxt", sizes, lifting=["lifting"])}
     assert steps["prepare train set"][-2:] == ["--crop", "authors"]
     test = steps["prepare test set"]  # a sized test set (S9 alone, step 10) cannot be the authors' frames
-    assert "--protocol" not in test and test[test.index("--subjects") + 1] == "S9" and test[test.index("--step") + 1] == "10"
+    assert "--protocol" not in test and test[test.index("--subjects") + 1] == "S9"
+    assert test[test.index("--step") + 1] == "10"
     authors = {s.name: s.argv for s in plan(str(tmp_path / "w"), "/r", "/r/c.h5", "/c/w.caffemodel", "/c/p.prototxt",
                                            Sizes(), lifting=["lifting"])}
     assert authors["prepare test set"][-4:] == ["--crop", "authors", "--protocol", "authors-test"]

@@ -28,7 +28,7 @@ def map_correspondence(order="mpi"):
         raise ValueError(f"unknown CPM joint order {order!r}; known: {sorted(skeleton.CPM_ORDERS)}")
     src = {n: i for i, n in enumerate(skeleton.CPM_ORDERS[order])}
     cpm14 = skeleton.KEYPOINT_FORMATS["cpm14"]["map"]
-    pairs = [(skeleton.J[h], src[c]) for h, c in cpm14.items() if isinstance(c, str)]
+    pairs = [(skeleton.JOINT_INDEX[h], src[c]) for h, c in cpm14.items() if isinstance(c, str)]
     pairs.append((skeleton.NUM_JOINTS, len(skeleton.CPM_ORDERS[order])))  # background
     return sorted(pairs)
 

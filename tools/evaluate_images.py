@@ -1,4 +1,5 @@
-"""``lifting evaluate-images``: a trained network (the extended net, or the baseline CPM whose last-stage argmax is lifted
+"""``lifting evaluate-images``: a trained network (the extended net, or the baseline CPM whose last-stage argmax is
+lifted
 by the same 3D pose model) over a prepared test set (``lifting h36m-prepare --protocol authors-test``), with the known
 camera of every frame; or (``mode="gt"``) the true 2D lifted the same way, the lifting-only upper bound.
 
@@ -25,14 +26,13 @@ import os
 
 import numpy as np
 
+import prototxt
 from lifting import skeleton
 from lifting.image_eval import FRAME_FIELDS, crop_to_frame, lift_known_cameras, summarise, write_report
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PROTO = os.path.normpath(os.path.join(HERE, "..", "prototxt"))
 #: ``--net``: the full-size deploy nets
-DEPLOY = {"lifting": os.path.join(PROTO, "lifting_h36m_full_deploy.prototxt"),
-          "cpm": os.path.join(PROTO, "cpm_h36m_full_deploy.prototxt")}
+DEPLOY = {"lifting": prototxt.path("lifting_h36m_full_deploy.prototxt"),
+          "cpm": prototxt.path("cpm_h36m_full_deploy.prototxt")}
 NJ = skeleton.NUM_JOINTS
 
 
@@ -95,7 +95,8 @@ def dataset_fingerprint(dataset):
             "shards_sha256": {s["file"]: sha256_file(os.path.join(dataset, s["file"])) for s in m["shards"]}}
 
 
-def _settings(dataset, n, mode, net, weights, prototxt, model, num_angles, chunk, scoring="upsampled"):
+def _settings(dataset, n, mode, net, weights, prototxt, model, num_angles, chunk, scoring="upsampled",
+              interpolation="cubic"):
     """Everything a run's results depend on, files by content (:func:`lifting.files.file_fingerprint`): a resumed run
     must have every one of them unchanged."""
     from lifting.files import file_fingerprint
@@ -104,7 +105,9 @@ def _settings(dataset, n, mode, net, weights, prototxt, model, num_angles, chunk
     return {"dataset": dataset_fingerprint(dataset), "samples": n, "mode": mode,
             "net": net if mode == "net" else None, "weights": file_fingerprint(weights),
             "prototxt": file_fingerprint(prototxt), "model": file_fingerprint(model or default_model_path()),
-            "num_angles": int(num_angles), "chunk": int(chunk), "scoring": scoring if mode == "net" else None}
+            "num_angles": int(num_angles), "chunk": int(chunk), "scoring": scoring if mode == "net" else None,
+            # only where not the default, so that runs made before the option keep their fingerprint
+            **({"interpolation": interpolation} if mode == "net" and interpolation != "cubic" else {})}
 
 
 def _check_settings(out, settings):
@@ -130,7 +133,7 @@ def _check_settings(out, settings):
 class NetRunner:
     """The network on one batch of dataset samples -> per-frame result rows (frame pixels, camera-frame mm)."""
 
-    def __init__(self, prototxt, weights, model, num_angles, device="cpu", scoring="upsampled"):
+    def __init__(self, prototxt, weights, model, num_angles, device="cpu", scoring="upsampled", interpolation="cubic"):
         import caffe
 
         from lifting.cpm import Augmentation
@@ -145,26 +148,18 @@ class NetRunner:
         self.net = load_net(prototxt, weights, hint="train the net with `lifting train --data` (or convert CPM "
                                                     "weights with `lifting convert-cpm`)")
         self.size = int(self.net.blobs["data"].data.shape[-1])
-        self.aug = Augmentation(crop=self.size)
+        self.aug = Augmentation(crop=self.size, interpolation=interpolation)
         self.stages = stage_blobs(self.net.blobs)
         self.has_lift = {"pose3d", "joints2d"} <= set(self.net.blobs)
         self.model, self.num_angles, self.scoring = model, num_angles, scoring
 
     def window(self, sample):
         """Dataset crop -> ``(network input (4, c, c), crop -> window affine (2, 3))``, as the data layer at scale 1."""
-        import cv2
+        from lifting.window import crop_to_window, decode_jpeg
 
-        from lifting.cpm import apply_affine, centre_map, pixels_to_input
-
-        img = cv2.imdecode(np.frombuffer(sample["jpeg"], np.uint8), cv2.IMREAD_COLOR)
-        if img is None:
-            raise ValueError("field 'jpeg' cannot be decoded")
         M = self.aug.window(sample["objpos"], sample["box"])
-        win = cv2.warpAffine(img, M, (self.size, self.size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
-                             borderValue=(128, 128, 128))
-        data = np.empty((4, self.size, self.size), np.float32)
-        pixels_to_input(win, out=data[:3])
-        data[3] = centre_map(self.size, self.aug.sigma_center, apply_affine(M, sample["objpos"]))
+        data = crop_to_window(decode_jpeg(sample["jpeg"]), M, self.size, sample["objpos"], self.aug.sigma_center,
+                              self.aug.interpolation)
         return data, M
 
     def __call__(self, samples, E, crop_transform):
@@ -245,11 +240,13 @@ def _chunk_rows(ds, lo, hi, batch, runner, model, num_angles, rows):
 
 
 def evaluate_images(dataset, out, mode="net", net="lifting", weights=None, prototxt=None, model=None, device="cpu",
-                    batch=8, chunk=256, num_angles=80, label=None, scoring="upsampled", log=print):
+                    batch=8, chunk=256, num_angles=80, label=None, scoring="upsampled", interpolation="cubic",
+                    log=print):
     """Evaluate (or finish evaluating) into ``out``; returns the run's summary (:func:`lifting.image_eval.summarise`).
     ``mode``: ``"net"`` or ``"gt"`` (the true 2D lifted); ``net``: ``"lifting"`` or ``"cpm"``; ``model``: 3D pose
     model file for every lift (None: the shipped default; in the extended net it replaces the prototxt's);
-    ``device``: ``"cpu"`` or a GPU id; ``scoring``: one of :data:`SCORINGS` (the network's 2D joints)."""
+    ``device``: ``"cpu"`` or a GPU id; ``scoring``: one of :data:`SCORINGS` (the network's 2D joints);
+    ``interpolation``: the warp into the network window (:data:`lifting.window.INTERPOLATIONS`), as in training."""
     from tqdm import tqdm
 
     from lifting.dataset import PreparedDataset
@@ -262,15 +259,20 @@ def evaluate_images(dataset, out, mode="net", net="lifting", weights=None, proto
         raise ValueError(f"--net must be one of {sorted(DEPLOY)}, got {net!r}")
     if scoring not in SCORINGS:
         raise ValueError(f"--scoring must be one of {list(SCORINGS)}, got {scoring!r}")
+    from lifting.window import INTERPOLATIONS
+
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"--interpolation must be one of {list(INTERPOLATIONS)}, got {interpolation!r}")
     if batch < 1 or chunk < 1:
         raise ValueError(f"--batch and --chunk must be >= 1, got {batch} and {chunk}")
     if device != "cpu":
-        from .train_h36m import probe_gpus
+        from .devices import probe_gpus
 
         probe_gpus([int(device)])  # at once: a CPU-only Caffe fails here, saying how to build one with CUDA
     if mode == "net":
         if not weights or not os.path.exists(weights):
-            raise FileNotFoundError(f"--weights {weights!r}: no such .caffemodel (train one with `lifting train --data`)")
+            raise FileNotFoundError(f"--weights {weights!r}: no such .caffemodel "
+                                    "(train one with `lifting train --data`)")
         prototxt = prototxt or DEPLOY[net]
         if not os.path.exists(prototxt):
             raise FileNotFoundError(f"--prototxt {prototxt}: no such file")
@@ -280,7 +282,8 @@ def evaluate_images(dataset, out, mode="net", net="lifting", weights=None, proto
     ds = PreparedDataset(dataset)
     n = len(ds)
     os.makedirs(os.path.join(out, "chunks"), exist_ok=True)
-    _check_settings(out, _settings(dataset, n, mode, net, weights, prototxt, model, num_angles, chunk, scoring))
+    _check_settings(out, _settings(dataset, n, mode, net, weights, prototxt, model, num_angles, chunk, scoring,
+                                 interpolation))
     runner = None
     if mode == "net" and model is not None:
         from lifting.files import atomic_write_text
@@ -296,7 +299,7 @@ def evaluate_images(dataset, out, mode="net", net="lifting", weights=None, proto
             if os.path.exists(path):
                 continue
             if mode == "net" and runner is None:
-                runner = NetRunner(prototxt, weights, lift_model, num_angles, device, scoring)
+                runner = NetRunner(prototxt, weights, lift_model, num_angles, device, scoring, interpolation)
             rows = {k: [] for k in FRAME_FIELDS}
             for k in _chunk_rows(ds, c * chunk, min(n, (c + 1) * chunk), batch, runner, lift_model, num_angles, rows):
                 bar.update(k)

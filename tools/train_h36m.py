@@ -23,57 +23,17 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
-import subprocess
-import sys
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PROTO = os.path.normpath(os.path.join(HERE, "..", "prototxt"))
+from prototxt import FOLDER as PROTO
+
+from .devices import BUILD_HINT, DeviceError, parse_gpus, probe_gpus  # noqa: F401 (their old home: re-exported)
+
 SHIPPED_SOLVER = os.path.join(PROTO, "lifting_h36m_full_solver.prototxt")
 #: ``--net``: the full-size train nets of the extended net and the baseline CPM
 NETS = {"lifting": os.path.join(PROTO, "lifting_h36m_full_train.prototxt"),
         "cpm": os.path.join(PROTO, "cpm_h36m_full_train.prototxt")}
-BUILD_HINT = ("build Caffe with CUDA and NCCL: `scripts/setup.sh --cuda` with nvcc on PATH or CUDA_HOME set "
-              "(`scripts/cuda_toolkit.sh DIR` installs the pinned toolkit from PyPI, printing CUDA_HOME and NCCL_DIR), "
-              "or use the CUDA Docker image (README, \"GPU image\")")
-
-
-class DeviceError(ValueError):
-    """A requested GPU cannot be used; the message says why and what to do."""
-
-
-def probe_gpus(gpus):
-    """Check in a child process (a failed CUDA call aborts the process that makes it) that this pycaffe can use every
-    GPU of ``gpus`` and, for several, has NCCL; raise DeviceError naming the problem: a CPU-only build, a build without
-    NCCL, or a GPU that is not there."""
-    code = ("import caffe, sys\ncaffe.set_mode_gpu()\nfor g in sys.argv[1:]:\n    caffe.set_device(int(g))\n"
-            "print('has_nccl', caffe.has_nccl())\n")
-    env = {**os.environ, "GLOG_minloglevel": "2"}
-    r = subprocess.run([sys.executable, "-c", code, *map(str, gpus)], capture_output=True, text=True, env=env,
-                       timeout=300)
-    ids = ",".join(map(str, gpus))
-    if r.returncode == 0:
-        if len(gpus) > 1 and "has_nccl True" not in r.stdout:
-            raise DeviceError(f"--gpu {ids}: this Caffe was built without NCCL, which training on several GPUs uses; "
-                              f"{BUILD_HINT}")
-        return
-    err = r.stderr.strip().splitlines()
-    if "CPU-only Caffe" in r.stderr:
-        raise DeviceError(f"--gpu {ids}: this Caffe was built CPU-only; {BUILD_HINT}")
-    detail = next((ln for ln in err if "Check failed" in ln or "error" in ln.lower()), err[-1] if err else "")
-    raise DeviceError(f"--gpu {ids}: Caffe cannot use these GPUs ({detail.strip()})")
-
-
-def parse_gpus(text):
-    """``"0"`` / ``"0,1,3"`` -> ``[0, 1, 3]``; duplicates and negative ids are refused."""
-    try:
-        gpus = [int(v) for v in str(text).split(",") if v.strip() != ""]
-    except ValueError:
-        raise ValueError(f"--gpu: expected GPU ids like 0 or 0,1; got {text!r}") from None
-    if not gpus or min(gpus) < 0 or len(set(gpus)) != len(gpus):
-        raise ValueError(f"--gpu: expected distinct GPU ids >= 0 like 0 or 0,1; got {text!r}")
-    return gpus
 
 
 def read_solver(path):
@@ -102,9 +62,10 @@ def read_train_net(train_prototxt):
     net = caffe_pb2.NetParameter()
     with open(train_prototxt) as f:
         text_format.Merge(f.read(), net)
-    inputs = {l.top[0]: l for l in net.layer if l.type == "Input"}
+    inputs = {layer.top[0]: layer for layer in net.layer if layer.type == "Input"}
     if "data" not in inputs or "label" not in inputs:
-        raise ValueError(f"{train_prototxt}: a train net needs Input layers 'data' and 'label' (found {sorted(inputs)})")
+        raise ValueError(f"{train_prototxt}: a train net needs Input layers 'data' and 'label' (found "
+                         f"{sorted(inputs)})")
     return net, inputs
 
 
@@ -125,8 +86,8 @@ def data_net(train_prototxt, dataset, workers, seed, rank=0, world_size=1, augme
     layer.python_param.module = "caffe_layers"
     layer.python_param.layer = "H36MDataLayer"
     layer.python_param.param_str = json.dumps(param)
-    first = min(i for i, l in enumerate(net.layer) if l.type == "Input")
-    kept = [l for l in net.layer if not (l.type == "Input" and l.top[0] in tops)]
+    first = min(i for i, other in enumerate(net.layer) if other.type == "Input")
+    kept = [other for other in net.layer if not (other.type == "Input" and other.top[0] in tops)]
     del net.layer[:]
     net.layer.extend(kept[:first] + [layer] + kept[first:])
     return text_format.MessageToString(net)

@@ -133,7 +133,7 @@ def test_prob3d_confidence_weights_drop_a_missing_joint(tmp_path, model_file):
     world = rotate_ground(canon, theta)
     pts = np.round(project(world, UPRIGHT_CAMERA, scale=20.0, offset=(23, 23)))
     maps = render_belief_maps(pts, 46, 46, sigma=1.5)
-    maps[:, skeleton.J["LWrist"]] = 0.0
+    maps[:, skeleton.JOINT_INDEX["LWrist"]] = 0.0
     truth = (world - world[:, :1]) * m.mm_per_unit
     err = {}
     for conf in ("none", "binary", "peak"):
@@ -146,3 +146,29 @@ def test_prob3d_confidence_weights_drop_a_missing_joint(tmp_path, model_file):
     assert err["peak"] == pytest.approx(err["binary"], rel=0.2)  # the other peaks are ~1: the same weights
     with pytest.raises(ValueError, match="confidence must be one of"):
         prob_net(tmp_path, path, 1, confidence="soft")
+
+
+def test_prob3d_search_selects_the_lifters_angle_search(tmp_path, model_file):
+    """``search: grid`` lifts with the paper's quantised angles, the default with the exact angle optimum: the layer's
+    3D poses equal those of the Lifter with the same search on the argmax joints; an unknown search is refused."""
+    from lifting.belief_maps import argmax_2d
+    from lifting.lift import Lifter
+
+    m, path = model_file
+    canon, _, theta, _ = sample_poses(m, 4, seed=11)
+    theta = theta + 0.02  # between the grid's angles: the two searches differ
+    pts = np.round(project(rotate_ground(canon, theta), scale=20.0, offset=(23, 23)))
+    maps = render_belief_maps(pts, 46, 46, sigma=1.5)
+    poses = {}
+    for search in ("grid", None):
+        net = prob_net(tmp_path, path, 4, num_angles=12, **({"search": search} if search else {}))
+        net.blobs["maps"].data[:, :17] = maps
+        net.blobs["maps"].data[:, 17] = background_map(maps)
+        net.blobs["camera"].data[...] = UPRIGHT_CAMERA.reshape(-1)
+        net.forward()
+        poses[search] = net.blobs["pose3d"].data.copy()
+        res = Lifter(m, num_angles=12, search=search).lift(argmax_2d(maps)[0])
+        np.testing.assert_allclose(poses[search], res.pose3d_mm, atol=1e-3)
+    assert np.abs(poses["grid"] - poses[None]).max() > 1e-3
+    with pytest.raises(ValueError, match=r"Prob3DPoseLayer: .*search"):
+        prob_net(tmp_path, path, 1, search="exhaustive")

@@ -6,7 +6,7 @@ import h5py
 import numpy as np
 import pytest
 
-from lifting.cameras import (H36M_CAMERA_IDS, CameraFileError, pitch_deg, read_h36m_cameras, read_h36m_cameras_h5,
+from lifting.cameras import (CameraFileError, pitch_deg, read_h36m_cameras, read_h36m_cameras_h5,
                              read_h36m_cameras_json, rotate_about_optical_axis)
 from model_fitting.miniature import write_martinez_h5
 from tests.helpers import shared_path

@@ -21,7 +21,8 @@ def folder(tmp_path, rng):
         write_shard(tmp_path / "shards" / f"s{k}.h5", [bytes([k, i]) for i in range(n)], arrays(n, rng), "S1",
                     "walking", f"Walking {k}", report={"cameras": {"54138969": n}})
     write_manifest(tmp_path, {"format_version": 1, "complete": True,
-                              "shards": [{"file": "shards/s0.h5", "samples": 3}, {"file": "shards/s1.h5", "samples": 2}]})
+                              "shards": [{"file": "shards/s0.h5", "samples": 3},
+                                         {"file": "shards/s1.h5", "samples": 2}]})
     return tmp_path
 
 

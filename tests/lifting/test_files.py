@@ -50,7 +50,7 @@ def test_openpose_json_first_person_in_body25(tmp_path, rng):
     assert out.shape == (1, 17, 2)
     np.testing.assert_array_equal(out, expected)
     np.testing.assert_array_equal(w, ew)
-    assert w[0, skeleton.J["RKnee"]] == 0 and np.isnan(out[0, skeleton.J["RKnee"]]).all()
+    assert w[0, skeleton.JOINT_INDEX["RKnee"]] == 0 and np.isnan(out[0, skeleton.JOINT_INDEX["RKnee"]]).all()
     (tmp_path / "none.json").write_text(json.dumps({"people": []}))
     with pytest.raises(ValueError, match="none.json: field 'people' is empty"):
         read_keypoints(tmp_path / "none.json", "body25")

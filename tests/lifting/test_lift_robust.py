@@ -31,7 +31,6 @@ def test_bounded_scale_is_the_exact_constrained_optimum(search):
     r = lifter.lift(y)
     assert r.scale_at_bound[0]  # the case this test is about (unbounded: 0.925)
     # rebuild the problem at the chosen angle in normalised units, as Lifter does
-    w = np.ones(17)
     yc = y[0] - y[0].mean(0)
     yn = (yc * lifter.target_spread / np.sqrt(np.mean(np.sum(yc**2, 1)))).reshape(-1)
     # the design at the returned angle (off the grid: the default search minimises over the continuous angle)
@@ -65,7 +64,8 @@ def test_real_frames_with_their_own_cameras_are_bounded_and_upright(fixture):
             assert metrics.p_mpjpe(r.pose3d_camera_mm, truth[None])[0] < 150
             continue
         p = r.pose3d[0]
-        assert p[skeleton.J["Head"], 1] > p[skeleton.J["Hip"], 1] > max(p[skeleton.J["RFoot"], 1], p[skeleton.J["LFoot"], 1])
+        ji = skeleton.JOINT_INDEX
+        assert p[ji["Head"], 1] > p[ji["Hip"], 1] > max(p[ji["RFoot"], 1], p[ji["LFoot"], 1])
         assert metrics.p_mpjpe(r.pose3d_camera_mm, truth[None])[0] < 80
         assert metrics.mpjpe(r.pose3d_camera_mm, truth[None])[0] < 120
 

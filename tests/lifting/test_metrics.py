@@ -51,7 +51,8 @@ def test_pixel_error_with_weights():
 
 
 def test_per_action_means():
-    table, action_mean, frame_mean = metrics.per_action([1, 1, 1, 4], ["walking_1", "walking_2", "Walking", "WalkDog 1"])
+    table, action_mean, frame_mean = metrics.per_action([1, 1, 1, 4],
+                                                        ["walking_1", "walking_2", "Walking", "WalkDog 1"])
     assert table == {"walking": (1.0, 3), "walkingdog": (4.0, 1)}
     assert list(table) == ["walkingdog", "walking"]  # the paper's Table 1 order: Walk Dog before Walking
     assert action_mean == pytest.approx(2.5) and frame_mean == pytest.approx(1.75)

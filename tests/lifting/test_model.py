@@ -32,7 +32,8 @@ def _write_and_corrupt(tmp_path, edit):
 
 @pytest.mark.parametrize("edit,match", [
     (lambda f: f.__delitem__("basis"), "field 'basis' is missing"),
-    (lambda f: (f.__delitem__("variances"), f.create_dataset("variances", data=np.ones((2, 5)))), "field 'variances' must have shape"),
+    (lambda f: (f.__delitem__("variances"), f.create_dataset("variances", data=np.ones((2, 5)))),
+     "field 'variances' must have shape"),
     (lambda f: f["mean"].__setitem__((0, 3, 1), np.nan), "field 'mean' holds non-finite"),
     (lambda f: f["basis"].__setitem__((0, 0, 3, 1), 5.0), "not orthonormal"),
     (lambda f: f["noise_variance"].__setitem__(0, -1.0), "noise_variance"),

@@ -15,9 +15,9 @@ H36M32_OFFICIAL = (
 def test_table_is_consistent():
     assert len(skeleton.JOINT_NAMES) == len(skeleton.PARENTS) == 17
     assert len(skeleton.LIMBS) == 16
-    for l, r in skeleton.LEFT_RIGHT_PAIRS:
-        assert skeleton.JOINT_NAMES[l][0] == "L" and skeleton.JOINT_NAMES[r][0] == "R"
-        assert skeleton.JOINT_NAMES[l][1:] == skeleton.JOINT_NAMES[r][1:]
+    for left, right in skeleton.LEFT_RIGHT_PAIRS:
+        assert skeleton.JOINT_NAMES[left][0] == "L" and skeleton.JOINT_NAMES[right][0] == "R"
+        assert skeleton.JOINT_NAMES[left][1:] == skeleton.JOINT_NAMES[right][1:]
 
 
 def test_h36m32_selection_picks_the_anatomical_joints():
@@ -29,7 +29,8 @@ def test_h36m32_selection_picks_the_anatomical_joints():
         "LKnee": "LeftLeg", "LFoot": "LeftFoot", "Spine": "Spine1", "Thorax": "Neck", "Neck/Nose": "Head",
         "Head": "Site", "LShoulder": "LeftArm", "LElbow": "LeftForeArm", "LWrist": "LeftHand",
         "RShoulder": "RightArm", "RElbow": "RightForeArm", "RWrist": "RightHand"}
-    assert skeleton.H36M32_TO_17[skeleton.J["Head"]] == H36M32_OFFICIAL.index("Head") + 1  # the site of the head
+    # the site of the head
+    assert skeleton.H36M32_TO_17[skeleton.JOINT_INDEX["Head"]] == H36M32_OFFICIAL.index("Head") + 1
 
 
 def test_action_spellings_map_whole_words_to_the_table_keys():
@@ -51,7 +52,7 @@ def test_flip_lr_is_an_involution_and_swaps_sides(rng):
     p = rng.normal(size=(3, 17, 3))
     f = skeleton.flip_lr(p)
     np.testing.assert_allclose(skeleton.flip_lr(f), p)
-    np.testing.assert_allclose(f[:, skeleton.J["LWrist"], 0], -p[:, skeleton.J["RWrist"], 0])
+    np.testing.assert_allclose(f[:, skeleton.JOINT_INDEX["LWrist"], 0], -p[:, skeleton.JOINT_INDEX["RWrist"], 0])
     np.testing.assert_allclose(skeleton.limb_scale(f), skeleton.limb_scale(p))
 
 
@@ -63,12 +64,13 @@ def test_coco_conversion_derives_midpoints_and_marks_missing():
     out, w = skeleton.convert_keypoints(pts, "coco", conf)
     names = skeleton.KEYPOINT_FORMATS["coco"]["names"]
     c = {nm: pts[0, i] for i, nm in enumerate(names)}
-    np.testing.assert_allclose(out[0, skeleton.J["Hip"]], (c["left_hip"] + c["right_hip"]) / 2)
-    np.testing.assert_allclose(out[0, skeleton.J["Thorax"]], (c["left_shoulder"] + c["right_shoulder"]) / 2)
-    np.testing.assert_allclose(out[0, skeleton.J["Spine"]], (out[0, 0] + out[0, skeleton.J["Thorax"]]) / 2)
-    np.testing.assert_allclose(out[0, skeleton.J["LWrist"]], c["left_wrist"])
-    assert w[0, skeleton.J["Head"]] == 0 and np.isnan(out[0, skeleton.J["Head"]]).all()  # COCO has no head top
-    assert w[0, skeleton.J["RFoot"]] == 0
+    np.testing.assert_allclose(out[0, skeleton.JOINT_INDEX["Hip"]], (c["left_hip"] + c["right_hip"]) / 2)
+    np.testing.assert_allclose(out[0, skeleton.JOINT_INDEX["Thorax"]], (c["left_shoulder"] + c["right_shoulder"]) / 2)
+    ji = skeleton.JOINT_INDEX
+    np.testing.assert_allclose(out[0, ji["Spine"]], (out[0, 0] + out[0, ji["Thorax"]]) / 2)
+    np.testing.assert_allclose(out[0, skeleton.JOINT_INDEX["LWrist"]], c["left_wrist"])
+    assert w[0, ji["Head"]] == 0 and np.isnan(out[0, ji["Head"]]).all()  # COCO has no head top
+    assert w[0, skeleton.JOINT_INDEX["RFoot"]] == 0
 
 
 def test_mpii_and_body25_conversions():
@@ -77,10 +79,10 @@ def test_mpii_and_body25_conversions():
         pts = np.random.default_rng(0).normal(size=(2, len(names), 2))
         out, w = skeleton.convert_keypoints(pts, fmt)
         if head:
-            np.testing.assert_allclose(out[:, skeleton.J["Head"]], pts[:, names.index(head)])
+            np.testing.assert_allclose(out[:, skeleton.JOINT_INDEX["Head"]], pts[:, names.index(head)])
         else:
-            assert np.all(w[:, skeleton.J["Head"]] == 0)
-        assert np.all(w[:, skeleton.J["RKnee"]] == 1)
+            assert np.all(w[:, skeleton.JOINT_INDEX["Head"]] == 0)
+        assert np.all(w[:, skeleton.JOINT_INDEX["RKnee"]] == 1)
 
 
 def test_converter_errors():
@@ -101,7 +103,7 @@ def test_mediapipe33_table_derives_thorax_head_and_spine_and_takes_the_weakest_s
     conf[1, names.index("left_ear")] = 0.2
     out, w = skeleton.convert_keypoints(pts, "mediapipe33", conf)
     c = {nm: pts[:, i] for i, nm in enumerate(names)}
-    J = skeleton.J
+    J = skeleton.JOINT_INDEX
     np.testing.assert_allclose(out[:, J["RHip"]], c["right_hip"])
     np.testing.assert_allclose(out[:, J["LWrist"]], c["left_wrist"])
     np.testing.assert_allclose(out[:, J["Hip"]], (c["left_hip"] + c["right_hip"]) / 2)

@@ -276,7 +276,8 @@ SILENT = {
     "evaluate --cmu without motion files": (lambda d: (d / "nocmu").mkdir(exist_ok=True),
                                             ["evaluate", "--model", "m={d}/model.h5", "--h36m-npz", "{d}/h36m.npz",
                                              "--cmu", "{d}/nocmu", "-o", "{d}/ev"],
-                                            r"--cmu .*nocmu: expected one .asf and at least one .amc \(found 0 and 0\)"),
+                                            r"--cmu .*nocmu: expected one .asf and at least one .amc "
+                                            r"\(found 0 and 0\)"),
     "fit --step 1000000000": (None, FIT + ["--step", "1000000000", "-o", "{d}/m.h5"],
                               r"2 poses to fit \(after --step 1000000000\), fewer than J \+ 1 = 4"),
     "fit --step 0": (None, FIT + ["--step", "0", "-o", "{d}/m.h5"], r"argument --step: must be >= 1, got 0"),

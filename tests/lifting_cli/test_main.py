@@ -30,7 +30,7 @@ def test_lift_json_coco_with_plot(tmp_path, model_path):
     coco = np.zeros((2, len(names), 3))
     for h36, src in cmap.items():
         if isinstance(src, str):
-            coco[:, names.index(src), :2] = y[:, skeleton.J[h36]]
+            coco[:, names.index(src), :2] = y[:, skeleton.JOINT_INDEX[h36]]
             coco[:, names.index(src), 2] = 0.9
     (tmp_path / "k.json").write_text(json.dumps({"keypoints": coco.tolist()}))
     rc = main(["lift", str(tmp_path / "k.json"), "--format", "coco", "--model", path, "-o", str(tmp_path / "o.json"),
@@ -83,7 +83,8 @@ def test_lift_sample_is_the_readme_main_job(tmp_path, capsys):
     p2 = float(text.split("P-MPJPE mean ")[1].split()[0])
     assert 40 < p2 < 130 and p2 < p1 < 200
     pose = np.array(frames[0]["pose3d_mm"])
-    assert pose[skeleton.J["Head"], 1] > pose[skeleton.J["Hip"], 1] > pose[skeleton.J["RFoot"], 1]  # upright, y up
+    ji = skeleton.JOINT_INDEX
+    assert pose[ji["Head"], 1] > pose[ji["Hip"], 1] > pose[ji["RFoot"], 1]  # upright, y up
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

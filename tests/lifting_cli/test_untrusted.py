@@ -439,7 +439,8 @@ def test_evaluate_refuses_held_out_poses_in_metres(tmp_path, capsys):
 @pytest.mark.parametrize("case, edit, pattern", [
     ("bit flip in mu", lambda m: m["mu"].__setitem__((0, 5), m["mu"][0, 5] + 29800.0), r"mean pose of component 0 is "
                                                                                          r"not a body"),
-    ("negative sigma", lambda m: m["sigma"].__setitem__((1, 2), -abs(m["sigma"][1, 2])), r"'sigma' holds 1 values <= 0"),
+    ("negative sigma", lambda m: m["sigma"].__setitem__((1, 2), -abs(m["sigma"][1, 2])),
+     r"'sigma' holds 1 values <= 0"),
     ("complex sigma", lambda m: m.__setitem__("sigma", m["sigma"] * (1 + 1e-3j)), r"'sigma' must hold real numbers"),
 ])
 def test_import_refuses_a_corrupted_authors_model(case, edit, pattern, tmp_path, capsys):
@@ -488,7 +489,7 @@ def test_a_typo_in_a_csv_first_row_is_not_a_header(tmp_path, capsys):
     assert_refused(rc, err, r"kp.csv: line 1 mixes numbers with 1 cell\(s\) that are not numbers \(first: '2.o'\)")
 
 
-# ---- other classes: readers, tracebacks, cryptic messages, paper-tables ---------------------------------------------------
+# ---- other classes: readers, tracebacks, cryptic messages, paper-tables ----------------------------------------------
 def test_16_bit_and_float_images_are_read_with_their_intensities(tmp_path):
     from PIL import Image
     from skimage import data

@@ -2,7 +2,6 @@
 ``sequences.csv`` of ../shared/data/authors_table1 for every sequence, the skipped camera, the SittingDown cut), and
 ``h36m-prepare --protocol authors-test --crop authors`` on a miniature official release of S9 and S11."""
 import csv
-import math
 
 import cv2
 import numpy as np

@@ -71,3 +71,10 @@ def test_interrupted_fit_resumes_to_the_same_model(tmp_path, monkeypatch):
         fit(mm[:-1], cfg, checkpoint=str(ck), progress=False)
 
 
+
+
+def test_j_plus_one_poses_rule():
+    from model_fitting.fit import enough_poses, underdetermined_components
+
+    assert enough_poses(4, 3) and not enough_poses(3, 3)  # a mean and 3 directions take 4 poses
+    assert underdetermined_components([10, 3, 4, 0], 3) == {1: 3, 3: 0}

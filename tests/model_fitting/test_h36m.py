@@ -1,5 +1,6 @@
 """The official Human3.6M layout: readers, and `h36m-prepare` on a miniature release made from the real fixture
-(model_fitting/miniature.py): crops and labels agree with the cameras and the real frames, known defects are skipped by name,
+(model_fitting/miniature.py): crops and labels agree with the cameras and the real frames, known defects are skipped by
+name,
 a short video is used to its end and said so, an interrupted run finishes to the same dataset, bad inputs are named."""
 import os
 import shutil

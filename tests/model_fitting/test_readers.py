@@ -24,7 +24,8 @@ def write_d3_positions(path, pose32):
 
 @pytest.mark.parametrize("name,expected", [
     ("SittingDown 1.cdf", ("sittingdown", 1)), ("Sitting 2.cdf", ("sitting", 2)), ("WalkDog.cdf", ("walkingdog", 0)),
-    ("WalkingDog 1.cdf", ("walkingdog", 1)), ("TakingPhoto 1.cdf", ("takingphoto", 1)), ("Photo.cdf", ("takingphoto", 0)),
+    ("WalkingDog 1.cdf", ("walkingdog", 1)), ("TakingPhoto 1.cdf", ("takingphoto", 1)),
+    ("Photo.cdf", ("takingphoto", 0)),
     ("WalkTogether 1.cdf", ("walkingtogether", 1)), ("Walking.cdf", ("walking", 0))])
 def test_h36m_action_names(name, expected):
     assert parse_h36m_action(name) == expected
@@ -73,12 +74,18 @@ def test_corrupted_and_wrong_cdf_are_refused(tmp_path, rng):
 
 # ---- ASF/AMC -------------------------------------------------------------------------------------------------------
 BONES = [  # name, parent, direction, length
-    ("lhipjoint", "root", (1, 0, 0), 1.0), ("lfemur", "lhipjoint", (0, -1, 0), 4.0), ("ltibia", "lfemur", (0, -1, 0), 4.0),
-    ("rhipjoint", "root", (-1, 0, 0), 1.0), ("rfemur", "rhipjoint", (0, -1, 0), 4.0), ("rtibia", "rfemur", (0, -1, 0), 4.0),
-    ("lowerback", "root", (0, 1, 0), 1.0), ("upperback", "lowerback", (0, 1, 0), 1.0), ("thorax", "upperback", (0, 1, 0), 2.0),
-    ("lowerneck", "thorax", (0, 1, 0), 0.5), ("upperneck", "lowerneck", (0, 1, 0), 0.5), ("head", "upperneck", (0, 1, 0), 1.0),
-    ("lclavicle", "thorax", (1, 0, 0), 1.5), ("lhumerus", "lclavicle", (1, 0, 0), 3.0), ("lradius", "lhumerus", (1, 0, 0), 2.5),
-    ("rclavicle", "thorax", (-1, 0, 0), 1.5), ("rhumerus", "rclavicle", (-1, 0, 0), 3.0), ("rradius", "rhumerus", (-1, 0, 0), 2.5),
+    ("lhipjoint", "root", (1, 0, 0), 1.0), ("lfemur", "lhipjoint", (0, -1, 0), 4.0),
+    ("ltibia", "lfemur", (0, -1, 0), 4.0),
+    ("rhipjoint", "root", (-1, 0, 0), 1.0), ("rfemur", "rhipjoint", (0, -1, 0), 4.0),
+    ("rtibia", "rfemur", (0, -1, 0), 4.0),
+    ("lowerback", "root", (0, 1, 0), 1.0), ("upperback", "lowerback", (0, 1, 0), 1.0),
+    ("thorax", "upperback", (0, 1, 0), 2.0),
+    ("lowerneck", "thorax", (0, 1, 0), 0.5), ("upperneck", "lowerneck", (0, 1, 0), 0.5),
+    ("head", "upperneck", (0, 1, 0), 1.0),
+    ("lclavicle", "thorax", (1, 0, 0), 1.5), ("lhumerus", "lclavicle", (1, 0, 0), 3.0),
+    ("lradius", "lhumerus", (1, 0, 0), 2.5),
+    ("rclavicle", "thorax", (-1, 0, 0), 1.5), ("rhumerus", "rclavicle", (-1, 0, 0), 3.0),
+    ("rradius", "rhumerus", (-1, 0, 0), 2.5),
 ]
 
 
@@ -116,14 +123,15 @@ def test_asf_amc_forward_kinematics_hand_worked(tmp_path):
     mm = 25.4 / 0.45
     # frame 0: rest pose translated
     assert np.allclose(P[0, 0], np.array([1, 2, 3]) * mm)
-    assert np.allclose(P[0, skeleton.J["LKnee"]] - P[0, 0], np.array([1, -4, 0]) * mm)
-    assert np.allclose(P[0, skeleton.J["LWrist"]] - P[0, 0], np.array([7, 4, 0]) * mm)
-    assert np.allclose(P[0, skeleton.J["Spine"]] - P[0, 0], np.array([0, 1.5, 0]) * mm)  # midpoint of two ends
+    assert np.allclose(P[0, skeleton.JOINT_INDEX["LKnee"]] - P[0, 0], np.array([1, -4, 0]) * mm)
+    assert np.allclose(P[0, skeleton.JOINT_INDEX["LWrist"]] - P[0, 0], np.array([7, 4, 0]) * mm)
+    # midpoint of two ends
+    assert np.allclose(P[0, skeleton.JOINT_INDEX["Spine"]] - P[0, 0], np.array([0, 1.5, 0]) * mm)
     # frame 1: root rotated 90 degrees about y: x -> -z
-    assert np.allclose(P[1, skeleton.J["LHip"]], np.array([0, 0, -1]) * mm)
+    assert np.allclose(P[1, skeleton.JOINT_INDEX["LHip"]], np.array([0, 0, -1]) * mm)
     # frame 2: left femur rotated +90 degrees about x (right-hand rule): the thigh (pointing -y) now points to -z
-    assert np.allclose(P[2, skeleton.J["LKnee"]], np.array([1, 0, -4]) * mm)
-    assert np.allclose(P[2, skeleton.J["LFoot"]], np.array([1, 0, -8]) * mm)
+    assert np.allclose(P[2, skeleton.JOINT_INDEX["LKnee"]], np.array([1, 0, -4]) * mm)
+    assert np.allclose(P[2, skeleton.JOINT_INDEX["LFoot"]], np.array([1, 0, -8]) * mm)
 
 
 def test_asf_errors_name_the_file(tmp_path):
@@ -148,18 +156,19 @@ def test_real_cmu_recording_is_a_plausible_symmetric_human():
     names = {c: skeleton.JOINT_NAMES[c] for c, _ in skeleton.LIMBS}
     thigh = L[[i for i, (c, _) in enumerate(skeleton.LIMBS) if names[c] == "LKnee"][0]]
     assert 350 < thigh < 500  # a femur in mm
-    for l, r in skeleton.LEFT_RIGHT_PAIRS:
-        il = [i for i, (c, _) in enumerate(skeleton.LIMBS) if c == l][0]
-        ir = [i for i, (c, _) in enumerate(skeleton.LIMBS) if c == r][0]
+    for left, right in skeleton.LEFT_RIGHT_PAIRS:
+        il = [i for i, (c, _) in enumerate(skeleton.LIMBS) if c == left][0]
+        ir = [i for i, (c, _) in enumerate(skeleton.LIMBS) if c == right][0]
         assert abs(L[il] - L[ir]) < 0.1 * L[il]
-    assert np.all(P[:, skeleton.J["Head"], 1] > P[:, skeleton.J["LFoot"], 1] + 1000)  # y is up
+    assert np.all(P[:, skeleton.JOINT_INDEX["Head"], 1] > P[:, skeleton.JOINT_INDEX["LFoot"], 1] + 1000)  # y is up
 
 
 # ---- BVH ----------------------------------------------------------------------------------------------------------
 def write_bvh(path, names, frames):
     # a chain skeleton with CMU names; each joint offset 1 unit from its parent along y (legs along -y)
     sk = {"Hips": (None, (0, 0, 0)), "LeftUpLeg": ("Hips", (1, 0, 0)), "LeftLeg": ("LeftUpLeg", (0, -4, 0)),
-          "LeftFoot": ("LeftLeg", (0, -4, 0)), "RightUpLeg": ("Hips", (-1, 0, 0)), "RightLeg": ("RightUpLeg", (0, -4, 0)),
+          "LeftFoot": ("LeftLeg", (0, -4, 0)), "RightUpLeg": ("Hips", (-1, 0, 0)),
+          "RightLeg": ("RightUpLeg", (0, -4, 0)),
           "RightFoot": ("RightLeg", (0, -4, 0)), "Spine": ("Hips", (0, 2, 0)), "Neck": ("Spine", (0, 2, 0)),
           "Head": ("Neck", (0, 1, 0)), "LeftArm": ("Neck", (1.5, 0, 0)), "LeftForeArm": ("LeftArm", (3, 0, 0)),
           "LeftHand": ("LeftForeArm", (2.5, 0, 0)), "RightArm": ("Neck", (-1.5, 0, 0)),
@@ -176,7 +185,8 @@ def write_bvh(path, names, frames):
         out.append(f"{ind}{'ROOT' if p is None else 'JOINT'} {name}")
         out.append(ind + "{")
         out.append(f"{ind}  OFFSET {o[0]} {o[1]} {o[2]}")
-        ch = "6 Xposition Yposition Zposition Zrotation Xrotation Yrotation" if p is None else "3 Zrotation Xrotation Yrotation"
+        ch = ("6 Xposition Yposition Zposition Zrotation Xrotation Yrotation" if p is None
+              else "3 Zrotation Xrotation Yrotation")
         out.append(f"{ind}  CHANNELS {ch}")
         for c in children.get(name, []):
             emit(c, depth + 1)
@@ -198,9 +208,9 @@ def test_bvh_forward_kinematics_hand_worked(tmp_path):
     write_bvh(tmp_path / "t.bvh", {}, [f0, f1])
     P = read_bvh(tmp_path / "t.bvh", unit_mm=10.0)
     assert np.allclose(P[0, 0], [100, 200, 300])
-    assert np.allclose(P[0, skeleton.J["LWrist"]] - P[0, 0], [70, 40, 0])
-    assert np.allclose(P[0, skeleton.J["Head"]] - P[0, 0], [0, 60, 0])  # Head's End Site
-    assert np.allclose(P[1, skeleton.J["Thorax"]], [0, 0, 40])
+    assert np.allclose(P[0, skeleton.JOINT_INDEX["LWrist"]] - P[0, 0], [70, 40, 0])
+    assert np.allclose(P[0, skeleton.JOINT_INDEX["Head"]] - P[0, 0], [0, 60, 0])  # Head's End Site
+    assert np.allclose(P[1, skeleton.JOINT_INDEX["Thorax"]], [0, 0, 40])
 
 
 def test_bvh_unknown_skeleton_is_refused(tmp_path):

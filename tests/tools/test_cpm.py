@@ -11,7 +11,7 @@ def test_preprocess_and_back_to_image_coordinates():
     assert data.shape == (4, 368, 368)
     scale, ox, oy = tf
     p = np.array([[130.0, 110.0]])  # box centre -> window centre
-    assert np.allclose(p * scale + [ox, oy], 184)
+    assert np.allclose(p * scale + [ox, oy], 183.5)  # the one window convention (lifting/window.py)
     win_map = (p * scale + [ox, oy] - 3.5) / 8
     assert np.allclose(map_to_image(win_map, tf), p)
     with pytest.raises(ValueError, match="positive width"):

@@ -12,8 +12,8 @@ from lifting import skeleton
 from tests.helpers import shared_path
 from tools import detect
 
-LIMB_JOINTS = [skeleton.J[n] for n in ("RHip", "RKnee", "RFoot", "LHip", "LKnee", "LFoot", "LShoulder", "LElbow",
-                                       "LWrist", "RShoulder", "RElbow", "RWrist")]
+LIMB_JOINTS = [skeleton.JOINT_INDEX[n] for n in ("RHip", "RKnee", "RFoot", "LHip", "LKnee", "LFoot", "LShoulder",
+                                                 "LElbow", "LWrist", "RShoulder", "RElbow", "RWrist")]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_fixture_frames_person_found_and_2d_error_bounded(fixture_frames):
             err = np.linalg.norm(pts[limb] - gt[limb], axis=1)
             # measured 7-13 px mean on persons 165-336 px tall; a left/right swap or a scale bug gives > 40 px
             assert err.mean() < 0.06 * height + 5, (err.mean(), height)
-            head = skeleton.J["Head"]
+            head = skeleton.JOINT_INDEX["Head"]
             assert w[head] > 0 and np.linalg.norm(pts[head] - gt[head]) < 0.15 * height  # derived: 3-21 px
             x, y, bw, bh = d.box()
             assert np.all(gt[:, 0] > x) and np.all(gt[:, 0] < x + bw) and np.all(gt[:, 1] > y) \

@@ -18,7 +18,7 @@ from model_fitting.fixture_split import write_fixture_split  # noqa: E402
 from prototxt import generate  # noqa: E402
 from tests.helpers import shared_path  # noqa: E402
 from tools.evaluate_images import evaluate_images  # noqa: E402
-from tools.train_h36m import DeviceError  # noqa: E402
+from tools.devices import DeviceError  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,8 @@ def test_random_small_net_and_resume(split, random_weights, tmp_path, kind):
     with pytest.raises(ValueError, match=r"run.json: the folder holds another evaluation, 1 difference\(s\) with this "
                                          r"run \(num_angles: 80 -> 40\)"):
         evaluate_images(split, str(out), **{**args, "num_angles": 40})
-    with pytest.raises(ValueError, match=r"run.json: the folder holds another evaluation, 1 difference\(s\) with this run \(scoring: grid -> upsampled\)"):
+    with pytest.raises(ValueError, match=r"run.json: the folder holds another evaluation, 1 difference\(s\) with this "
+                                         r"run \(scoring: grid -> upsampled\)"):
         evaluate_images(split, str(out), **{**args, "scoring": "upsampled"})
     # the default scoring: the same maps, upsampled to the frame before the argmax (tests/tools/test_scoring.py)
     up = evaluate_images(split, str(tmp_path / f"{kind}_up"), **{**args, "scoring": "upsampled"})

@@ -18,7 +18,7 @@ from lifting_cli.main import main
 from tests.helpers import shared_path
 from tools.photo import InputError, collect_inputs, read_image, run
 
-J = skeleton.J
+J = skeleton.JOINT_INDEX
 
 
 def strict_json(path):

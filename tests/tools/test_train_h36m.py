@@ -37,7 +37,7 @@ def params(run, it):
     m = caffe_pb2.NetParameter()
     with open(os.path.join(run, f"snap_iter_{it}.caffemodel"), "rb") as f:
         m.ParseFromString(f.read())
-    return {l.name: [np.array(b.data) for b in l.blobs] for l in m.layer if l.blobs}
+    return {ly.name: [np.array(b.data) for b in ly.blobs] for ly in m.layer if ly.blobs}
 
 
 def test_shipped_solver_is_used_as_it_is(prepared_h36m, tmp_path):
@@ -163,8 +163,8 @@ def test_cpm_net_reads_the_same_data_without_a_camera(prepared_h36m):
     data = net.layer[0]
     assert data.type == "Python" and list(data.top) == ["data", "label"]
     assert '"batch_size": 8' in data.python_param.param_str and '"crop": 368' in data.python_param.param_str
-    assert not any(l.type in ("Input",) for l in net.layer) and not any(l.type == "Python" and "Prob3D" in
-                                                                        l.python_param.layer for l in net.layer)
+    assert not any(ly.type in ("Input",) for ly in net.layer)
+    assert not any(ly.type == "Python" and "Prob3D" in ly.python_param.layer for ly in net.layer)
     ext = caffe_pb2.NetParameter()
     text_format.Merge(data_net(NETS["lifting"], prepared_h36m, workers=2, seed=0), ext)
     assert list(ext.layer[0].top) == ["data", "label", "camera"]
