@@ -150,12 +150,12 @@ def _matrix(channels, values):
         c, s = np.cos(t), np.sin(t)
         M = np.zeros(t.shape + (3, 3))
         i = "XYZ".index(axis)
-        j, l = (i + 1) % 3, (i + 2) % 3
+        j, k2 = (i + 1) % 3, (i + 2) % 3
         M[..., i, i] = 1
         M[..., j, j] = c
-        M[..., l, l] = c
-        M[..., l, j] = s
-        M[..., j, l] = -s
+        M[..., k2, k2] = c
+        M[..., k2, j] = s
+        M[..., j, k2] = -s
         R = R @ M
         k += 1
     return R
@@ -272,7 +272,6 @@ def parse_bvh(text, where="BVH"):
         raise BVHError(f"{where}: line 1: expected HIERARCHY")
     i = 1
     in_end = False
-    pending = None
     while i < len(lines):
         tok = lines[i].split()
         if not tok:
@@ -284,7 +283,6 @@ def parse_bvh(text, where="BVH"):
                 raise err(f"{key} needs one name")
             if key == "ROOT" and names:
                 raise err("a second ROOT")
-            pending = tok[1]
             names.append(tok[1])
             parents.append(stack[-1] if stack else -1)
             offsets.append(None)

@@ -30,16 +30,16 @@ def match_people(pred, gt, gt_labelled, fraction=0.2):
     their labelled person but lie within the threshold of another labelled person's same joint), ``unscored``
     (labelled people without a torso size), ``missed`` (scored labelled people without a detection).
     """
-    thr = np.array([fraction * torso_size(g, l) for g, l in zip(gt, gt_labelled)])
+    thr = np.array([fraction * torso_size(g, lab) for g, lab in zip(gt, gt_labelled)])
     scored = np.isfinite(thr) & (thr > 0)
     hits = np.zeros((len(pred), len(gt)), np.int64)
     within = {}
     for i, p in enumerate(pred):
-        for j, (g, l) in enumerate(zip(gt, gt_labelled)):
+        for j, (g, lab) in enumerate(zip(gt, gt_labelled)):
             if not scored[j]:
                 continue
             d = np.linalg.norm(np.asarray(p, np.float64) - g, axis=1)
-            w = l & np.isfinite(d) & (d <= thr[j])
+            w = lab & np.isfinite(d) & (d <= thr[j])
             within[i, j] = w
             hits[i, j] = int(w.sum())
     pairs, used_p, used_g = [], set(), set()
@@ -57,7 +57,7 @@ def match_people(pred, gt, gt_labelled, fraction=0.2):
             if k != j and scored[k]:
                 other |= within[i, k]
         foreign.append(int(np.count_nonzero(other & ~within[i, j])))
-    labelled = int(sum(np.count_nonzero(l) for l, s in zip(gt_labelled, scored) if s))
+    labelled = int(sum(np.count_nonzero(lab) for lab, s in zip(gt_labelled, scored) if s))
     correct = int(sum(h for _, _, h in pairs))
     return {"correct": correct, "labelled": labelled, "pck": correct / labelled if labelled else float("nan"),
             "pairs": pairs, "foreign": foreign, "unscored": int(np.count_nonzero(~scored)),

@@ -38,7 +38,7 @@ LIFT_FIELDS = {
 def _cmd_lift(args):
     from lifting import skeleton
     from lifting.files import NpzStream, json_stream, read_json, read_keypoints
-    from lifting.lift import STATUS_NAMES, Lifter
+    from lifting.lift import Lifter
     from lifting.model import default_model_path, load_model
 
     truth = None

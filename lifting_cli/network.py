@@ -36,7 +36,7 @@ def _cmd_estimate(args):
 
     from tools.detect import DetectorUnavailable
     from tools.estimate import estimate
-    from tools.photo import SAMPLE_NAME, collect_inputs, is_video, output_stem, run, sample_image
+    from tools.photo import SAMPLE_NAME, collect_inputs, is_video, run, sample_image
 
     from .checks import read_camera
 
@@ -281,7 +281,8 @@ def register(sub):
                                    "the embedded MediaPipe pose detector finds the 2D joints and the shipped 3D pose "
                                    "model lifts them (per photo: JSON + PNG; per video: npz + JSON + MP4). With "
                                    "--weights the extended network runs instead (CPM preprocessing, forward, final 3D "
-                                   "lift; its 2D joints are the projection of its 3D pose). An input that cannot be read is "
+                                   "lift; its 2D joints are the projection of its 3D pose). An input that cannot "
+                                   "be read is "
                                    "reported and the others go on (exit status 2).")
     p.add_argument("images", nargs="*", metavar="INPUT", help="photos, folders of photos, videos (.mp4, .avi, ...)")
     p.add_argument("--sample", action="store_true", help="also estimate the embedded sample photo "
@@ -330,16 +331,19 @@ def register(sub):
                                  "one solver process per GPU (needs Caffe built with CUDA: scripts/setup.sh --cuda)")
     p.add_argument("--solver", help="solver prototxt (default with --data: the shipped "
                                     "prototxt/lifting_h36m_full_solver.prototxt, used as it is)")
-    p.add_argument("--workers", type=int_in(0, 64), default=2, help="data-layer worker processes per solver (default 2)")
+    p.add_argument("--workers", type=int_in(0, 64), default=2,
+                   help="data-layer worker processes per solver (default 2)")
     p.add_argument("--prototxt", help="train net prototxt (default: the full net of --net with --data, the small "
                                       "one with --h36m-npz)")
     p.add_argument("--h36m-npz", help="poses to render for the synthetic demo (../shared/data layout)")
     p.add_argument("--subjects", type=subjects, default=["S1", "S5", "S6", "S7", "S8"])
-    p.add_argument("--iterations", type=int_in(1, 10**8), help="iterations to run now (default: to the solver's max_iter with "
+    p.add_argument("--iterations", type=int_in(1, 10**8),
+                   help="iterations to run now (default: to the solver's max_iter with "
                                                   "--data, 300 for the demo)")
     p.add_argument("--base-lr", type=float_in(0, 1, lo_open=True), help="the demo's learning rate in (0, 1] "
                                                                          "(default 1e-3)")
-    p.add_argument("--snapshot", type=int_in(0), help="snapshot every N iterations (default: the solver's with --data, 100 "
+    p.add_argument("--snapshot", type=int_in(0),
+                   help="snapshot every N iterations (default: the solver's with --data, 100 "
                                                 "for the demo)")
     p.add_argument("--resume", help="a .solverstate to resume from")
     p.add_argument("--weights", help="initial .caffemodel")

@@ -80,7 +80,7 @@ def main(argv=None):
             preds["multi_observed"].append([np.where(p.detection.visibility[list(MEDIAPIPE12)][:, None] >= args.cut,
                                                      p.detection.landmarks_px[list(MEDIAPIPE12)], np.nan)
                                             for p in people])
-    rows, summary = [], {}
+    summary = {}
     for key, label in methods.items():
         tot_c = tot_l = mixed = found = 0
         per_image = []

@@ -2,7 +2,8 @@
 truth on the four Human3.6M fixture frames (../shared/data/h36m_fixture: known cameras; R there is camera <- world,
 read by lifting/cameras.py). **Four frames: a sanity check, not an accuracy figure.**
 
-    .venv/bin/python scripts/measure_root_position.py [--fixture ../shared/data/h36m_fixture] [--out results/root_position]
+    .venv/bin/python scripts/measure_root_position.py [--fixture ../shared/data/h36m_fixture] \
+        [--out results/root_position]
 
 Rows per frame: (a) the multi-person detector's 2D (the largest person) lifted with the known camera rotation and
 intrinsics, as `lifting estimate --camera` does; (b) the labelled 2D lifted the same way (the method without the

@@ -2,7 +2,8 @@
 projected through a pinhole camera, with detector-like noise and dropped joints, lifted frame by frame with and
 without smoothing (One Euro on the 2D + ground-plane angle continuity; tools/people.py PeopleEstimator, the same
 code as `lifting estimate` on a video). Reports 3D error (MPJPE and P-MPJPE, mean and median, camera frame,
-root-relative; P-MPJPE is the fair figure for the upright camera, which does not know the tilt), mean frame-to-frame joint displacement (the truth's beside it) and facing flips > 90 degrees between
+root-relative; P-MPJPE is the fair figure for the upright camera, which does not know the tilt),
+mean frame-to-frame joint displacement (the truth's beside it) and facing flips > 90 degrees between
 consecutive frames.
 
     .venv/bin/python scripts/measure_steadiness.py [--cmu ../shared/data/cmu] [--out results/steadiness]
@@ -13,7 +14,6 @@ per coordinate; confidences uniform in [0.6, 1]; 10% of joint-frames "dropped" (
 2D noise 6% of the height). CMU at 120 fps, kept every 4th frame (30 fps), at most 300 frames per trial.
 """
 import argparse
-import json
 import os
 import sys
 
@@ -132,7 +132,8 @@ def main(argv=None):
     summary["truth_flips"] = int(sum(r["truth_flips"] for r in rows))
     summary["frames"] = int(sum(r["frames"] for r in rows))
     lines = ["| trial | frames | lifter's camera | smoothing | MPJPE mean / median mm | P-MPJPE mean / median mm | "
-             "frame-to-frame displacement mm (truth) | facing flips > 90 deg (truth) |", "|---|---|---|---|---|---|---|---|"]
+             "frame-to-frame displacement mm (truth) | facing flips > 90 deg (truth) |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows + [dict(trial="all", frames=summary["frames"], **{k: summary[k] for k in KEYS},
                           truth_displacement_mm=summary["truth_displacement_mm"], truth_flips=summary["truth_flips"])]:
         for key in KEYS:

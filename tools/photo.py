@@ -16,7 +16,6 @@ import tempfile
 
 import numpy as np
 
-from lifting import skeleton
 from lifting.files import json_text
 
 from .detect import DEFAULT_MIN_CONFIDENCE

@@ -1,5 +1,5 @@
-"""Photos and folders -> every person's 2D (MediaPipe) -> 3D (our model), `lifting estimate` without weights, bad inputs;
-the issue-19 done-when on the COCO photographs."""
+"""Photos and folders -> every person's 2D (MediaPipe) -> 3D (our model), `lifting estimate` without weights, bad
+inputs; the issue-19 done-when on the COCO photographs."""
 import json
 import os
 import sys
