@@ -99,6 +99,15 @@ class MatplotlibOverlay:
         self.fig.subplots_adjust(left=0.01, right=0.99, bottom=0.12, top=0.9)
         return figure_to_rgb(self.fig)[:, :, ::-1].copy()
 
+    def draw_people(self, rgb, people, title=None):
+        """The one-person figure of before issue 19: the first person."""
+        import numpy as np
+
+        p = people[0] if people else None
+        nan = np.full((17, 2), np.nan)
+        return self.draw(rgb, p["joints2d"] if p else nan, p["observed"].astype(float) if p else np.zeros(17),
+                         p["pose3d_mm"] if p else None, p["reprojected"] if p else nan, title=title, note="no 3D")
+
 
 def before(path):
     """The whole tool with the MP4 as it was: matplotlib drawing and the 80-angle grid search (whose continuous

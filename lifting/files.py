@@ -296,8 +296,12 @@ def open_h5(path, error=ValueError, what="HDF5 file"):
         raise error(f"{path}: not a readable {what} ({e})") from None
 
 
-def read_keypoints(path, fmt="h36m"):
+def read_keypoints(path, fmt="h36m", person=None):
     """Read 2D keypoints of format ``fmt`` and convert them to the H36M order.
+
+    ``lifting estimate``'s own outputs (a photo's or a video's ``.json`` with ``people`` lists, a video's ``.npz``)
+    are read too (:func:`read_estimate_keypoints`): our 17 joints, one person (``person``: its id; needed when the
+    file holds several).
 
     Accepted files:
       * ``.npy``: ``(N, F, 2)`` or ``(N, F, 3)`` (third column = confidence), or one frame ``(F, 2|3)``;
@@ -320,6 +324,12 @@ def read_keypoints(path, fmt="h36m"):
     if os.path.isdir(path):
         raise ValueError(f"{path}: is a folder, not a keypoint file")
     ext = os.path.splitext(path)[1].lower()
+    if is_estimate_file(path):
+        if fmt != "h36m":
+            raise ValueError(f"{path}: `lifting estimate`'s output holds our 17 joints (format h36m), not {fmt!r}")
+        return read_estimate_keypoints(path, person)
+    if person is not None:
+        raise ValueError(f"{path}: a person id is only used with `lifting estimate`'s own JSON or npz")
     readers = {".npy": _keypoints_npy, ".npz": _keypoints_npz, ".json": _keypoints_json, ".csv": _keypoints_csv}
     if ext not in readers:
         raise ValueError(f"{path}: unsupported extension {ext!r} (use .npy, .npz, .json or .csv)")
@@ -347,6 +357,81 @@ def read_keypoints(path, fmt="h36m"):
             raise ValueError(f"{path}: confidence must have shape {arr.shape[:2]}, got {conf.shape}")
         _check_confidence(path, conf)
     return skeleton.convert_keypoints(arr[..., :2], fmt, conf)
+
+
+ESTIMATE_NPZ_ARRAYS = ("frame", "person", "joints2d_px", "confidence", "observed")
+
+
+def is_estimate_file(path):
+    """Whether ``path`` is ``lifting estimate``'s own output: an npz with the per-person rows
+    (:data:`ESTIMATE_NPZ_ARRAYS`) or a JSON whose ``people`` (or whose frames' ``people``) hold ``joints`` lists."""
+    ext = os.path.splitext(path)[1].lower()
+    try:
+        if ext == ".npz":
+            with np.load(path, allow_pickle=False) as z:
+                return all(k in z.files for k in ESTIMATE_NPZ_ARRAYS)
+        if ext == ".json":
+            obj = read_json(path)
+            if not isinstance(obj, dict):
+                return False
+            frames = obj.get("frames") if isinstance(obj.get("frames"), list) else [obj]
+            return any(isinstance(f, dict) and isinstance(f.get("people"), list) and f["people"]
+                       and isinstance(f["people"][0], dict) and "joints" in f["people"][0] for f in frames)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return False
+    return False
+
+
+def _choose_person(path, ids, person):
+    ids = sorted(set(int(i) for i in ids))
+    if not ids:
+        raise ValueError(f"{path}: `lifting estimate` found no person in it: nothing to lift")
+    if person is None:
+        if len(ids) > 1:
+            raise ValueError(f"{path}: holds people {', '.join(map(str, ids[:20]))}: choose one with --person ID")
+        return ids[0]
+    if int(person) not in ids:
+        raise ValueError(f"{path}: no person {person} (it holds {', '.join(map(str, ids[:20]))})")
+    return int(person)
+
+
+def read_estimate_keypoints(path, person=None):
+    """``lifting estimate``'s output -> ``(points (N, 17, 2), weights (N, 17))`` of one person, one row per frame
+    (a photo: one row). A joint's weight is its confidence where it was observed, else 0 (as estimate lifted it);
+    frames without that person are rows of NaN with weight 0."""
+    L = skeleton.NUM_JOINTS
+    if os.path.splitext(path)[1].lower() == ".npz":
+        with _load_numpy(path, ".npz") as z:
+            a = {k: z[k] for k in ESTIMATE_NPZ_ARRAYS}
+            n = (int(z["num_frames"]) if "num_frames" in z.files
+                 else int(a["frame"].max()) + 1 if a["frame"].size else 0)
+        pid = _choose_person(path, a["person"], person)
+        pts, w = np.full((n, L, 2), np.nan), np.zeros((n, L))
+        sel = np.flatnonzero(a["person"] == pid)
+        f = a["frame"][sel].astype(np.int64)
+        pts[f] = a["joints2d_px"][sel]
+        w[f] = np.where(a["observed"][sel], a["confidence"][sel], 0.0)
+    else:
+        obj = read_json(path)
+        frames = obj["frames"] if isinstance(obj.get("frames"), list) else [obj]
+        people = [f.get("people") or [] for f in frames]
+        pid = _choose_person(path, [p.get("id") for ps in people for p in ps], person)
+        pts, w = np.full((len(frames), L, 2), np.nan), np.zeros((len(frames), L))
+        for i, ps in enumerate(people):
+            for p in ps:
+                if p.get("id") != pid:
+                    continue
+                joints = p.get("joints")
+                if not isinstance(joints, list) or len(joints) != L:
+                    raise ValueError(f"{path}: frame {i}, person {pid}: 'joints' must list {L} joints")
+                for j, jt in enumerate(joints):
+                    x, y, c = jt.get("x"), jt.get("y"), jt.get("confidence")
+                    if x is not None and y is not None:
+                        pts[i, j] = (x, y)
+                        w[i, j] = float(c or 0.0) if jt.get("observed") else 0.0
+    _check_confidence(path, w)
+    pts[w <= 0] = np.nan
+    return pts, w
 
 
 def _check_confidence(path, conf):

@@ -228,6 +228,7 @@ class Lifter:
         self._flat_parts = tp.transpose(1, 3, 4, 0, 2).reshape(K, 2 * L, 3 * self.P)  # (K, 2L, 3P)
         self._cache = OrderedDict()
         self._cache_bytes = int(cache_bytes)
+        self._prior_angle = None  # set per call of lift() (angle_prior)
 
     # ---- per weight-pattern precomputation ---------------------------------------------------------------
     def _pattern(self, w):
@@ -269,7 +270,7 @@ class Lifter:
         return entry
 
     # ---- public API -----------------------------------------------------------------------------------------
-    def lift(self, points2d, weights=None, strict=False) -> LiftResult:
+    def lift(self, points2d, weights=None, strict=False, angle_prior=None) -> LiftResult:
         """Lift 2D poses.
 
         Args:
@@ -280,6 +281,10 @@ class Lifter:
                 the default search solves continuous weights frame by frame, batched (about half the speed of 0/1
                 weights); ``search="grid"`` computes them once per distinct row (a few ms each).
             strict: raise ValueError on the first bad frame instead of reporting it in ``status``.
+            angle_prior: ``(previous (N,), weight)``: adds ``weight (1 - cos(theta - previous))`` (normalised cost
+                units) to every frame's cost, so that a video's ground-plane angle stays near the previous frame's
+                where the 2D allows both (:mod:`lifting.smoothing`); NaN in ``previous`` = no prior for that frame.
+                It ranks the grid's angles and the components; the exact search then refines within its bracket.
         """
         pts = np.asarray(points2d, dtype=np.float64)
         single = pts.ndim == 2
@@ -318,6 +323,13 @@ class Lifter:
 
         res = dict(angle=np.full(n, np.nan), sn=np.full(n, np.nan), b=np.full((n, Jb), np.nan),
                    comp=np.full(n, -1, np.int64), cost=np.full(n, np.nan))
+        self._prior_angle = None
+        if angle_prior is not None:
+            prev, weight = angle_prior
+            prev = np.broadcast_to(np.asarray(prev, np.float64), (n,))
+            if not (np.isfinite(weight) and weight >= 0):
+                raise ValueError(f"angle_prior weight must be finite and >= 0, got {weight}")
+            self._prior_angle = (prev, float(weight))
         idx_ok = np.flatnonzero(ok)
         if idx_ok.size:
             if self.search == "optimum":
@@ -333,7 +345,15 @@ class Lifter:
             raise ValueError(f"{bad.size} of {n} frames cannot be lifted: " + "; ".join(msgs))
         return self._assemble(res, status, w, y, centre, factor)
 
-    def _grid(self, pat, y):
+    def _angle_cost(self, theta, frames):
+        """The angle prior's cost of angles ``theta`` for frames ``frames`` (broadcast); 0 without a prior."""
+        if self._prior_angle is None or frames is None:
+            return 0.0
+        prev, weight = self._prior_angle
+        d = theta - prev[frames]
+        return np.where(np.isfinite(d), weight * (1.0 - np.cos(np.nan_to_num(d))), 0.0)
+
+    def _grid(self, pat, y, frames=None):
         """Grid search of one chunk ``y (m, 2L)`` (centred) sharing the pattern ``pat``: per component the best angle
         ``(K, m)``, its float64 cost (bound penalty included), ``z`` and ``(N^-1)_00`` there, and how much lower than
         the best grid cost a neighbouring grid angle is allowed to be ``(K, m)`` (an upper bound of what the continuous
@@ -345,6 +365,7 @@ class Lifter:
         yy = np.einsum("nr,nr,r->n", y, y, pat["w2"])
         Z = (Mg @ y.T.astype(Mg.dtype, copy=False)).reshape(K, A, P + 1, m)
         cost = yy[None, None] / nu[:, None, None] - np.einsum("kapn,kapn->kan", Z[:, :, :P], Z[:, :, :P])
+        cost = cost + self._angle_cost(self.angles[:, None], frames)  # (A, m) or 0: the video's angle prior
         best_a = np.argmin(cost, axis=1)  # (K, m)
         # The bound's penalty is >= 0 and 0 inside the bounds: where the unpenalised winner's scale is inside,
         # it also wins the penalised search. Only the other (component, frame) pairs are searched again.
@@ -371,6 +392,7 @@ class Lifter:
         best_cost = yy[None] / nu[:, None] - np.einsum("kmp,kmp->km", z[..., :P], z[..., :P])
         v0 = pat["v0"][kk, best_a]
         best_cost += self._bound_penalty(z[..., P], v0)
+        best_cost += self._angle_cost(self.angles[best_a], frames if frames is None else np.asarray(frames)[None])
         return best_a, best_cost, z, v0, gain, vertex
 
     def _solve_pattern(self, w, ys, sel, res):
@@ -387,7 +409,7 @@ class Lifter:
         for start in range(0, len(sel), chunk):
             y = ys[start:start + chunk]
             m = len(y)
-            best_a, best_cost, z, v0, _, _ = self._grid(pat, y)
+            best_a, best_cost, z, v0, _, _ = self._grid(pat, y, sel[start:start + chunk])
             k = np.argmin(0.5 * best_cost + logdet, axis=0)
             cols = np.arange(m)
             a_i = best_a[k, cols]
@@ -443,7 +465,7 @@ class Lifter:
             pat = self._pattern(pattern)
             for start in range(0, len(g), chunk):
                 gi = g[start:start + chunk]
-                best_a[:, gi], c, _, _, gain[:, gi], vertex[:, gi] = self._grid(pat, ys[gi])
+                best_a[:, gi], c, _, _, gain[:, gi], vertex[:, gi] = self._grid(pat, ys[gi], sel[gi])
                 score[:, gi] = 0.5 * c + logdet[:, gi]
         step = 2 * np.pi / self.num_angles
         if exact_rows:
@@ -493,6 +515,7 @@ class Lifter:
                 pieces = self._pieces(w[nn[s]], ys[nn[s]], kk[s], shared=shared)
                 th[s], x[s], cost[s] = self._exact_search(theta0[s], half, pieces,
                                                           start=theta0[s] + step * vertex[kk[s], nn[s]])
+                cost[s] += self._angle_cost(th[s], sel[nn[s]])  # the components compete with the prior too
         table = np.full((K, n), np.inf)
         table[kk, nn] = 0.5 * cost + logdet[kk, nn]
         row = np.full((K, n), -1)

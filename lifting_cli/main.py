@@ -38,7 +38,7 @@ LIFT_FIELDS = {
 def _cmd_lift(args):
     from lifting import skeleton
     from lifting.files import NpzStream, json_stream, read_json, read_keypoints
-    from lifting.lift import STATUS_NAMES, Lifter
+    from lifting.lift import Lifter
     from lifting.model import default_model_path, load_model
 
     truth = None
@@ -59,7 +59,7 @@ def _cmd_lift(args):
     check_files(inputs=[("INPUT", args.input), ("--model", args.model or default_model_path()),
                         ("--camera", None if args.camera == "upright" else args.camera)],
                 outputs=[("-o", out), ("--plot", args.plot)], force=args.force)
-    points, weights = read_keypoints(args.input, args.format)
+    points, weights = read_keypoints(args.input, args.format, person=args.person)
     if args.plot and not 0 <= args.plot_frame < len(points):
         raise ValueError(f"--plot-frame {args.plot_frame}: out of range, {args.input} holds frames "
                          f"0..{len(points) - 1}")
@@ -191,7 +191,10 @@ def build_parser():
     p.add_argument("--camera", default=None,
                    help="JSON file with the 3x3 world->camera rotation 'R' (world y up); default: upright camera")
     p.add_argument("-o", "--output", required=True, help="output file: .json or .npz")
-    p.add_argument("--format", default="h36m", help="keypoint order: h36m, coco, mpii, cpm14, body25 (default h36m)")
+    p.add_argument("--format", default="h36m", help="keypoint order: h36m, coco, mpii, cpm14, body25 (default h36m); "
+                   "`lifting estimate`'s own .json/.npz are recognised (h36m)")
+    p.add_argument("--person", type=int_in(0), default=None,
+                   help="with `lifting estimate`'s output: the person id to lift (needed when it holds several)")
     p.add_argument("--model", default=None, help="pose-model file (.h5); default: the shipped model")
     p.add_argument("--angles", type=int_in(3, MAX_ANGLES), default=80,
                    help=f"quantised ground-plane angles, 3..{MAX_ANGLES} (default 80)")

@@ -36,22 +36,31 @@ def _cmd_estimate(args):
 
     from tools.detect import DetectorUnavailable
     from tools.estimate import estimate
-    from tools.photo import SAMPLE_NAME, collect_inputs, is_video, output_stem, run, sample_image
+    from tools.photo import SAMPLE_NAME, collect_inputs, is_video, run, sample_image
 
     from .checks import read_camera
 
     detector = args.detector or ("network" if args.weights else "mediapipe")
-    files = collect_inputs(args.images) if args.images else []
-    names = [(f, output_stem(f), (".npz", ".json") + (() if args.no_plot else (".mp4",)) if is_video(f) else
-              (".json",) + (() if args.no_plot else (".png",))) for f in files]
+    files = collect_inputs(args.images, recursive=args.recursive) if args.images else []
+    extra = tuple(f".{e}" for e in ("csv", "html") if getattr(args, e))
+    names = [(f, stem, ((".npz", ".json") + (() if args.no_plot else (".mp4",)) if is_video(f) else
+                        (".json",) + (() if args.no_plot else (".png",))) + extra) for f, stem in files]
     if args.sample:
-        names.append((None, SAMPLE_NAME, (".json",) + (() if args.no_plot else (".png",))))
-    outputs = [(f"--out ({f or 'sample'})", os.path.join(args.out, stem + ext)) for f, stem, exts in names for ext in exts]
-    check_files(inputs=[("INPUT", f) for f in files]
+        names.append((None, SAMPLE_NAME, (".json",) + (() if args.no_plot else (".png",)) + extra))
+    outputs = [(f"--out ({f or 'sample'})", os.path.join(args.out, stem + ext))
+               for f, stem, exts in names for ext in exts]
+    if args.bvh:  # the person ids are known only once people are found: an earlier run's BVH files count too
+        import glob
+
+        outputs += [(f"--out ({f or 'sample'})", b) for f, stem, _ in names
+                    for b in sorted(glob.glob(glob.escape(os.path.join(args.out, stem)) + ".person*.bvh"))]
+    check_files(inputs=[("INPUT", f) for f, _ in files]
                 + [("--camera", args.camera if args.camera not in (None, "upright") else None)]
                 + ([("--weights", args.weights), ("--prototxt", args.prototxt)] if detector == "network" else []),
                 output_folders=[("--out", args.out)], outputs=outputs, force=args.force)
     camera = read_camera(args.camera)
+    focal, principal = _intrinsics(args)
+    exports = tuple(e for e in ("bvh", "csv", "html") if getattr(args, e))
     try:
         if detector == "mediapipe":
             if args.weights or args.box:
@@ -60,10 +69,18 @@ def _cmd_estimate(args):
             from lifting.model import load_model
 
             lifter = Lifter(load_model(args.model), camera=camera)
-            _, failed = run(args.images, args.out, lifter, camera_label=args.camera or "upright",
-                            min_confidence=args.min_confidence, sample=args.sample, plot=not args.no_plot)
+            _, failed, found = run(args.images, args.out, lifter, camera_label=args.camera or "upright",
+                                   min_confidence=args.min_confidence, sample=args.sample, plot=not args.no_plot,
+                                   people=args.people, focal_px=focal, principal_px=principal,
+                                   smooth=not args.no_smooth, exports=exports, recursive=args.recursive)
+            if not found:
+                print("lifting estimate: error: no person was found in any input", file=sys.stderr)
+                return 2
             return 2 if failed else 0
-        inputs = collect_inputs(args.images)
+        if exports or args.people != "all" or args.no_smooth or args.focal_px:
+            print("lifting estimate: --people, --focal-px, --no-smooth, --bvh, --csv and --html belong to the "
+                  "embedded detector; not used with --detector network")
+        inputs = [f for f, _ in collect_inputs(args.images, recursive=args.recursive)]
         if any(is_video(p) for p in inputs):
             raise ValueError("videos need the embedded detector (--detector mediapipe)")
         if args.sample:
@@ -75,6 +92,44 @@ def _cmd_estimate(args):
     except DetectorUnavailable as e:
         print(f"lifting estimate: error: {e}", file=sys.stderr)
         return 2
+
+
+def people_arg(text):
+    """``--people`` for argparse: all, largest, center or N."""
+    import argparse
+
+    from tools.people import parse_people
+
+    try:
+        return parse_people(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("--people ", "", 1)) from None
+
+
+def _intrinsics(args):
+    """``(focal px or None, principal point px or None)``: ``--focal-px``, else ``f`` and ``c`` in the ``--camera``
+    JSON (Human3.6M's calibration names), else None (the assumption of lifting/world.py)."""
+    if args.focal_px is not None:
+        return args.focal_px, None
+    if args.camera in (None, "upright"):
+        return None, None
+    from lifting.files import read_json
+
+    obj = read_json(args.camera)
+    f, c = (obj.get(k) if isinstance(obj, dict) else None for k in ("f", "c"))
+    if f is None:
+        return None, None
+    import numpy as np
+
+    fa = np.asarray(f, np.float64).reshape(-1)
+    if fa.size not in (1, 2) or not np.all(np.isfinite(fa)) or np.any(fa <= 0):
+        raise ValueError(f"--camera {args.camera}: 'f' must be one or two focal lengths > 0 in pixels, got {f!r}")
+    ca = None
+    if c is not None:
+        ca = np.asarray(c, np.float64).reshape(-1)
+        if ca.size != 2 or not np.all(np.isfinite(ca)):
+            raise ValueError(f"--camera {args.camera}: 'c' must be the principal point [cx, cy] in pixels, got {c!r}")
+    return fa, ca
 
 
 def _detector_box():
@@ -226,7 +281,8 @@ def register(sub):
                                    "the embedded MediaPipe pose detector finds the 2D joints and the shipped 3D pose "
                                    "model lifts them (per photo: JSON + PNG; per video: npz + JSON + MP4). With "
                                    "--weights the extended network runs instead (CPM preprocessing, forward, final 3D "
-                                   "lift; its 2D joints are the projection of its 3D pose). An input that cannot be read is "
+                                   "lift; its 2D joints are the projection of its 3D pose). An input that cannot "
+                                   "be read is "
                                    "reported and the others go on (exit status 2).")
     p.add_argument("images", nargs="*", metavar="INPUT", help="photos, folders of photos, videos (.mp4, .avi, ...)")
     p.add_argument("--sample", action="store_true", help="also estimate the embedded sample photo "
@@ -245,6 +301,20 @@ def register(sub):
                                            "person box where MediaPipe works, else the whole image)")
     p.add_argument("--out", default="estimates", help="output folder (default ./estimates)")
     p.add_argument("--no-plot", action="store_true", help="no PNG (photos) or MP4 (videos)")
+    p.add_argument("--people", type=people_arg, default="all",
+                   help="who is estimated: all (default), largest, center (nearest the image centre) or N (the N "
+                        "largest)")
+    p.add_argument("--focal-px", type=float_in(1, 1e6), default=None,
+                   help="focal length in pixels for the root position in metres (default: 'f' in the --camera JSON, "
+                        "else assumed: a 60-degree horizontal field of view, stated in the output)")
+    p.add_argument("--no-smooth", action="store_true",
+                   help="videos: no temporal filtering (One Euro on the 2D, ground-plane angle continuity)")
+    p.add_argument("--bvh", action="store_true", help="also a BVH motion file per person (<name>.person<id>.bvh)")
+    p.add_argument("--csv", action="store_true", help="also <name>.csv: one row per frame, person and joint")
+    p.add_argument("--html", action="store_true",
+                   help="also <name>.html: an interactive 3D view (self-contained, opens offline; a frame slider "
+                        "for videos)")
+    p.add_argument("--recursive", action="store_true", help="folders: also their subfolders (outputs keep them)")
     p.set_defaults(func=_cmd_estimate)
 
     p = sub.add_parser("train", help="train the net on a prepared Human3.6M dataset (CPU or GPUs), or the CPU demo "
@@ -261,16 +331,19 @@ def register(sub):
                                  "one solver process per GPU (needs Caffe built with CUDA: scripts/setup.sh --cuda)")
     p.add_argument("--solver", help="solver prototxt (default with --data: the shipped "
                                     "prototxt/lifting_h36m_full_solver.prototxt, used as it is)")
-    p.add_argument("--workers", type=int_in(0, 64), default=2, help="data-layer worker processes per solver (default 2)")
+    p.add_argument("--workers", type=int_in(0, 64), default=2,
+                   help="data-layer worker processes per solver (default 2)")
     p.add_argument("--prototxt", help="train net prototxt (default: the full net of --net with --data, the small "
                                       "one with --h36m-npz)")
     p.add_argument("--h36m-npz", help="poses to render for the synthetic demo (../shared/data layout)")
     p.add_argument("--subjects", type=subjects, default=["S1", "S5", "S6", "S7", "S8"])
-    p.add_argument("--iterations", type=int_in(1, 10**8), help="iterations to run now (default: to the solver's max_iter with "
+    p.add_argument("--iterations", type=int_in(1, 10**8),
+                   help="iterations to run now (default: to the solver's max_iter with "
                                                   "--data, 300 for the demo)")
     p.add_argument("--base-lr", type=float_in(0, 1, lo_open=True), help="the demo's learning rate in (0, 1] "
                                                                          "(default 1e-3)")
-    p.add_argument("--snapshot", type=int_in(0), help="snapshot every N iterations (default: the solver's with --data, 100 "
+    p.add_argument("--snapshot", type=int_in(0),
+                   help="snapshot every N iterations (default: the solver's with --data, 100 "
                                                 "for the demo)")
     p.add_argument("--resume", help="a .solverstate to resume from")
     p.add_argument("--weights", help="initial .caffemodel")

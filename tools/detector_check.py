@@ -21,8 +21,8 @@ from lifting.cameras import read_h36m_cameras_json
 from lifting.lift import STATUS_NAMES, Lifter
 from lifting.metrics import mpjpe, p_mpjpe
 
-from .detect import DEFAULT_MIN_CONFIDENCE, PoseDetector
-from .photo import DETECTOR_NAME, read_image
+from .detect import DEFAULT_MIN_CONFIDENCE, DETECTOR_NAME, PoseDetector
+from .media import read_image
 
 #: the 12 joints both skeletons define the same way (hips, knees, ankles, shoulders, elbows, wrists)
 LIMB_JOINTS = tuple(skeleton.J[n] for n in ("RHip", "RKnee", "RFoot", "LHip", "LKnee", "LFoot", "LShoulder",
@@ -101,7 +101,8 @@ def summarise(rows):
         e1 = np.array([o["mpjpe_mm"] for o in ok])
         e2 = np.array([o["p_mpjpe_mm"] for o in ok])
         out[key] = {"frames": len(ok), "of": len(rows),
-                    "mpjpe_mean": float(e1.mean()) if ok else None, "mpjpe_median": float(np.median(e1)) if ok else None,
+                    "mpjpe_mean": float(e1.mean()) if ok else None,
+                    "mpjpe_median": float(np.median(e1)) if ok else None,
                     "p_mpjpe_mean": float(e2.mean()) if ok else None,
                     "p_mpjpe_median": float(np.median(e2)) if ok else None}
     return out
@@ -153,7 +154,8 @@ def draw(path, rows):
         ax.set_ylim(hi[1], lo[1])
         ax.set_title(r["row"]["image"], fontsize=8)
         ax.legend(fontsize=7, loc="lower right")
-        for j, (cols, name) in enumerate((((0, 1), "camera view: x, y (mm)"), ((2, 1), "side view: z (depth), y (mm)"))):
+        views = (((0, 1), "camera view: x, y (mm)"), ((2, 1), "side view: z (depth), y (mm)"))
+        for j, (cols, name) in enumerate(views):
             a = fig.add_subplot(len(rows), 3, 3 * i + 2 + j)
             for key, p in r["poses"].items():
                 if key not in colours:

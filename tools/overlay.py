@@ -137,6 +137,10 @@ class Overlay:
             self._text(canvas, note[:60], (self.area_w + 8, self.height // 2), (30, 30, 160), 0.8)
         return canvas
 
+    def draw_people(self, rgb, people, title=None, legend=True):
+        """Every person of a frame (:func:`draw_people`); :meth:`draw` stays the one-person drawing."""
+        return draw_people(self, rgb, people, title, legend)
+
 
 def write_png(path, canvas_bgr):
     """Write a BGR canvas to ``path`` as PNG, atomically."""
@@ -148,3 +152,70 @@ def write_png(path, canvas_bgr):
     if not ok:
         raise RuntimeError(f"{path}: OpenCV could not encode the PNG")
     atomic_write_bytes(path, data.tobytes())
+
+
+#: inferred joints (the prior's, not observed) are drawn as hollow grey circles with thin limbs
+_INFERRED = (150, 150, 150)
+
+
+def _draw_person_2d(ov, canvas, pts, observed, label=None):
+    """One person's 2D skeleton on the frame: limbs between observed joints by side (right red, left blue), limbs
+    touching an inferred joint thin and grey, observed joints filled black, inferred ones hollow grey."""
+    cv2 = ov._cv2
+    ok = np.isfinite(pts).all(-1) & (np.abs(np.nan_to_num(pts)) < 1e6).all(-1)
+    p = np.round(np.where(ok[:, None], ov._to_canvas(np.nan_to_num(pts)), 0) * 16).astype(np.int64)
+    lw = ov.line
+    for c, par in skeleton.LIMBS:
+        if ok[c] and ok[par]:
+            seen = observed[c] and observed[par]
+            cv2.line(canvas, tuple(int(v) for v in p[c]), tuple(int(v) for v in p[par]),
+                     _colour(c) if seen else _INFERRED, lw if seen else max(1, lw // 2), cv2.LINE_AA, shift=4)
+    for j in np.flatnonzero(ok):
+        if observed[j]:
+            cv2.circle(canvas, tuple(int(v) for v in p[j]), 2 * 16 * lw, _JOINT, -1, cv2.LINE_AA, shift=4)
+        else:
+            cv2.circle(canvas, tuple(int(v) for v in p[j]), 3 * 16 * lw, _INFERRED, max(1, lw // 2), cv2.LINE_AA,
+                       shift=4)
+    if label and ok.any():
+        top = ov._to_canvas(np.nan_to_num(pts[ok]))
+        ov._text(canvas, label, (int(top[:, 0].min()), max(12, int(top[:, 1].min()) - 6)), (20, 20, 20), 0.8)
+
+
+def draw_people(ov, rgb, people, title=None, legend=True):
+    """The canvas (BGR) of one frame with every person: ``people`` a list of dicts with ``joints2d (17, 2)``,
+    ``observed (17,)`` bool, ``pose3d_mm (17, 3)`` or None, ``reprojected (17, 2)`` or None, ``label``. The 3D insets
+    draw every person root-centred on the video's fixed axes; the legend says red = right, blue = left, hollow grey =
+    inferred by the prior."""
+    cv2 = ov._cv2
+    canvas = np.full((ov.height, ov.width, 3), 255, np.uint8)
+    small = cv2.resize(np.asarray(rgb)[:, :, ::-1], (ov.frame_w, ov.frame_h),
+                       interpolation=cv2.INTER_AREA if ov.scale < 1 else cv2.INTER_LINEAR)
+    canvas[ov.y0:ov.y0 + ov.frame_h, ov.x0:ov.x0 + ov.frame_w] = small
+    poses = []
+    for person in people:
+        pose = person.get("pose3d_mm")
+        ok3d = pose is not None and np.isfinite(pose).all()
+        rep = person.get("reprojected")
+        if ok3d and rep is not None and np.isfinite(rep).all():
+            ov._skeleton(canvas, ov._to_canvas(np.asarray(rep, np.float64)), np.ones(len(rep), bool), thin=True)
+        _draw_person_2d(ov, canvas, np.asarray(person["joints2d"], np.float64), np.asarray(person["observed"], bool),
+                        person.get("label"))
+        if ok3d:
+            poses.append(np.asarray(pose, np.float64))
+    if title:
+        ov._text(canvas, title, (ov.x0 + 6, ov.y0 + int(22 * ov.font) + 2), (20, 20, 20))
+    if legend:
+        y = ov.y0 + ov.frame_h - 8
+        ov._text(canvas, "red = right, blue = left, hollow grey = inferred", (ov.x0 + 6, y), (20, 20, 20), 0.7)
+    for i, (axis, name) in enumerate(((ov.right, "3D from the camera"), (ov.away, "3D from the side"))):
+        x0 = ov.area_w + i * ov.inset
+        ov._inset(canvas, x0, poses[0] if poses else None, axis, name)
+        for pose in poses[1:]:  # the insets' axes are fixed: every person root-centred on them
+            S = ov.inset
+            px_per_mm = S / (2 * HALF_RANGE_MM)
+            top = HALF_RANGE_MM - 200.0
+            pts = np.stack([x0 + S / 2 + (pose @ axis) * px_per_mm, (top - pose[:, 1]) * px_per_mm], 1)
+            ov._skeleton(canvas, pts, np.ones(len(pts), bool))
+    if not poses:
+        ov._text(canvas, "no 3D pose", (ov.area_w + 8, ov.height // 2), (30, 30, 160), 0.8)
+    return canvas

@@ -304,7 +304,7 @@ def test_outputs_are_replaced_together_and_temp_files_never_outlive_a_run(tmp_pa
     shutil.copy(_photo(tmp_path / "p.png"), out / "tmpab12.tmp.mp4")
     shutil.copy(tmp_path / "p.png", out / ".hidden.png")
     shutil.copy(tmp_path / "p.png", out / "real.png")
-    assert [os.path.basename(p) for p in collect_inputs([str(out)])] == ["real.png"]
+    assert [os.path.basename(p) for p, _ in collect_inputs([str(out)])] == ["real.png"]
 
 
 def test_a_bad_video_does_not_stop_a_folder_run(tmp_path, monkeypatch):
@@ -324,7 +324,7 @@ def test_a_bad_video_does_not_stop_a_folder_run(tmp_path, monkeypatch):
         return {"input": path, "status": "ok"}
 
     monkeypatch.setattr(tools.video, "estimate_video", fake)
-    records, failed = estimate_run([str(d)], str(tmp_path / "out"), Lifter(load_model()), log=None)
+    records, failed, _ = estimate_run([str(d)], str(tmp_path / "out"), Lifter(load_model()), log=None)
     assert failed == 1 and [r["status"] for r in records] == ["unreadable", "ok"]
     assert "decoder exploded" in json.loads((tmp_path / "out" / "a.json").read_text())["error"]
 
@@ -361,11 +361,10 @@ def test_a_video_whose_frames_cannot_hold_a_person_is_recorded_not_a_traceback(t
 
 
 def test_a_video_whose_frame_size_changes_is_refused_and_replaces_none_of_its_outputs(tmp_path, monkeypatch):
-    import tools.photo
+    import tools.people
     import tools.video
     from lifting.lift import Lifter
     from lifting.model import load_model
-    from tools.detect import Detection
     from tools.photo import InputError
 
     class NoPerson:  # the detector is not what is tested here
@@ -373,7 +372,7 @@ def test_a_video_whose_frame_size_changes_is_refused_and_replaces_none_of_its_ou
             pass
 
         def detect(self, rgb):
-            return Detection.none()
+            return []
 
         def close(self):
             pass
@@ -388,7 +387,7 @@ def test_a_video_whose_frame_size_changes_is_refused_and_replaces_none_of_its_ou
         def release(self):
             pass
 
-    monkeypatch.setattr(tools.photo, "PoseDetector", NoPerson)
+    monkeypatch.setattr(tools.people, "MultiPoseDetector", NoPerson)
     monkeypatch.setattr(tools.video, "open_video", lambda path: (Cap(), 25.0, 3))
     out = tmp_path / "out"
     out.mkdir()

@@ -1,0 +1,52 @@
+"""Inputs of `lifting estimate` (tools/media.py): --recursive, a.jpg and a.png side by side, animated GIFs."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from tools.media import InputError, collect_inputs, is_video, open_video
+
+
+def _img(path, n=1, size=(40, 30)):
+    frames = [Image.fromarray(np.full((size[1], size[0], 3), 40 * k, np.uint8)) for k in range(n)]
+    if n > 1:
+        frames[0].save(path, save_all=True, append_images=frames[1:], duration=50, loop=0)
+    else:
+        frames[0].save(path)
+
+
+def test_same_stem_other_extension_both_estimated(tmp_path):
+    _img(tmp_path / "a.jpg")
+    _img(tmp_path / "a.png")
+    _img(tmp_path / "b.png")
+    out = collect_inputs([tmp_path])
+    assert [(p.split("/")[-1], s) for p, s in out] == [("a.jpg", "a.jpg"), ("a.png", "a.png"), ("b.png", "b")]
+    with pytest.raises(InputError, match="would both write b.png.json"):
+        collect_inputs([tmp_path / "b.png", tmp_path / "b.png"])
+
+
+def test_recursive_keeps_subfolders_and_skips_hidden(tmp_path):
+    (tmp_path / "sub" / "deeper").mkdir(parents=True)
+    (tmp_path / ".hidden").mkdir()
+    _img(tmp_path / "sub" / "x.jpg")
+    _img(tmp_path / "sub" / "deeper" / "x.jpg")
+    _img(tmp_path / ".hidden" / "y.jpg")
+    with pytest.raises(InputError, match="--recursive searches its subfolders"):
+        collect_inputs([tmp_path])
+    out = collect_inputs([tmp_path], recursive=True)
+    assert [s for _, s in out] == ["sub/x", "sub/deeper/x"]
+
+
+def test_an_animated_gif_is_a_video_read_frame_by_frame(tmp_path):
+    _img(tmp_path / "still.gif")
+    _img(tmp_path / "anim.gif", n=3)
+    assert not is_video(str(tmp_path / "still.gif"))
+    assert is_video(str(tmp_path / "anim.gif")) and is_video("clip.MP4")
+    cap, fps, count = open_video(str(tmp_path / "anim.gif"))
+    assert (fps, count) == (20.0, 3)  # 50 ms a frame
+    frames = []
+    ok, bgr = cap.read()
+    while ok:
+        frames.append(bgr)
+        ok, bgr = cap.read()
+    cap.release()
+    assert [f[0, 0, 0] for f in frames] == [0, 40, 80] and frames[0].shape == (30, 40, 3)
