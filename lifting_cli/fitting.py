@@ -70,12 +70,20 @@ def _cmd_fit(args):
     except ValueError as e:
         raise ValueError(f"{e}; nothing written") from None
     model.provenance.update({"inputs": {k: v for k, v in vars(args).items() if k not in ("func", "debug", "verbose")}})
+    paths = (args.output, outputs[1][1], outputs[2][1])
+
+    def stamp(path):
+        return os.stat(path).st_mtime_ns if os.path.exists(path) else None
+
+    before = {path: stamp(path) for path in paths}
     try:
-        save_outputs(model, report, extras, args.output, outputs[1][1], outputs[2][1])
+        save_outputs(model, report, extras, *paths)
     except KeyboardInterrupt:
-        raise Interrupted(f"fit interrupted while writing its outputs; the checkpoint {checkpoint} holds every "
-                          "completed iteration: run the same command again with --force (an output may have been "
-                          "written) to finish from it") from None
+        for path in paths:  # all or nothing: what this run wrote goes (each file was written atomically)
+            if stamp(path) is not None and stamp(path) != before[path]:
+                os.unlink(path)
+        raise Interrupted(f"fit interrupted while writing its outputs, so none was kept; the checkpoint {checkpoint} "
+                          "holds every completed iteration: run the same command again to finish from it") from None
     if not args.checkpoint and os.path.exists(checkpoint):
         os.unlink(checkpoint)  # the default checkpoint only serves an interrupted run
     t = report["timings_s"]
