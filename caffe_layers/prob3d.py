@@ -18,8 +18,8 @@ reaches the CNN through the fusion layer's ``w * b`` path.
 ``param_str`` JSON keys: ``model`` (pose-model file; null = the shipped default), ``num_angles`` (80),
 ``sigma`` (1.0), ``camera`` (3x3 list or null), ``joint_channels`` (list, default 0..16), ``background_channel``
 (int or null, default 17), ``search`` (null = the exact angle optimum; "grid" = the paper's ``num_angles`` quantised
-angles; "refine"), ``refine`` (false: old spelling of "refine"), ``subpixel`` (false), ``noise_2d`` (the lifter's 2D noise as a
-fraction of the person's size; default :data:`lifting.lift.DEFAULT_NOISE_2D`, null = the model's own),
+angles; "refine"), ``refine`` (false: old spelling of "refine"), ``subpixel`` (false), ``noise_2d`` (the lifter's 2D
+noise as a fraction of the person's size; default :data:`lifting.lift.DEFAULT_NOISE_2D`, null = the model's own),
 ``confidence`` (how a joint's belief-map peak weights it in the lift: ``"none"`` = every joint counts fully, as in
 the paper (default); ``"binary"`` = joints whose peak is below ``min_confidence`` are dropped, as the authors' demo
 did with its visibility threshold; ``"peak"`` = the peak value itself, clipped to [0, 1], below ``min_confidence``

@@ -31,7 +31,6 @@ RIGHT_JOINTS = (1, 2, 3, 14, 15, 16)
 
 #: joint name -> its index in the 17-joint order
 JOINT_INDEX = {name: i for i, name in enumerate(JOINT_NAMES)}
-J = JOINT_INDEX  # old name: removed once every module uses JOINT_INDEX
 
 # --- CPM map orders ------------------------------------------------------------------------------------------
 #: the 14 joints of the original CPM models in map order (their map 14 is the background): MPI and LSP/LEEDS.

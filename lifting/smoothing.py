@@ -91,10 +91,10 @@ def facing(poses):
     """Facing direction of y-up poses ``(N, 17, 3)`` on the ground plane, radians: the direction of
     ``(LHip - RHip) x up`` projected on x-z (the way the pelvis faces: a person facing +z has the left hip at +x),
     ``atan2(x, z)``."""
-    from .skeleton import J
+    from .skeleton import JOINT_INDEX
 
     p = np.asarray(poses, np.float64)
-    left = p[:, J["LHip"]] - p[:, J["RHip"]]
+    left = p[:, JOINT_INDEX["LHip"]] - p[:, JOINT_INDEX["RHip"]]
     fwd = np.cross(left, np.array([0.0, 1.0, 0.0]))
     return np.arctan2(fwd[:, 0], fwd[:, 2])
 

@@ -25,8 +25,9 @@ from .detect import DEFAULT_MIN_CONFIDENCE, DETECTOR_NAME, PoseDetector
 from .media import read_image
 
 #: the 12 joints both skeletons define the same way (hips, knees, ankles, shoulders, elbows, wrists)
-LIMB_JOINTS = tuple(skeleton.J[n] for n in ("RHip", "RKnee", "RFoot", "LHip", "LKnee", "LFoot", "LShoulder",
-                                            "LElbow", "LWrist", "RShoulder", "RElbow", "RWrist"))
+LIMB_JOINTS = tuple(skeleton.JOINT_INDEX[n] for n in ("RHip", "RKnee", "RFoot", "LHip", "LKnee", "LFoot",
+                                                      "LShoulder", "LElbow", "LWrist", "RShoulder", "RElbow",
+                                                      "RWrist"))
 METHODS = {
     "a": "(a) MediaPipe 2D, lifted by our model, known camera",
     "a_upright": "(a') MediaPipe 2D, lifted by our model, upright camera (no calibration)",
