@@ -10,6 +10,7 @@ Sequences (11 pose frames at 50 fps each, all four cameras):
     cameras' videos are the projected skeleton drawn on grey; camera 60457274's video has only 7 frames (shorter
     than its poses, as some real sequences);
   * S5 "SittingDown": the real S5 frame (lying on the floor), the same way;
+  * S9 "Directions": S1's motion in S9's room (with S11: the authors' test subjects);
   * S11 "Directions": S1's motion in S11's room; its camera 54138969 video is garbage bytes (the release's known
     defect, which prepare must skip by name).
 Every 2D file is the camera's distorted projection of the 3D, as in the release.
