@@ -149,8 +149,9 @@ def register(sub):
     p.add_argument("--fixture", default=FIXTURE, help="--miniature: the h36m_fixture folder (default ../shared/data/"
                                                       "h36m_fixture)")
     p.add_argument("--train-subjects", type=subjects, help="default S1,S5,S6,S7,S8 (--miniature: S1,S5)")
-    p.add_argument("--test-subjects", type=subjects, help="default S9,S11: the authors' test frames (--protocol authors-test); other "
-                        "subjects or another --step: a plain test set")
+    p.add_argument("--test-subjects", type=subjects,
+                   help="default S9,S11: the authors' test frames (--protocol authors-test); other subjects or another "
+                        "--step: a plain test set")
     p.add_argument("--step", type=int_in(1), help="keep every N-th frame of the 50 fps videos (default 5)")
     p.add_argument("--iterations", type=int_in(1, 10**8), help="training iterations of each net (default: the "
                                                                "solver's 172,980; --miniature: 4)")
