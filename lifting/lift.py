@@ -108,6 +108,26 @@ class LiftResult:
     def __len__(self):
         return len(self.status)
 
+    def frame_record(self, i):
+        """Frame ``i`` as a JSON-able record (``lifting lift``'s file; null where the frame was not lifted): status
+        name, the 3D pose in model units, mm and camera-axes mm, angle, scales, component, coefficients, residual and
+        the reprojected 2D."""
+        ok = self.status[i] == STATUS_OK
+        return {
+            "status": STATUS_NAMES[int(self.status[i])],
+            "pose3d_model_units": self.pose3d[i].round(6).tolist() if ok else None,
+            "pose3d_mm": self.pose3d_mm[i].round(3).tolist() if ok else None,
+            "pose3d_camera_mm": self.pose3d_camera_mm[i].round(3).tolist() if ok else None,
+            "angle_rad": float(self.angle[i]) if ok else None,
+            "scale_px_per_unit": float(self.scale[i]) if ok else None,
+            "scale_relative": float(self.scale_relative[i]) if ok else None,
+            "scale_at_bound": bool(self.scale_at_bound[i]),
+            "component": int(self.component[i]),
+            "coefficients": self.coefficients[i].tolist() if ok else None,
+            "residual_px2": float(self.residual[i]) if ok else None,
+            "reprojected": self.reprojected[i].round(3).tolist() if ok else None,
+        }
+
 
 class Lifter:
     """Vectorised lifting with a :class:`PoseModel`.

@@ -101,7 +101,7 @@ def _cmd_lift(args):
         with json_stream(out, head, "frames") as add:
             for start, res in _lift_chunks(lifter, points, weights, args.strict):
                 for i in range(len(res)):
-                    add(_frame_record(res, i))
+                    add(res.frame_record(i))
                 keep(start, res)
     if args.plot:
         from lifting.plot import save_lift_figure
@@ -156,27 +156,6 @@ def _lift_chunks(lifter, points, weights, strict=False):
                 raise ValueError(f"{bad.size} of frames {start}..{start + len(res) - 1} cannot be lifted: "
                                  + "; ".join(msgs))
             yield start, res
-
-
-def _frame_record(res, i):
-    """One frame of a :class:`~lifting.lift.LiftResult` as the lift JSON's record (null where not lifted)."""
-    from lifting.lift import STATUS_NAMES
-
-    ok = res.status[i] == 0
-    return {
-        "status": STATUS_NAMES[int(res.status[i])],
-        "pose3d_model_units": res.pose3d[i].round(6).tolist() if ok else None,
-        "pose3d_mm": res.pose3d_mm[i].round(3).tolist() if ok else None,
-        "pose3d_camera_mm": res.pose3d_camera_mm[i].round(3).tolist() if ok else None,
-        "angle_rad": float(res.angle[i]) if ok else None,
-        "scale_px_per_unit": float(res.scale[i]) if ok else None,
-        "scale_relative": float(res.scale_relative[i]) if ok else None,
-        "scale_at_bound": bool(res.scale_at_bound[i]),
-        "component": int(res.component[i]),
-        "coefficients": res.coefficients[i].tolist() if ok else None,
-        "residual_px2": float(res.residual[i]) if ok else None,
-        "reprojected": res.reprojected[i].round(3).tolist() if ok else None,
-    }
 
 
 def build_parser():

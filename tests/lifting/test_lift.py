@@ -202,3 +202,23 @@ def test_pattern_cache_is_bounded_in_bytes(model, data):
 def test_unknown_search_is_refused(model):
     with pytest.raises(ValueError, match="search must be one of optimum, grid, refine"):
         Lifter(model, search="fast")
+
+
+def test_frame_record_is_the_result_of_that_frame_and_null_where_not_lifted():
+    """LiftResult.frame_record: the lift file's record of one frame, the arrays' values for a lifted frame and null
+    (never NaN) for a frame that could not be lifted."""
+    import json
+
+    m = make_model(K=2, J=3, seed=5)
+    canon, _, theta, _ = sample_poses(m, 2, seed=6)
+    y = project(rotate_ground(canon, theta), scale=200.0, offset=(300, 300))
+    y[1] = 5.0  # every joint at one point: nothing to lift
+    res = Lifter(m, num_angles=24).lift(y)
+    good, bad = res.frame_record(0), res.frame_record(1)
+    assert good["status"] == "ok" and good["component"] == int(res.component[0])
+    np.testing.assert_allclose(good["pose3d_mm"], res.pose3d_mm[0], atol=1e-3)
+    np.testing.assert_allclose(good["reprojected"], res.reprojected[0], atol=1e-3)
+    assert good["angle_rad"] == pytest.approx(float(res.angle[0]))
+    assert bad["status"] == "all visible points identical"
+    assert bad["pose3d_mm"] is None and bad["angle_rad"] is None and bad["coefficients"] is None
+    json.dumps([good, bad], allow_nan=False)  # valid JSON
