@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -127,6 +128,19 @@ class LiftResult:
             "residual_px2": float(self.residual[i]) if ok else None,
             "reprojected": self.reprojected[i].round(3).tolist() if ok else None,
         }
+
+
+class WeightPattern(NamedTuple):
+    """What the grid search precomputes for one per-joint weight row (K components x A angles, P = J + 1 unknowns,
+    L = 17 joints), acting on centred, unweighted 2D ``y (2L,)``."""
+    M: np.ndarray  # (K, A, P + 1, 2L) float64: rows 0..P-1 give L^-1 D^T W y / nu, row P gives the scale s
+    Mg: np.ndarray  # the same as one (K * A * (P + 1), 2L) matrix in the grid's dtype
+    LinvT: np.ndarray  # (K, A, P, P): (L^-1)^T, the solution x = LinvT z
+    w2: np.ndarray  # (2L,): the weights per coordinate
+    v0: np.ndarray  # (K, A): (N^-1)_00, for the cost with s held at a bound
+    ninv_e0: np.ndarray  # (K, A, P): N^-1 e_0, for the solution with s held at a bound
+    v0g: np.ndarray  # v0 in the grid's dtype
+    nbytes: int  # the arrays' size (the cache is bounded in bytes)
 
 
 class Lifter:
@@ -279,13 +293,13 @@ class Lifter:
         col0 = Linv[:, :, :, 0]  # (K, A, P): L^-1 e_0
         v0 = np.einsum("kai,kai->ka", col0, col0)
         ninv_e0 = np.einsum("kaji,kaj->kai", Linv, col0)
-        entry = {"M": M, "Mg": M.reshape(K * A * (P + 1), -1).astype(self.grid_dtype, copy=False),
-                 "LinvT": Linv.transpose(0, 1, 3, 2).copy(), "w2": w2, "v0": v0, "ninv_e0": ninv_e0,
-                 "v0g": v0.astype(self.grid_dtype)}
-        entry["nbytes"] = sum(v.nbytes for v in entry.values() if isinstance(v, np.ndarray))
+        arrays = {"M": M, "Mg": M.reshape(K * A * (P + 1), -1).astype(self.grid_dtype, copy=False),
+                  "LinvT": Linv.transpose(0, 1, 3, 2).copy(), "w2": w2, "v0": v0, "ninv_e0": ninv_e0,
+                  "v0g": v0.astype(self.grid_dtype)}
+        entry = WeightPattern(**arrays, nbytes=sum(v.nbytes for v in arrays.values()))
         self._cache[key] = entry
         # bounded in bytes (the newest entry is always kept): a 80-angle K=3 entry is about 4 MB
-        while len(self._cache) > 1 and sum(e["nbytes"] for e in self._cache.values()) > self._cache_bytes:
+        while len(self._cache) > 1 and sum(e.nbytes for e in self._cache.values()) > self._cache_bytes:
             self._cache.popitem(last=False)
         return entry
 
@@ -381,8 +395,8 @@ class Lifter:
         K, A, P = self.model.num_components, self.num_angles, self.P
         nu = self.nu
         m = len(y)
-        Mg = pat["Mg"]
-        yy = np.einsum("nr,nr,r->n", y, y, pat["w2"])
+        Mg = pat.Mg
+        yy = np.einsum("nr,nr,r->n", y, y, pat.w2)
         Z = (Mg @ y.T.astype(Mg.dtype, copy=False)).reshape(K, A, P + 1, m)
         cost = yy[None, None] / nu[:, None, None] - np.einsum("kapn,kapn->kan", Z[:, :, :P], Z[:, :, :P])
         cost = cost + self._angle_cost(self.angles[:, None], frames)  # (A, m) or 0: the video's angle prior
@@ -392,7 +406,7 @@ class Lifter:
         s_best = np.take_along_axis(Z[:, :, P], best_a[:, None], 1)[:, 0]  # (K, m)
         kb, nb = np.nonzero((s_best < self.scale_bounds[0]) | (s_best > self.scale_bounds[1]))
         if kb.size:
-            pen = self._bound_penalty(Z[kb, :, P, nb], pat["v0g"][kb])  # (bad, A)
+            pen = self._bound_penalty(Z[kb, :, P, nb], pat.v0g[kb])  # (bad, A)
             cost[kb, :, nb] += pen
             best_a[kb, nb] = np.argmin(cost[kb, :, nb], axis=1)
         c_at = np.take_along_axis(cost, best_a[:, None], 1)[:, 0]
@@ -407,10 +421,10 @@ class Lifter:
         vertex = np.clip(0.5 * (cm - cp) / np.where(curv > 0, curv, np.inf), -0.5, 0.5)
         # exact (float64) cost and solution at every component's best angle
         kk = np.arange(K)[:, None]
-        Mk = pat["M"][kk, best_a]  # (K, m, P+1, 2L)
+        Mk = pat.M[kk, best_a]  # (K, m, P+1, 2L)
         z = np.einsum("kmpr,mr->kmp", Mk, y)
         best_cost = yy[None] / nu[:, None] - np.einsum("kmp,kmp->km", z[..., :P], z[..., :P])
-        v0 = pat["v0"][kk, best_a]
+        v0 = pat.v0[kk, best_a]
         best_cost += self._bound_penalty(z[..., P], v0)
         best_cost += self._angle_cost(self.angles[best_a], frames if frames is None else np.asarray(frames)[None])
         return best_a, best_cost, z, v0, gain, vertex
@@ -433,8 +447,8 @@ class Lifter:
             k = np.argmin(0.5 * best_cost + logdet, axis=0)
             cols = np.arange(m)
             a_i = best_a[k, cols]
-            x = np.einsum("nij,nj->ni", pat["LinvT"][k, a_i], z[k, cols, :P])
-            x = self._bound_solution(x, pat["ninv_e0"][k, a_i], v0[k, cols])
+            x = np.einsum("nij,nj->ni", pat.LinvT[k, a_i], z[k, cols, :P])
+            x = self._bound_solution(x, pat.ninv_e0[k, a_i], v0[k, cols])
             out = sel[start:start + chunk]
             res["angle"][out] = self.angles[a_i]
             res["sn"][out] = x[:, 0]

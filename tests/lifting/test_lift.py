@@ -194,8 +194,8 @@ def test_pattern_cache_is_bounded_in_bytes(model, data):
         w[i, i % 17] = 0  # 17 distinct visibility patterns
     lifter = Lifter(model, search="grid", cache_bytes=3 * 1024 * 1024)
     lifter.lift(y, w)
-    entry = next(iter(lifter._cache.values()))["nbytes"]
-    assert 1 < len(lifter._cache) < 17 and sum(e["nbytes"] for e in lifter._cache.values()) <= 3 * 1024 * 1024
+    entry = next(iter(lifter._cache.values())).nbytes
+    assert 1 < len(lifter._cache) < 17 and sum(e.nbytes for e in lifter._cache.values()) <= 3 * 1024 * 1024
     assert len(lifter._cache) == (3 * 1024 * 1024) // entry
 
 
