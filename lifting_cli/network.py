@@ -36,31 +36,23 @@ def _cmd_estimate(args):
 
     from tools.detect import DetectorUnavailable
     from tools.estimate import estimate
+    from tools.media import output_paths
     from tools.photo import SAMPLE_NAME, collect_inputs, is_video, run, sample_image
 
     from .checks import read_camera
 
     detector = args.detector or ("network" if args.weights else "mediapipe")
     files = collect_inputs(args.images, recursive=args.recursive) if args.images else []
-    extra = tuple(f".{e}" for e in ("csv", "html") if getattr(args, e))
-    names = [(f, stem, ((".npz", ".json") + (() if args.no_plot else (".mp4",)) if is_video(f) else
-                        (".json",) + (() if args.no_plot else (".png",))) + extra) for f, stem in files]
-    if args.sample:
-        names.append((None, SAMPLE_NAME, (".json",) + (() if args.no_plot else (".png",)) + extra))
-    outputs = [(f"--out ({f or 'sample'})", os.path.join(args.out, stem + ext))
-               for f, stem, exts in names for ext in exts]
-    if args.bvh:  # the person ids are known only once people are found: an earlier run's BVH files count too
-        import glob
-
-        outputs += [(f"--out ({f or 'sample'})", b) for f, stem, _ in names
-                    for b in sorted(glob.glob(glob.escape(os.path.join(args.out, stem)) + ".person*.bvh"))]
+    exports = tuple(e for e in ("bvh", "csv", "html") if getattr(args, e))
+    named = [(f, stem, is_video(f)) for f, stem in files] + ([(None, SAMPLE_NAME, False)] if args.sample else [])
+    outputs = [(f"--out ({f or 'sample'})", path) for f, stem, video in named
+               for path in output_paths(args.out, stem, video, plot=not args.no_plot, exports=exports)]
     check_files(inputs=[("INPUT", f) for f, _ in files]
                 + [("--camera", args.camera if args.camera not in (None, "upright") else None)]
                 + ([("--weights", args.weights), ("--prototxt", args.prototxt)] if detector == "network" else []),
                 output_folders=[("--out", args.out)], outputs=outputs, force=args.force)
     camera = read_camera(args.camera)
     focal, principal = _intrinsics(args)
-    exports = tuple(e for e in ("bvh", "csv", "html") if getattr(args, e))
     try:
         if detector == "mediapipe":
             if args.weights or args.box:

@@ -93,6 +93,22 @@ def output_stem(path):
     return os.path.splitext(os.path.basename(path))[0]
 
 
+def output_paths(out_dir, stem, video, plot=True, exports=()):
+    """The files ``lifting estimate`` writes for one input named ``stem`` in ``out_dir``: a video's npz, json (and mp4),
+    a photo's json (and png), then ``<stem>.csv`` / ``<stem>.html`` for those ``exports``; with ``"bvh"`` in
+    ``exports`` also the ``<stem>.person<id>.bvh`` files already there (ids are known only once people are found, so
+    an earlier run's files are what can be replaced)."""
+    import glob
+
+    exts = ((".npz", ".json") + ((".mp4",) if plot else ())) if video else ((".json",) + ((".png",) if plot else ()))
+    exts += tuple(f".{e}" for e in ("csv", "html") if e in exports)
+    base = os.path.join(out_dir, stem)
+    paths = [base + ext for ext in exts]
+    if "bvh" in exports:
+        paths += sorted(glob.glob(glob.escape(base) + ".person*.bvh"))
+    return paths
+
+
 def read_image(path):
     """A photo as RGB ``uint8 (H, W, 3)``, turned as its EXIF orientation says. Raises :class:`InputError` naming the
     file for a missing, empty, truncated or corrupt file or one that is no image."""

@@ -50,3 +50,20 @@ def test_an_animated_gif_is_a_video_read_frame_by_frame(tmp_path):
         ok, bgr = cap.read()
     cap.release()
     assert [f[0, 0, 0] for f in frames] == [0, 40, 80] and frames[0].shape == (30, 40, 3)
+
+
+def test_output_paths_name_every_file_estimate_writes(tmp_path):
+    """The files of one input: a photo's json (+ png), a video's npz and json (+ mp4), the csv/html exports, and the
+    per-person BVH files an earlier run left (they are what --bvh may replace)."""
+    from tools.media import output_paths
+
+    out = str(tmp_path)
+    assert output_paths(out, "a.jpg", video=False) == [f"{out}/a.jpg.json", f"{out}/a.jpg.png"]
+    assert output_paths(out, "clip", video=True, plot=False, exports=("csv",)) == [
+        f"{out}/clip.npz", f"{out}/clip.json", f"{out}/clip.csv"]
+    (tmp_path / "clip.person2.bvh").write_text("")
+    (tmp_path / "clip.person10.bvh").write_text("")
+    (tmp_path / "clipper.person1.bvh").write_text("")  # another input's
+    assert output_paths(out, "clip", video=True, exports=("bvh", "html")) == [
+        f"{out}/clip.npz", f"{out}/clip.json", f"{out}/clip.mp4", f"{out}/clip.html", f"{out}/clip.person10.bvh",
+        f"{out}/clip.person2.bvh"]
