@@ -9,6 +9,7 @@ import io
 import json
 import os
 import secrets
+import shutil
 import tempfile
 import zipfile
 
@@ -65,8 +66,6 @@ def _pid_alive(pid):
 
 def remove_stale_temp(folder):
     """Remove the temporary folders of runs that were killed (their process is gone) from ``folder``."""
-    import shutil
-
     try:
         names = os.listdir(folder)
     except OSError:
@@ -84,8 +83,6 @@ def run_temp_folder(folder):
     """One temporary folder per run inside ``folder`` (``.lifting-tmp-<pid>-...``): every temporary file of the run
     goes there, and it is removed when the block ends, however it ends; the folders of killed runs are removed by the
     next run (:func:`remove_stale_temp`). Readers of inputs skip hidden names, so it is never taken as an input."""
-    import shutil
-
     os.makedirs(folder, exist_ok=True)
     remove_stale_temp(folder)
     tmp = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=folder)
@@ -166,52 +163,60 @@ def differences(old, new, prefix=""):
     return []
 
 
-class NpzStream:
-    """An ``.npz`` written in constant memory: ``arrays`` maps each name to ``(shape, dtype)``; :meth:`write` appends
-    the next rows of every array (in order, along the first axis) to a temporary ``.npy`` next to ``path``, and
-    :meth:`close` zips them (deflated, as :func:`atomic_savez`) into ``path`` atomically. Use as a context manager:
-    on an exception nothing is left behind and ``path`` is untouched."""
+class NpzAppender:
+    """Builds an ``.npz`` one row at a time without holding the rows: every array's rows are appended to a raw
+    temporary file in ``tmp_dir``; :meth:`finish` writes ``path`` (atomically) as a zip of ``.npy`` members whose
+    first axis is the row count, copying the raw files in chunks. Extra (small) arrays can be added whole."""
 
-    def __init__(self, path, arrays):
+    CHUNK = 1 << 18
+
+    def __init__(self, path, tmp_dir):
         self.path = os.fspath(path)
-        self._stack = contextlib.ExitStack()
-        self._files, self._rows = {}, {}
-        self._shapes = {name: (tuple(shape), np.dtype(dtype)) for name, (shape, dtype) in arrays.items()}
+        self.tmp_dir = tmp_dir
+        self.rows = 0
+        self._spec = {}  # name -> (dtype, row shape, open file)
+        self._whole = {}
 
-    def __enter__(self):
-        folder = os.path.dirname(os.path.abspath(self.path))
-        self._tmpdir = self._stack.enter_context(tempfile.TemporaryDirectory(dir=folder, prefix=".npz-stream-"))
-        for name, (shape, dtype) in self._shapes.items():
-            f = self._stack.enter_context(open(os.path.join(self._tmpdir, name + ".npy"), "wb"))
-            np.lib.format.write_array_header_2_0(f, {"descr": np.lib.format.dtype_to_descr(dtype),
-                                                     "fortran_order": False, "shape": shape})
-            self._files[name], self._rows[name] = f, 0
-        return self
+    def append(self, **row):
+        self.extend(**{name: np.asarray(value)[None] for name, value in row.items()})
 
-    def write(self, **chunks):
-        for name, rows in chunks.items():
-            shape, dtype = self._shapes[name]
-            rows = np.ascontiguousarray(rows, dtype=dtype)
-            if rows.shape[1:] != shape[1:] or self._rows[name] + len(rows) > shape[0]:
-                raise ValueError(f"{self.path}: array {name!r}: rows of shape {rows.shape} do not fit {shape}")
-            self._files[name].write(rows.tobytes())
-            self._rows[name] += len(rows)
+    def extend(self, **rows):
+        """Append the rows of every array (the same number of rows each, along the first axis)."""
+        if self._spec and set(rows) != set(self._spec):
+            raise ValueError(f"row has arrays {sorted(rows)}, earlier rows {sorted(self._spec)}")
+        counts = {len(v) for v in rows.values()}
+        if len(counts) != 1:
+            raise ValueError(f"arrays {sorted(rows)} hold different numbers of rows: {sorted(counts)}")
+        for name, value in rows.items():
+            a = np.asarray(value)
+            if name not in self._spec:
+                f = open(os.path.join(self.tmp_dir, f"{name}.raw"), "wb")
+                self._spec[name] = (a.dtype, a.shape[1:], f)
+            dtype, shape, f = self._spec[name]
+            if a.shape[1:] != shape:
+                raise ValueError(f"array {name!r}: row {self.rows} has shape {a.shape[1:]}, earlier rows {shape}")
+            f.write(np.ascontiguousarray(a, dtype=dtype).tobytes())
+        self.rows += counts.pop()
 
-    def __exit__(self, exc_type, exc, tb):
-        try:
-            if exc_type is None:
-                short = [n for n, (shape, _) in self._shapes.items() if self._rows[n] != shape[0]]
-                if short:
-                    raise ValueError(f"{self.path}: arrays {short} were not written in full")
-                for f in self._files.values():
-                    f.close()
-                with atomic_path(self.path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED,
-                                                                    allowZip64=True) as zf:
-                    for name in self._shapes:
-                        zf.write(os.path.join(self._tmpdir, name + ".npy"), arcname=name + ".npy")
-        finally:
-            self._stack.close()
-        return False
+    def add(self, **arrays):
+        self._whole.update({k: np.asarray(v) for k, v in arrays.items()})
+
+    def finish(self):
+        with atomic_path(self.path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as z:
+            for name, (dtype, shape, f) in self._spec.items():
+                f.close()
+                head = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
+                        "shape": (self.rows, *shape)}
+                with z.open(f"{name}.npy", "w", force_zip64=True) as out, open(f.name, "rb") as src:
+                    np.lib.format.write_array_header_2_0(out, head)
+                    shutil.copyfileobj(src, out, self.CHUNK)
+            for name, a in self._whole.items():
+                with z.open(f"{name}.npy", "w", force_zip64=True) as out:
+                    np.lib.format.write_array(out, a, allow_pickle=False)
+
+    def close(self):
+        for _, _, f in self._spec.values():
+            f.close()
 
 
 @contextlib.contextmanager

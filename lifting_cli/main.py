@@ -37,7 +37,7 @@ LIFT_FIELDS = {
 
 def _cmd_lift(args):
     from lifting import skeleton
-    from lifting.files import NpzStream, json_stream, read_json, read_keypoints
+    from lifting.files import NpzAppender, json_stream, read_json, read_keypoints
     from lifting.lift import Lifter
     from lifting.model import default_model_path, load_model
 
@@ -72,7 +72,7 @@ def _cmd_lift(args):
         raise ValueError(f"--refine and --search {args.search}: --refine is --search refine; give one")
     lifter = Lifter(model, camera=read_camera(args.camera), num_angles=args.angles, search=args.search,
                     refine=args.refine, noise_2d=args.noise_2d, min_visible=args.min_visible)
-    n, J = len(points), model.num_basis
+    n = len(points)
     # Frames are lifted and written LIFT_CHUNK at a time: memory stays flat in the number of frames.
     head = {"joint_names": list(skeleton.JOINT_NAMES), "model": args.model or "default", "fields": LIFT_FIELDS}
     status = np.empty(n, np.int64)
@@ -87,16 +87,22 @@ def _cmd_lift(args):
             camera_mm[start:start + len(res)] = res.pose3d_camera_mm
 
     if out.lower().endswith(".npz"):
-        f8, L = np.float64, skeleton.NUM_JOINTS
-        spec = {"pose3d": ((n, L, 3), f8), "pose3d_mm": ((n, L, 3), f8), "pose3d_camera_mm": ((n, L, 3), f8),
-                "angle": ((n,), f8), "scale": ((n,), f8), "coefficients": ((n, J), f8), "component": ((n,), np.int64),
-                "residual": ((n,), f8), "reprojected": ((n, L, 2), f8), "status": ((n,), np.int64),
-                "scale_relative": ((n,), f8), "scale_at_bound": ((n,), bool)}
-        with NpzStream(out, {**spec, "joint_names": ((L,), np.array(skeleton.JOINT_NAMES).dtype)}) as z:
-            z.write(joint_names=np.array(skeleton.JOINT_NAMES))
-            for start, res in _lift_chunks(lifter, points, weights, args.strict):
-                z.write(**{name: getattr(res, name) for name in spec})
-                keep(start, res)
+        import tempfile
+
+        f8 = np.float64
+        dtypes = {"pose3d": f8, "pose3d_mm": f8, "pose3d_camera_mm": f8, "angle": f8, "scale": f8,
+                  "coefficients": f8, "component": np.int64, "residual": f8, "reprojected": f8, "status": np.int64,
+                  "scale_relative": f8, "scale_at_bound": bool}
+        with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(out)), prefix=".npz-stream-") as tmp:
+            z = NpzAppender(out, tmp)
+            try:
+                z.add(joint_names=np.array(skeleton.JOINT_NAMES))
+                for start, res in _lift_chunks(lifter, points, weights, args.strict):
+                    z.extend(**{name: np.asarray(getattr(res, name), dt) for name, dt in dtypes.items()})
+                    keep(start, res)
+                z.finish()
+            finally:
+                z.close()
     else:
         with json_stream(out, head, "frames") as add:
             for start, res in _lift_chunks(lifter, points, weights, args.strict):

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
-import zipfile
 from contextlib import ExitStack
 
 import numpy as np
 
 from lifting import skeleton
-from lifting.files import atomic_path
+from lifting.files import NpzAppender, atomic_path  # noqa: F401 (NpzAppender: its old home)
 from lifting.lift import Lifter
 
 from .export import remove_stale_bvh, write_exports
@@ -37,55 +35,6 @@ from .people import NO_PERSON, PeopleEstimator, file_status, header, overlay_peo
 OVERLAY_HEIGHT = 400
 #: the most elongated frame accepted (width over height or height over width)
 MAX_ASPECT = 8.0
-
-
-class NpzAppender:
-    """Builds an ``.npz`` one row at a time without holding the rows: every array's rows are appended to a raw
-    temporary file in ``tmp_dir``; :meth:`finish` writes ``path`` (atomically) as a zip of ``.npy`` members whose
-    first axis is the row count, copying the raw files in chunks. Extra (small) arrays can be added whole."""
-
-    CHUNK = 1 << 18
-
-    def __init__(self, path, tmp_dir):
-        self.path = os.fspath(path)
-        self.tmp_dir = tmp_dir
-        self.rows = 0
-        self._spec = {}  # name -> (dtype, row shape, open file)
-        self._whole = {}
-
-    def append(self, **row):
-        if self._spec and set(row) != set(self._spec):
-            raise ValueError(f"row has arrays {sorted(row)}, earlier rows {sorted(self._spec)}")
-        for name, value in row.items():
-            a = np.asarray(value)
-            if name not in self._spec:
-                f = open(os.path.join(self.tmp_dir, f"{name}.raw"), "wb")
-                self._spec[name] = (a.dtype, a.shape, f)
-            dtype, shape, f = self._spec[name]
-            if a.shape != shape:
-                raise ValueError(f"array {name!r}: row {self.rows} has shape {a.shape}, earlier rows {shape}")
-            f.write(np.ascontiguousarray(a, dtype=dtype).tobytes())
-        self.rows += 1
-
-    def add(self, **arrays):
-        self._whole.update({k: np.asarray(v) for k, v in arrays.items()})
-
-    def finish(self):
-        with atomic_path(self.path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as z:
-            for name, (dtype, shape, f) in self._spec.items():
-                f.close()
-                head = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
-                        "shape": (self.rows, *shape)}
-                with z.open(f"{name}.npy", "w", force_zip64=True) as out, open(f.name, "rb") as src:
-                    np.lib.format.write_array_header_2_0(out, head)
-                    shutil.copyfileobj(src, out, self.CHUNK)
-            for name, a in self._whole.items():
-                with z.open(f"{name}.npy", "w", force_zip64=True) as out:
-                    np.lib.format.write_array(out, a, allow_pickle=False)
-
-    def close(self):
-        for _, _, f in self._spec.values():
-            f.close()
 
 
 class _JsonFrames:

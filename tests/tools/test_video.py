@@ -15,7 +15,8 @@ from lifting.model import load_model
 from tests.helpers import shared_path
 from lifting.bvh import bvh_joints_mm, read_bvh, retarget
 from tools.media import InputError
-from tools.video import OVERLAY_HEIGHT, NpzAppender, estimate_video
+from lifting.files import NpzAppender
+from tools.video import OVERLAY_HEIGHT, estimate_video
 
 SIZE = 320
 
