@@ -410,13 +410,11 @@ class Lifter:
             cost[kb, :, nb] += pen
             best_a[kb, nb] = np.argmin(cost[kb, :, nb], axis=1)
         c_at = np.take_along_axis(cost, best_a[:, None], 1)[:, 0]
-        c_nb = np.maximum(np.take_along_axis(cost, (best_a[:, None] + 1) % A, 1)[:, 0],
-                          np.take_along_axis(cost, (best_a[:, None] - 1) % A, 1)[:, 0])
-        gain = np.abs(c_nb.astype(np.float64) - c_at) + 1e-6 * np.abs(c_at)  # float32 ranks: its resolution too
-        # the vertex of the parabola through the best angle and its neighbours (in grid steps): where the exact
-        # search starts
         cm = np.take_along_axis(cost, (best_a[:, None] - 1) % A, 1)[:, 0].astype(np.float64)
         cp = np.take_along_axis(cost, (best_a[:, None] + 1) % A, 1)[:, 0].astype(np.float64)
+        gain = np.abs(np.maximum(cm, cp) - c_at) + 1e-6 * np.abs(c_at)  # float32 ranks: its resolution too
+        # the vertex of the parabola through the best angle and its neighbours (in grid steps): where the exact
+        # search starts
         curv = cm - 2 * c_at + cp
         vertex = np.clip(0.5 * (cm - cp) / np.where(curv > 0, curv, np.inf), -0.5, 0.5)
         # exact (float64) cost and solution at every component's best angle
@@ -535,12 +533,10 @@ class Lifter:
             big = np.array(big)
             order = np.argsort(gid[nn], kind="stable")
             shared = big[gid[nn[order]]]
-            cuts = np.flatnonzero(np.diff(gid[nn[order]])) + 1
             for part in np.split(order[shared], np.flatnonzero(np.diff(gid[nn[order[shared]]])) + 1):
                 runs += [(part[i:i + 8 * self.refine_chunk], True) for i in range(0, len(part), 8 * self.refine_chunk)]
             rest = np.sort(order[~shared])
             runs += [(rest[i:i + self.refine_chunk], False) for i in range(0, len(rest), self.refine_chunk)]
-            del cuts
         else:
             runs = [(np.arange(i, min(i + self.refine_chunk, len(kk))), False)
                     for i in range(0, len(kk), self.refine_chunk)]
