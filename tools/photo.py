@@ -56,7 +56,7 @@ def estimate_photo(name, rgb, estimator, out_dir, stem, camera_label="upright", 
            "people": [p.record() for p in people]}
     base = os.path.join(out_dir, stem)
     os.makedirs(os.path.dirname(base) or ".", exist_ok=True)
-    with run_temp_folder(out_dir) if tmp_dir is None else _nothing(tmp_dir) as tmp:
+    with run_temp_folder(out_dir) if tmp_dir is None else contextlib.nullcontext(tmp_dir) as tmp:
         work = tempfile.mkdtemp(dir=tmp, prefix="photo-")
         frames = [{"frame": 0, "time_s": None, "people": rec["people"]}]
         extra = write_exports(os.path.join(work, "out"), base, frames, exports, estimator.lifter,
@@ -69,11 +69,6 @@ def estimate_photo(name, rgb, estimator, out_dir, stem, camera_label="upright", 
         commit_together(pairs + extra)  # the JSON, the PNG and the exports are replaced together
         remove_stale_bvh(base, pairs + extra, exports)
     return rec
-
-
-@contextlib.contextmanager
-def _nothing(value):
-    yield value
 
 
 def write_unreadable(path, error, out_dir, tmp_dir, stem=None):
