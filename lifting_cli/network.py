@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 
-from .checks import box, check_files, float_in, int_in, subjects
+from prototxt import FOLDER as PROTO
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-from prototxt import FOLDER as PROTO  # noqa: E402
+from .checks import box, check_files, float_in, int_in, subjects
 
 
 def _cmd_prototxt(args):
-    from prototxt.generate import HERE, files, write_all
+    from prototxt.generate import files, write_all
 
-    shipped = os.path.abspath(args.out) == os.path.abspath(HERE)  # the package's own generated files: regenerated
+    shipped = os.path.abspath(args.out) == os.path.abspath(PROTO)  # the package's own generated files: regenerated
     check_files(output_folders=[("--out", args.out)], force=args.force or shipped,
                 outputs=[("--out", os.path.join(args.out, name)) for name in files(args.out)])
     for p in write_all(args.out, args.fusion):
@@ -230,7 +229,8 @@ def _train(args, started):
 
 
 def _train_on_dataset(args, started):
-    from tools.train_h36m import SHIPPED_SOLVER, parse_gpus, train_dataset
+    from tools.devices import parse_gpus
+    from tools.train_h36m import SHIPPED_SOLVER, train_dataset
 
     if args.base_lr is not None:
         raise ValueError("--base-lr: with --data the solver's base_lr is used as shipped; give a solver of your own "

@@ -28,7 +28,8 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 from lifting.files import atomic_write_text  # noqa: E402
 from lifting.geometry import UPRIGHT_CAMERA  # noqa: E402
 from prototxt import generate  # noqa: E402
-from tools.train_h36m import SHIPPED_SOLVER, DeviceError, probe_gpus, read_solver  # noqa: E402
+from tools.devices import DeviceError, probe_gpus  # noqa: E402
+from tools.train_h36m import SHIPPED_SOLVER, read_solver  # noqa: E402
 
 NETS = {"full": ("lifting_h36m_full_deploy", "lifting_h36m_full_train", "cpm_h36m_full_train"),
         "small": ("lifting_h36m_small_deploy", "lifting_h36m_small_train", "cpm_h36m_small_train")}

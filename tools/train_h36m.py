@@ -20,6 +20,7 @@ Caffe built with CUDA and NCCL (``scripts/setup.sh --cuda``); a CPU-only Caffe r
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -28,7 +29,7 @@ import numpy as np
 
 from prototxt import FOLDER as PROTO
 
-from .devices import BUILD_HINT, DeviceError, parse_gpus, probe_gpus  # noqa: F401 (their old home: re-exported)
+from .devices import DeviceError, probe_gpus
 
 SHIPPED_SOLVER = os.path.join(PROTO, "lifting_h36m_full_solver.prototxt")
 #: ``--net``: the full-size train nets of the extended net and the baseline CPM
@@ -196,8 +197,8 @@ def _run_rank(rank, cfg, sync=None):
     agreement = RankAgreement(sync["barrier"], sync["flags"], rank, world) if sync is not None else None
     state = {"finite": True}
     # before the update (after NCCL's all-reduce, whose callback comes first): are the loss and the gradients finite?
-    solver.add_callback(lambda: None, lambda: state.update(finite=bool(np.isfinite(_loss(net))
-                                                                       and _finite_gradients(net))))
+    # (the loss itself is checked after the step: the update does not change it)
+    solver.add_callback(lambda: None, lambda: state.update(finite=_finite_gradients(net)))
     history = new_history()
     log_path = os.path.join(cfg["out"], "loss.json")
     prefix = os.path.join(os.path.abspath(cfg["out"]), "snap")
@@ -218,7 +219,7 @@ def _run_rank(rank, cfg, sync=None):
         last = f"{prefix}_iter_{solver.iter}.solverstate"
 
     try:
-        with stop if sync is None else _NoSignal():
+        with stop if sync is None else contextlib.nullcontext():
             for it in tqdm(range(start, stop_at), desc="train", unit="it", disable=rank != 0 or log is None):
                 why = None
                 try:
@@ -267,14 +268,6 @@ def _run_rank(rank, cfg, sync=None):
             layer.loader.close()
         del nccl  # NCCL's communicator goes before the process ends
     return history
-
-
-class _NoSignal:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _rank_entry(rank, cfg, sync):

@@ -13,8 +13,9 @@ from google.protobuf import text_format  # noqa: E402
 
 from prototxt import generate  # noqa: E402
 from prototxt.netdef import FUSION_LR_MULT  # noqa: E402
-from tools.train_h36m import (NETS, SHIPPED_SOLVER, DeviceError, data_net, join_nccl, parse_gpus,  # noqa: E402
-                              probe_gpus, read_solver, set_rank_device, train_dataset)
+from tools.devices import DeviceError, parse_gpus, probe_gpus  # noqa: E402
+from tools.train_h36m import (NETS, SHIPPED_SOLVER, data_net, join_nccl, read_solver,  # noqa: E402
+                              set_rank_device, train_dataset)
 
 SMALL = os.path.join(generate.HERE, "lifting_h36m_small_train.prototxt")
 #: a net without dropout or any other randomness, for exact comparisons: one strided convolution to the 18 maps
