@@ -26,8 +26,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PROTO = os.path.normpath(os.path.join(HERE, "..", "prototxt"))
+from prototxt import path as prototxt_path
+
 
 #: CPU costs of the full-size nets, measured on the 2-core development machine (README, "Reproducing the paper's
 #: tables"): seconds per training iteration at batch 8, and per evaluated test frame.
@@ -107,11 +107,11 @@ def cpu_hours(sizes):
 
 
 def _dataset_complete(folder):
-    path = os.path.join(folder, "dataset.json")
-    if not os.path.exists(path):
-        return False
-    with open(path) as f:
-        return bool(json.load(f).get("complete"))
+    from lifting.dataset import MANIFEST
+    from lifting.files import read_json
+
+    path = os.path.join(folder, MANIFEST)
+    return os.path.exists(path) and bool(read_json(path).get("complete"))
 
 
 def _snapshots(folder):
@@ -165,7 +165,7 @@ def plan(work, root, cameras, cpm_weights, cpm_prototxt, sizes, cpm_order="mpi",
         out = w(f"{net}_init.caffemodel")
         steps.append(Step(f"convert CPM -> {net}", ["convert-cpm", "--cpm-prototxt", cpm_prototxt, "--cpm-weights",
                                                     cpm_weights, "--joint-order", cpm_order, "--target",
-                                                    os.path.join(PROTO, f"{net}_h36m_full_train.prototxt"), "-o", out],
+                                                    prototxt_path(f"{net}_h36m_full_train.prototxt"), "-o", out],
                           out))
     for net in ("lifting", "cpm"):
         folder = w(f"train_{net}")
@@ -176,7 +176,7 @@ def plan(work, root, cameras, cpm_weights, cpm_prototxt, sizes, cpm_order="mpi",
             base = ["train", "--data", w("train"), "--net", net, "--out", folder, "--workers", str(sizes.workers)]
             base += gpu + train_extra
             if sizes.nets == "small":
-                base += ["--prototxt", os.path.join(PROTO, f"{net}_h36m_small_train.prototxt"), "--snapshot", "0"]
+                base += ["--prototxt", prototxt_path(f"{net}_h36m_small_train.prototxt"), "--snapshot", "0"]
             if snaps:
                 last = max(snaps)
                 return base + ["--resume", snaps[last], "--iterations", str(iters - last)]
@@ -198,7 +198,7 @@ def plan(work, root, cameras, cpm_weights, cpm_prototxt, sizes, cpm_order="mpi",
         else:
             argv += ["--net", net, "--weights", w(f"train_{net}", f"snap_iter_{snap}.caffemodel")] + eval_gpu
             if sizes.nets == "small":
-                argv += ["--prototxt", os.path.join(PROTO, f"{net}_h36m_small_deploy.prototxt")]
+                argv += ["--prototxt", prototxt_path(f"{net}_h36m_small_deploy.prototxt")]
         steps.append(Step(f"evaluate {label}", argv, os.path.join(out, "results.md")))
         runs.append(f"{label}={out}")
     stem = w("paper_tables")
@@ -292,18 +292,21 @@ def check_tables(stem, labels, toy=True):
             problems.append(f"{stem}{ext}: missing or empty")
     if problems:
         return problems
-    md = open(stem + ".md").read()
-    csv_text = open(stem + ".csv").read()
+    texts = {}
+    for ext in (".md", ".csv", ".json"):
+        with open(stem + ext, encoding="utf-8") as f:
+            texts[ext] = f.read()
+    md, csv_text = texts[".md"], texts[".csv"]
     for text, where in ((md, ".md"), (csv_text, ".csv")):
         low = text.lower()
         for bad in ("nan", "inf"):
             if re.search(rf"(?<![a-z]){bad}(?![a-z])", low):
                 problems.append(f"{stem}{where}: holds {bad!r}")
     try:
-        js = json.loads(open(stem + ".json").read())  # json.loads accepts NaN: look for it in the text too
+        js = json.loads(texts[".json"])  # json.loads accepts NaN: look for it in the text too
     except ValueError as e:
         return problems + [f"{stem}.json: not JSON ({e})"]
-    if "NaN" in open(stem + ".json").read() or "Infinity" in open(stem + ".json").read():
+    if "NaN" in texts[".json"] or "Infinity" in texts[".json"]:
         problems.append(f"{stem}.json: holds NaN or Infinity")
     for heading in ("## Table 1", "## The same, protocol 2", "## Table 2", "## Figure 3"):
         if heading not in md:
