@@ -48,8 +48,7 @@ def bone_lengths(poses):
     if not len(p):
         raise ValueError("bone_lengths: no frame with all joints finite")
     out = np.zeros(skeleton.NUM_JOINTS)
-    for c, par in skeleton.LIMBS:
-        out[c] = np.median(np.linalg.norm(p[:, c] - p[:, par], axis=1))
+    out[[c for c, _ in skeleton.LIMBS]] = np.median(skeleton.limb_lengths(p), axis=0)
     return out
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from . import skeleton
 from .geometry import UPRIGHT_CAMERA, project, rotate_ground
 from .model import PoseModel
+from .smoothing import angle_penalty
 
 #: defaults chosen by measurement on held-out training data (scripts/model_selection.py, results/model_selection.md)
 DEFAULT_NOISE_2D = 0.08
@@ -384,8 +385,7 @@ class Lifter:
         if self._prior_angle is None or frames is None:
             return 0.0
         prev, weight = self._prior_angle
-        d = theta - prev[frames]
-        return np.where(np.isfinite(d), weight * (1.0 - np.cos(np.nan_to_num(d))), 0.0)
+        return angle_penalty(theta, prev[frames], weight)
 
     def _grid(self, pat, y, frames=None):
         """Grid search of one chunk ``y (m, 2L)`` (centred) sharing the pattern ``pat``: per component the best angle
