@@ -8,7 +8,7 @@ track with the next id; a track unseen for more than ``max_age`` frames ends (it
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,7 +30,6 @@ class Track:
     box: tuple
     joints: np.ndarray  # (17, 2), NaN where unseen
     last_frame: int
-    frames: list = field(default_factory=list)
 
 
 class Tracker:
@@ -79,5 +78,4 @@ class Tracker:
             t = next(t for t in self.tracks if t.id == ids[di])
             t.box, t.last_frame = tuple(b), frame
             t.joints = np.where(np.isfinite(j), j, t.joints)
-            t.frames.append(frame)
         return ids

@@ -182,7 +182,6 @@ class MultiPoseDetector:
         for lms, world in zip(res.pose_landmarks, res.pose_world_landmarks):
             lm = np.array([(p.x * w + x0, p.y * h + y0, p.visibility if p.visibility is not None else 0.0)
                            for p in lms], np.float64)
-            pres = np.array([p.presence if p.presence is not None else 0.0 for p in lms], np.float64)
             wm = np.array([(p.x, p.y, p.z) for p in world], np.float64)
             if lm.shape[0] != NUM_LANDMARKS or not np.all(np.isfinite(lm)):
                 continue
@@ -195,7 +194,6 @@ class MultiPoseDetector:
                                and box[0] + box[2] <= x0 + 1.05 * w and box[1] + box[3] <= y0 + 1.05 * h)
             if score >= self.min_score and inside:
                 out.append(Person(det, score, landmark_box(lm[:, :2])))
-                out[-1].presence = float(pres[list(LIMB_LANDMARKS)].mean())
         return out
 
     def detect(self, rgb):
