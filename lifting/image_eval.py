@@ -42,6 +42,12 @@ FRAME_FIELDS = ("subject", "action", "camera", "frame", "gt2d_px", "visible", "g
                 "pred3d_mm", "status", "stage2d_px", "stage3d_mm")
 
 
+def crop_scales(crop_transform):
+    """``(N, 2)``: the (x, y) scales of the per-sample ``crop_transform`` (see :func:`crop_to_frame`)."""
+    ct = np.asarray(crop_transform, np.float64)
+    return ct[:, [0, 0]] if ct.shape[1] == 3 else ct[:, [0, 3]]
+
+
 def crop_to_frame(points, crop_transform):
     """Points in dataset-crop pixels ``(N, ..., 2)`` -> original-frame pixels, for the per-sample
     ``crop_transform (N, 3)`` = ``(scale, ox, oy)`` of :mod:`lifting.dataset` (``crop = frame * scale + (ox, oy)``),
@@ -52,7 +58,7 @@ def crop_to_frame(points, crop_transform):
         raise ValueError(f"points (N, ..., 2) and crop_transform (N, 3) or (N, 4) expected; got {p.shape} and "
                          f"{ct.shape}")
     extra = (1,) * (p.ndim - 2)
-    scale = (ct[:, [0, 0]] if ct.shape[1] == 3 else ct[:, [0, 3]]).reshape((-1,) + extra + (2,))
+    scale = crop_scales(ct).reshape((-1,) + extra + (2,))
     offset = ct[:, 1:3].reshape((-1,) + extra + (2,))
     return (p - offset) / scale
 

@@ -28,7 +28,7 @@ import numpy as np
 
 import prototxt
 from lifting import skeleton
-from lifting.image_eval import FRAME_FIELDS, crop_to_frame, lift_known_cameras, summarise, write_report
+from lifting.image_eval import FRAME_FIELDS, crop_scales, crop_to_frame, lift_known_cameras, summarise, write_report
 
 #: ``--net``: the full-size deploy nets
 DEPLOY = {"lifting": prototxt.path("lifting_h36m_full_deploy.prototxt"),
@@ -168,11 +168,11 @@ class NetRunner:
 
         b = len(samples)
         data = np.empty((b, 4, self.size, self.size), np.float32)
-        inv = np.empty((b, 2, 3))
+        inv, Ms = np.empty((b, 2, 3)), np.empty((b, 2, 3))  # window -> crop, crop -> window
         for k, s in enumerate(samples):
-            data[k], M = self.window(s)
-            A = np.linalg.inv(M[:, :2])
-            inv[k] = np.concatenate([A, -A @ M[:, 2:]], axis=1)  # window -> crop
+            data[k], Ms[k] = self.window(s)
+            A = np.linalg.inv(Ms[k, :, :2])
+            inv[k] = np.concatenate([A, -A @ Ms[k, :, 2:]], axis=1)
         self.net.blobs["data"].reshape(*data.shape)
         self.net.blobs["data"].data[...] = data
         if "camera" in self.net.blobs:
@@ -189,12 +189,11 @@ class NetRunner:
             s2d = np.stack([to_frame(argmax_2d(self.net.blobs[name].data[:, :NJ])[0]) for name in self.stages], 1)
         else:  # frame -> window: the crop transform, then the window of the crop
             ct = np.asarray(crop_transform, np.float64)
-            sc = ct[:, [0, 0]] if ct.shape[1] == 3 else ct[:, [0, 3]]
+            sc = crop_scales(ct)
             fw = np.empty((b, 2, 3))
             for k in range(b):
-                M = np.linalg.inv(np.vstack([inv[k], [0, 0, 1]]))[:2]  # crop -> window
-                fw[k, :, :2] = M[:, :2] * sc[k]
-                fw[k, :, 2] = M[:, :2] @ ct[k, 1:3] + M[:, 2]
+                fw[k, :, :2] = Ms[k, :, :2] * sc[k]
+                fw[k, :, 2] = Ms[k, :, :2] @ ct[k, 1:3] + Ms[k, :, 2]
             s2d = np.stack([np.stack([upsampled_argmax(self.net.blobs[name].data[k, :NJ], fw[k], self.size)
                                       for k in range(b)]) for name in self.stages], 1)
         s3d = np.full(s2d.shape[:-1] + (3,), np.nan)
