@@ -159,8 +159,8 @@ class PreparedDataset:
     def __init__(self, folder):
         self.folder = os.fspath(folder)
         self.manifest = read_manifest(self.folder)
-        self.shards = [inside(self.folder, s["file"], os.path.join(self.folder, MANIFEST), f"shards[{i}].file")
-                       for i, s in enumerate(self.manifest["shards"])]
+        # read_manifest has checked every shard path (check_shard_list: inside the folder, listed once)
+        self.shards = [os.path.join(self.folder, s["file"]) for s in self.manifest["shards"]]
         counts = np.array([int(s["samples"]) for s in self.manifest["shards"]], np.int64)
         if len(counts) == 0 or counts.sum() == 0:
             raise DatasetError(f"{self.folder}: the dataset holds no sample")
