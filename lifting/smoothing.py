@@ -10,7 +10,7 @@ coordinate's filter, so a joint that reappears is not pulled towards where it wa
 Angle continuity: the weak-perspective lift has a near-symmetric twin solution (the pose turned about the vertical
 axis and mirrored in depth explains almost the same 2D), so a per-frame lift can flip the facing by 90-180 degrees
 between two frames whose 2D hardly differ. :func:`angle_penalty` is the cost added to the lift for an angle far
-from the previous frame's (:class:`lifting.lift.Lifter` ``angle_prior``), :func:`unwrap_angles` and
+from the previous frame's (:class:`lifting.lift.Lifter` ``angle_prior``), :func:`facing` and
 :func:`facing_flips` measure it.
 """
 from __future__ import annotations

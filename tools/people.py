@@ -233,7 +233,7 @@ def person_status_name(code, observed=None):
         n = "" if observed is None else f" ({observed} of 17 joints observed)"
         return f"most of the body inferred by the prior{n}"
     if code == -1:
-        return "no person detected"
+        return NO_PERSON
     return STATUS_NAMES[int(code)]
 
 
