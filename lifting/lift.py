@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import skeleton
+from . import series, skeleton
 from .geometry import UPRIGHT_CAMERA, project, rotate_ground
 from .model import PoseModel
 from .smoothing import angle_penalty
@@ -170,13 +170,16 @@ class Lifter:
             float32 resolves (the exhaustive reference).
         chunk_elements: elements of the batched matmul's output per chunk (keep it cache-sized).
         cache_bytes: bound of the per-weight-row cache of the grid's matrices (the newest row is always kept; the
-            shipped model's 80 angles take about 4 MB a row).
+            shipped model's 80 angles take about 4 MB a row, and its angle series about 40 MB).
+        series_min_frames: the default search expands the profile cost about every grid angle as a power series in
+            the angle (:mod:`lifting.series`; about 0.3 s to build for the shipped model) for a weight row shared
+            by at least this many frames of a call (or already built): no factorisation per frame.
         search: "optimum" (default), "grid" or "refine" (see :data:`SEARCHES`); ``refine=True`` is "refine".
     """
 
     def __init__(self, model: PoseModel, camera=None, num_angles=80, refine=False, noise_2d=DEFAULT_NOISE_2D,
                  scale_bounds=DEFAULT_SCALE_BOUNDS, limb_scale_range=(0.5, 2.0), min_visible=5, grid_dtype="auto",
-                 chunk_elements=1 << 18, cache_bytes=64 << 20, search=None):
+                 chunk_elements=1 << 18, cache_bytes=96 << 20, search=None, series_min_frames=4096):
         if not isinstance(model, PoseModel):
             raise TypeError(f"model must be a PoseModel, got {type(model).__name__}")
         camera = UPRIGHT_CAMERA if camera is None else np.asarray(camera, np.float64)
@@ -202,6 +205,7 @@ class Lifter:
         if isinstance(grid_dtype, str) and grid_dtype == "auto":
             grid_dtype = np.float32 if self.num_angles <= 720 else np.float64
         self.grid_dtype = np.dtype(grid_dtype)
+        self.series_min_frames = int(series_min_frames)
         self.refine_chunk = 1024  # frames per batch of exact 1D searches (per-frame normal-equation pieces: 30 KB each)
         self.angles = 2 * np.pi * np.arange(self.num_angles) / self.num_angles
         K, Jb = model.num_components, model.num_basis
@@ -268,10 +272,9 @@ class Lifter:
     # ---- per weight-pattern precomputation ---------------------------------------------------------------
     def _pattern(self, w):
         """Precompute, for per-joint weights ``w (17,)``, the matrices of every (component, angle)."""
-        key = w.tobytes()
-        hit = self._cache.get(key)
+        key = b"grid" + w.tobytes()
+        hit = self._cached(key)
         if hit is not None:
-            self._cache.move_to_end(key)
             return hit
         K, A, P = self.model.num_components, self.num_angles, self.P
         w2 = np.repeat(w, 2)  # (2L,)
@@ -297,9 +300,27 @@ class Lifter:
         arrays = {"M": M, "Mg": M.reshape(K * A * (P + 1), -1).astype(self.grid_dtype, copy=False),
                   "LinvT": Linv.transpose(0, 1, 3, 2).copy(), "w2": w2, "v0": v0, "ninv_e0": ninv_e0,
                   "v0g": v0.astype(self.grid_dtype)}
-        entry = WeightPattern(**arrays, nbytes=sum(v.nbytes for v in arrays.values()))
+        return self._store(key, WeightPattern(**arrays, nbytes=sum(v.nbytes for v in arrays.values())))
+
+    def _series(self, w):
+        """The angle series of weight row ``w (17,)`` about every grid angle, exact within half a grid step
+        (:func:`lifting.series.build`), cached."""
+        key = b"series" + w.tobytes()
+        hit = self._cached(key)
+        if hit is not None:
+            return hit
+        return self._store(key, series.build(self.trig_parts, w, self.angles, self.nu, self.prior,
+                                             np.pi / self.num_angles, tol=1e-12))
+
+    def _cached(self, key):
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+        return hit
+
+    def _store(self, key, entry):
+        """Cache ``entry``; bounded in bytes, the newest entry always kept."""
         self._cache[key] = entry
-        # bounded in bytes (the newest entry is always kept): a 80-angle K=3 entry is about 4 MB
         while len(self._cache) > 1 and sum(e.nbytes for e in self._cache.values()) > self._cache_bytes:
             self._cache.popitem(last=False)
         return entry
@@ -493,7 +514,14 @@ class Lifter:
         gain = np.empty((K, n))
         vertex = np.empty((K, n))
         chunk = max(1, self.chunk_elements // (K * self.num_angles * (P + 1)))
+        todo = np.ones(n, bool)  # frames not yet solved by the angle series
         for pattern, g in group_rows(rank_w):
+            if exact_rows and (len(g) >= self.series_min_frames or self._cached(b"series" + pattern.tobytes())):
+                solved = self._series_search(pattern, ys[g], sel[g], res)
+                todo[g[solved]] = False
+                g = g[~solved]
+                if not len(g):
+                    continue
             pat = self._pattern(pattern)
             for start in range(0, len(g), chunk):
                 gi = g[start:start + chunk]
@@ -517,6 +545,7 @@ class Lifter:
             lower = 0.5 * wmin * np.maximum(c - gain, 0) + logdet
             cand = lower <= upper.min(0)
             half = 2 * step
+        cand &= todo
         kk, nn = np.nonzero(cand)
         theta0 = self.angles[best_a[kk, nn]]
         th, cost = np.empty(len(kk)), np.empty(len(kk))
@@ -552,11 +581,117 @@ class Lifter:
         row[kk, nn] = np.arange(len(kk))
         k = np.argmin(table, axis=0)
         r = row[k, np.arange(n)]
-        res["angle"][sel] = np.mod(th[r], 2 * np.pi)
-        res["sn"][sel] = x[r, 0]
-        res["b"][sel] = x[r, 1:]
-        res["comp"][sel] = k
-        res["cost"][sel] = cost[r]
+        r, k, out = r[todo], k[todo], sel[todo]
+        res["angle"][out] = np.mod(th[r], 2 * np.pi)
+        res["sn"][out] = x[r, 0]
+        res["b"][out] = x[r, 1:]
+        res["comp"][out] = k
+        res["cost"][out] = cost[r]
+
+    def _series_search(self, w, ys, frames, res, chunk=8192):
+        """The exact minimum over the continuous angle for frames ``frames`` sharing the weight row ``w``, ``ys (n,
+        2L)`` centred with it, through the angle series (:mod:`lifting.series`):
+
+        1. the grid: one product of the packed outer products ``y y'`` per chunk; each component's best angle;
+        2. for each component that can still win (as in :meth:`_optimum`), the minimum of its series within half a
+           grid step of that angle; a minimum on the half step's edge moves on to the neighbouring angle's series
+           (twice at most), so the search is not confined to the grid's neighbourhood;
+        3. the most probable component and its solution.
+
+        Writes the solved frames into ``res`` and returns which they are ``(n,)``: a frame is left to the factorising
+        search when a component whose scale ends outside its bounds could still win (the bounded profile is not a
+        polynomial)."""
+        sp = self._series(w)
+        K, A, P = self.model.num_components, self.num_angles, self.P
+        nu = self.nu
+        lo, hi = self.scale_bounds
+        h = np.pi / A  # half a grid step
+        index = series.packed_index(2 * skeleton.NUM_JOINTS)
+        w2 = np.repeat(w, 2)
+        logdet = self.log_prior_det + np.count_nonzero(w > 0) * np.log(nu)  # (K,)
+        solved = np.zeros(len(ys), bool)
+        for start in range(0, len(ys), chunk):
+            y = ys[start:start + chunk]
+            fr = frames[start:start + chunk]
+            m = len(y)
+            q = series.packed_outer(y, index)  # (m, T2)
+            yy = np.einsum("nr,nr,r->n", y, y, w2)
+            # the grid: (m, K, A) in float32 (it only ranks angles)
+            cost = (q.astype(np.float32) @ sp.grid).reshape(m, K, A)
+            np.subtract((yy[:, None] / nu).astype(np.float32)[..., None], cost, out=cost)
+            if self._prior_angle is not None:
+                cost += self._angle_cost(self.angles[None, :], fr[:, None])[:, None].astype(np.float32)
+            best = np.argmin(cost, axis=2)  # (m, K)
+            s_best = np.einsum("mkr,mr->mk", sp.scale[np.arange(K), best], y)
+            nb, kb = np.nonzero((s_best < lo) | (s_best > hi))
+            if kb.size:  # the bound's penalty (0 inside) can move these pairs' best angle
+                s_all = np.einsum("bar,br->ba", sp.scale[kb], y[nb])
+                cost[nb, kb] += self._bound_penalty(s_all, sp.v0[kb])
+                best[nb, kb] = np.argmin(cost[nb, kb], axis=1)
+            # candidates: what the continuous minimum can gain over the best grid angle is bounded by the larger
+            # neighbour's excess (and float32's resolution of the grid's sums)
+            c_at = np.take_along_axis(cost, best[..., None], 2)[..., 0].astype(np.float64)
+            cm = np.take_along_axis(cost, (best[..., None] - 1) % A, 2)[..., 0]
+            cp = np.take_along_axis(cost, (best[..., None] + 1) % A, 2)[..., 0]
+            gain = np.abs(np.maximum(cm, cp) - c_at) + 1e-5 * yy[:, None] / nu
+            grid_score = 0.5 * c_at + logdet
+            pn, pk = np.nonzero(grid_score - 0.5 * gain <= grid_score.min(1, keepdims=True))
+            pa = best[pn, pk]
+            d = np.empty(len(pk))
+            f = np.empty(len(pk))
+            scoef = np.empty((len(pk), sp.order + 1))
+            redo = np.arange(len(pk))
+            for move in range(3):
+                coef = np.empty((len(redo), sp.order + 1))
+                for g, k, a in _blocks(pk[redo], pa[redo], A):
+                    rows = pn[redo[g]]
+                    coef[g] = q[rows] @ sp.G[k, a]
+                    scoef[redo[g]] = y[rows] @ sp.S[k, a]
+                prior = None
+                if self._prior_angle is not None:
+                    prior = (self.angles[pa[redo]], self._prior_angle[0][fr[pn[redo]]], self._prior_angle[1])
+                dr, fr_, edge = series.minimise(coef, yy[pn[redo]] / nu[pk[redo]], h, prior)
+                if move:  # keep a moved pair's result only where it is better
+                    better = fr_ < f[redo]
+                    dr, fr_, edge = (np.where(better, dr, d[redo]), np.where(better, fr_, f[redo]),
+                                     np.where(better, edge, 0))
+                d[redo], f[redo] = dr, fr_
+                if move == 2 or not np.any(edge):
+                    break
+                # on the edge: the neighbouring angle's series covers the next half step; its own best sample
+                # brackets the minimum there
+                e = edge != 0
+                pa[redo[e]] = (pa[redo[e]] + edge[e]) % A
+                d[redo[e]] -= edge[e] * 2 * h
+                redo = redo[e]
+            s = series.evaluate(scoef, d)
+            inside = (s >= lo) & (s <= hi) & np.isfinite(f)
+            score = np.full((K, m), np.inf)
+            score[pk, pn] = 0.5 * f + logdet[pk]
+            score_in = np.full((K, m), np.inf)
+            score_in[pk[inside], pn[inside]] = score[pk[inside], pn[inside]]
+            best_in = score_in.min(0)
+            # a pair outside the bounds has a bounded profile >= its unbounded one: it cannot win where that is
+            # already worse than the best pair inside; elsewhere the frame goes to the factorising search
+            out_ok = np.ones((K, m), bool)
+            out_ok[pk[~inside], pn[~inside]] = score[pk[~inside], pn[~inside]] >= best_in[pn[~inside]]
+            cols = np.flatnonzero(out_ok.all(0) & np.isfinite(best_in))
+            kw = np.argmin(score_in, axis=0)[cols]
+            pair = np.full((K, m), -1)
+            pair[pk, pn] = np.arange(len(pk))
+            pw = pair[kw, cols]  # the winning pairs
+            terms = np.empty((len(cols), P * (sp.order + 1)))
+            for g, k, a in _blocks(pk[pw], pa[pw], A):
+                terms[g] = y[cols[g]] @ sp.F[k, a]
+            x = np.einsum("npj,nj->np", terms.reshape(-1, P, sp.order + 1), series.powers(d[pw], sp.order))
+            out = fr[cols]
+            res["angle"][out] = np.mod(self.angles[pa[pw]] + d[pw], 2 * np.pi)
+            res["sn"][out] = x[:, 0]
+            res["b"][out] = x[:, 1:]
+            res["comp"][out] = kw
+            res["cost"][out] = f[pw]
+            solved[start + cols] = True
+        return solved
 
     # ---- the exact profile over the angle ------------------------------------------------------------------------
     # Per-frame arrays here keep the frame last (``(..., m)``): the small factorisations below then run as a few
@@ -848,6 +983,15 @@ def _backward(L, z):
     for j in range(len(z) - 1, -1, -1):
         x[j] = (z[j] - np.einsum("km,km->m", L[j + 1:, j], x[j + 1:])) / L[j, j]
     return x
+
+
+def _blocks(k, a, A):
+    """The pairs of each (component, angle): yields ``(indices into k, component, angle)``."""
+    code = k * A + a
+    order = np.argsort(code, kind="stable")
+    for g in np.split(order, np.flatnonzero(np.diff(code[order])) + 1):
+        if len(g):
+            yield g, k[g[0]], a[g[0]]
 
 
 def group_rows(w):
