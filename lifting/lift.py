@@ -33,7 +33,7 @@ import numpy as np
 from . import series, skeleton
 from .geometry import UPRIGHT_CAMERA, project, rotate_ground
 from .model import PoseModel
-from .smoothing import angle_penalty
+from .smoothing import angle_penalty, angle_penalty_terms
 
 #: defaults chosen by measurement on held-out training data (scripts/model_selection.py, results/model_selection.md)
 DEFAULT_NOISE_2D = 0.08
@@ -408,6 +408,14 @@ class Lifter:
         prev, weight = self._prior_angle
         return angle_penalty(theta, prev[frames], weight)
 
+    def _angle_terms(self, theta, frames):
+        """The angle prior's cost and its first two derivatives at ``theta (m,)`` for frames ``frames (m,)``; zeros
+        without a prior."""
+        if self._prior_angle is None or frames is None:
+            return 0.0, 0.0, 0.0
+        prev, weight = self._prior_angle
+        return angle_penalty_terms(theta, prev[frames], weight)
+
     def _grid(self, pat, y, frames=None):
         """Grid search of one chunk ``y (m, 2L)`` (centred) sharing the pattern ``pat``: per component the best angle
         ``(K, m)``, its float64 cost (bound penalty included), ``z`` and ``(N^-1)_00`` there, and how much lower than
@@ -482,7 +490,7 @@ class Lifter:
                 pieces = self._pieces(np.broadcast_to(w, (len(out), len(w))), ys[start:start + self.refine_chunk], k)
                 x = np.concatenate([res["sn"][out, None], res["b"][out]], axis=1)
                 theta = res["angle"][out]
-                theta, x, c = self._golden(theta - step, theta + step, pieces, theta, x, res["cost"][out])
+                theta, x, c = self._golden(theta - step, theta + step, pieces, theta, x, res["cost"][out], out)
                 res["angle"][out] = np.mod(theta, 2 * np.pi)
                 res["sn"][out] = x[:, 0]
                 res["b"][out] = x[:, 1:]
@@ -572,9 +580,10 @@ class Lifter:
         for s, shared in runs:
             if len(s):
                 pieces = self._pieces(w[nn[s]], ys[nn[s]], kk[s], shared=shared)
+                # the prior takes part in the minimisation, and the components compete with it too
                 th[s], x[s], cost[s] = self._exact_search(theta0[s], half, pieces,
-                                                          start=theta0[s] + step * vertex[kk[s], nn[s]])
-                cost[s] += self._angle_cost(th[s], sel[nn[s]])  # the components compete with the prior too
+                                                          start=theta0[s] + step * vertex[kk[s], nn[s]],
+                                                          frames=sel[nn[s]])
         table = np.full((K, n), np.inf)
         table[kk, nn] = 0.5 * cost + logdet[kk, nn]
         row = np.full((K, n), -1)
@@ -794,12 +803,13 @@ class Lifter:
         f2 = -2 * np.einsum("pm,pm->m", u2, x) - 2 * np.einsum("pm,pm->m", hg, hg) + xN2x
         return out + (f1, f2)
 
-    def _exact_search(self, theta0, half, pieces, start=None, iters=12, tol=1e-7):
-        """Minimum of the profile cost in ``[theta0 - half, theta0 + half]``: Newton steps from ``start`` (a downhill
-        step where the profile is not convex), kept inside the bracket, until the next step would be below ``tol``
-        (Newton converges quadratically: the point is then ~tol^2 from the minimum); frames that end on the
-        bracket's edge, do not converge or have their scale on a bound are searched by golden section instead.
-        Returns angle, solution, cost."""
+    def _exact_search(self, theta0, half, pieces, start=None, frames=None, iters=12, tol=1e-7):
+        """Minimum of the profile cost (plus the angle prior of ``frames``, if any) in ``[theta0 - half, theta0 +
+        half]``: Newton steps from ``start`` (a downhill step where the profile is not convex), kept inside the bracket,
+        until the next step would be below ``tol`` (Newton converges quadratically: the point is then ~tol^2 from the
+        minimum); a frame that ends on the bracket's edge has its derivative pointing out of it there (its minimum in
+        the bracket); frames that do not converge or have their scale on a bound are searched by golden section
+        instead. Returns angle, solution, cost."""
         m = len(theta0)
         lo, hi = theta0 - half, theta0 + half
         t = (theta0 if start is None else np.clip(start, lo, hi)).copy()
@@ -808,6 +818,9 @@ class Lifter:
         E, sub = np.arange(m), pieces  # the frames evaluated (a superset of those not done)
         for _ in range(iters):
             c, xe, se, f1, f2 = self._eval(t[E], sub, derivs=True)
+            if frames is not None and self._prior_angle is not None:
+                p0, p1, p2 = self._angle_terms(t[E], frames[E])
+                c, f1, f2 = c + p0, f1 + p1, f2 + p2
             upd = ~done[E]
             cost[E[upd]], x[E[upd]], s_free[E[upd]] = c[upd], xe[upd], se[upd]
             step = np.where(f2 > 0, -f1 / np.where(f2 > 0, f2, 1.0), -np.sign(f1) * half / 4)
@@ -822,18 +835,19 @@ class Lifter:
                 E = np.flatnonzero(~done)
                 sub = self._take(pieces, E)
         lb, ub = self.scale_bounds
-        edge = (t - lo < 1e-9) | (hi - t < 1e-9)
-        redo = ~done | edge | (s_free < lb) | (s_free > ub) | ~np.isfinite(cost)
+        redo = ~done | (s_free < lb) | (s_free > ub) | ~np.isfinite(cost)
         if np.any(redo):
             r = np.flatnonzero(redo)
-            t[r], x[r], cost[r] = self._golden(lo[r], hi[r], self._take(pieces, r), t[r], x[r], cost[r])
+            t[r], x[r], cost[r] = self._golden(lo[r], hi[r], self._take(pieces, r), t[r], x[r], cost[r],
+                                               None if frames is None else frames[r])
         return t, x, cost
 
-    def _golden(self, a, b, pieces, theta, x, cost, iters=45, tol=1e-10):
-        """Golden-section search of the profile cost (scale bound included) on ``[a, b]``; the best point seen
-        (starting with ``theta, x, cost``) is kept, so the cost never increases."""
+    def _golden(self, a, b, pieces, theta, x, cost, frames=None, iters=45, tol=1e-10):
+        """Golden-section search of the profile cost (scale bound and the angle prior of ``frames`` included) on
+        ``[a, b]``; the best point seen (starting with ``theta, x, cost``) is kept, so the cost never increases."""
         def profile(t):
-            return self._eval(t, pieces)[:2]
+            c, xs = self._eval(t, pieces)[:2]
+            return c + self._angle_terms(t, frames)[0], xs
 
         gr = (np.sqrt(5) - 1) / 2
         best_t, best_c, best_x = theta.copy(), cost.copy(), x.copy()

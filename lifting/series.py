@@ -26,6 +26,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .smoothing import angle_penalty_terms
+
 
 class SeriesPattern(NamedTuple):
     """What :func:`build` precomputes for one weight row (K components, A grid angles, 2L coordinates, P unknowns,
@@ -130,7 +132,7 @@ def minimise(coef, const, h, prior=None, dense=8, iters=60, tol=1e-12):
     grid = np.linspace(-h, h, dense + 1)
     fd = const[:, None] - coef @ (grid[:, None] ** j).T
     if prior is not None:
-        fd = fd + _prior_terms(grid[None, :], (prior[0][:, None], prior[1][:, None], prior[2]))[0]
+        fd = fd + angle_penalty_terms(prior[0][:, None] + grid[None, :], prior[1][:, None], prior[2])[0]
     best = np.argmin(fd, axis=1)
     edge = np.where(best == 0, -1, np.where(best == dense, 1, 0))
     d = grid[best]
@@ -144,7 +146,7 @@ def minimise(coef, const, h, prior=None, dense=8, iters=60, tol=1e-12):
         f1 = -evaluate(c1[idx], da)
         f2 = -evaluate(c2[idx], da)
         if prior is not None:
-            _, p1d, p2d = _prior_terms(da, (prior[0][idx], prior[1][idx], prior[2]))
+            _, p1d, p2d = angle_penalty_terms(prior[0][idx] + da, prior[1][idx], prior[2])
             f1, f2 = f1 + p1d, f2 + p2d
         la = np.where(f1 < 0, da, lo[idx])  # the minimum lies where f' changes sign from - to +
         ha = np.where(f1 > 0, da, hi[idx])
@@ -158,22 +160,12 @@ def minimise(coef, const, h, prior=None, dense=8, iters=60, tol=1e-12):
             break
     f = const - evaluate(coef, d)
     if prior is not None:
-        f = f + _prior_terms(d, prior)[0]
+        f = f + angle_penalty_terms(prior[0] + d, prior[1], prior[2])[0]
     start = fd[np.arange(m), best]
     worse = ~(f <= start)  # never return a point worse than the best sampled one
     d = np.where(worse, grid[best], d)
     f = np.where(worse, start, f)
     return d, f, edge
-
-
-def _prior_terms(d, prior):
-    """The angle prior ``weight (1 - cos(theta_a + d - previous))`` and its first two derivatives in ``d``."""
-    theta_a, prev, weight = prior
-    e = theta_a + d - prev
-    finite = np.isfinite(e)
-    e = np.where(finite, e, 0.0)
-    wv = np.where(finite, weight, 0.0)
-    return wv * (1 - np.cos(e)), wv * np.sin(e), wv * np.cos(e)
 
 
 def powers(d, order):

@@ -87,6 +87,15 @@ def angle_penalty(theta, previous, weight=DEFAULT_ANGLE_WEIGHT):
     return np.where(np.isfinite(d), weight * (1.0 - np.cos(np.nan_to_num(d))), 0.0)
 
 
+def angle_penalty_terms(theta, previous, weight=DEFAULT_ANGLE_WEIGHT):
+    """:func:`angle_penalty` and its first and second derivatives in ``theta`` (0 where ``previous`` is NaN)."""
+    d = np.asarray(theta, np.float64) - np.asarray(previous, np.float64)
+    finite = np.isfinite(d)
+    d = np.nan_to_num(d)
+    wv = np.where(finite, weight, 0.0)
+    return wv * (1.0 - np.cos(d)), wv * np.sin(d), wv * np.cos(d)
+
+
 def facing(poses):
     """Facing direction of y-up poses ``(N, 17, 3)`` on the ground plane, radians: the direction of
     ``(LHip - RHip) x up`` projected on x-z (the way the pelvis faces: a person facing +z has the left hip at +x),
