@@ -47,15 +47,15 @@ def table_csv(rows):
 
 
 def summary_markdown(summaries):
-    """``{model: model_fitting.views.summarise(...)}`` -> a markdown table with mean and median errors, limb-scale
+    """``{model: model_fitting.views.LiftAccuracy}`` -> a markdown table with mean and median errors, limb-scale
     blow-ups and frames not lifted."""
     lines = ["| model | frames | not lifted | MPJPE mean | MPJPE median | P-MPJPE mean | P-MPJPE median | "
              "limb scale off > 1.5x |", "|---|---|---|---|---|---|---|---|"]
     f = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
     for name, s in summaries.items():
-        lines.append(f"| {name} | {s['frames']} | {s['failed']} | {f(s['mpjpe_mean'])} | {f(s['mpjpe_median'])} | "
-                     f"{f(s['p_mpjpe_mean'])} | {f(s['p_mpjpe_median'])} | "
-                     + ("-" if s["scale_off_1.5x"] is None else f"{100 * s['scale_off_1.5x']:.2f}%") + " |")
+        lines.append(f"| {name} | {s.frames} | {s.failed} | {f(s.mpjpe_mean)} | {f(s.mpjpe_median)} | "
+                     f"{f(s.p_mpjpe_mean)} | {f(s.p_mpjpe_median)} | "
+                     + ("-" if s.scale_off_1_5x is None else f"{100 * s.scale_off_1_5x:.2f}%") + " |")
     return "\n".join(lines)
 
 
