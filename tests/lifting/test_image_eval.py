@@ -186,6 +186,8 @@ def test_committed_image_results_round_trip():
     (lambda js: js.pop("not_lifted"), r"run: field 'not_lifted' missing"),
     (lambda js: js.update(extra=1), r"run: unexpected field 'extra'"),
     (lambda js: js.update(frames=4.0), r"run\.frames: expected a count .*float 4\.0"),
+    (lambda js: js.update(not_projected=True), r"run\.not_projected: expected a count .*bool True"),
+    (lambda js: js.update(fallback=3), r"run\.fallback: expected a string, got int 3"),
     (lambda js: js["p1"].pop("median"), r"run\.p1: field 'median' missing"),
     (lambda js: js["p2"].update(frame_mean="12"), r"run\.p2\.frame_mean: expected a finite number or null"),
     (lambda js: js["px2d"]["per_action"].update(walking=[5.0]), r"run\.px2d\.per_action\['walking'\]: expected "
