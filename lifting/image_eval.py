@@ -32,10 +32,12 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from . import metrics, paper, report, skeleton
+from . import metrics, paper, records, report, skeleton
 from .files import atomic_write_text, json_safe
 
 FRAME_FIELDS = ("subject", "action", "camera", "frame", "gt2d_px", "visible", "gt3d_mm", "pred2d_px", "argmax2d_px",
@@ -79,16 +81,144 @@ FALLBACK = ("frames whose 3D lift failed are kept and scored as no pose: every j
             "2D error of the projection) or at the true centroid (P-MPJPE)")
 
 
-def _stats(errors, actions):
-    """Per-action table, both averages, mean and median of per-frame ``errors`` (every frame: failed frames carry
-    their fallback error)."""
-    errors = np.asarray(errors, np.float64)
-    if not np.isfinite(errors).all():
-        raise ValueError("per-frame errors must all be finite (failed frames carry their fallback error)")
-    table, action_mean, frame_mean = metrics.per_action(errors, np.asarray(actions))
-    return {"per_action": {k: [m, n] for k, (m, n) in table.items()}, "action_mean": action_mean,
-            "frame_mean": frame_mean, "median": float(np.median(errors)) if len(errors) else float("nan"),
-            "frames": int(len(errors))}
+class ActionError(NamedTuple):
+    """One action's column of Table 1: the mean error over that action's frames (the unit of its
+    :class:`ErrorStats`) and how many frames they are. JSON: ``[mean, frames]``."""
+
+    mean: float
+    frames: int
+
+
+@dataclass(frozen=True)
+class ErrorStats:
+    """One error of one run over every test frame (frames whose lift failed carry their :data:`FALLBACK` error), in
+    the error's unit: mm for protocols 1 and 2 (:attr:`RunSummary.p1`, :attr:`RunSummary.p2`), original-frame pixels
+    for the 2D errors (:attr:`RunSummary.px2d`, :attr:`RunSummary.px2d_argmax`). Averages and median are NaN (null in
+    JSON) only when there are no frames."""
+
+    #: action key (:func:`lifting.skeleton.action_key`) -> its mean and frame count, in Table 1's column order
+    per_action: dict[str, ActionError]
+    #: the mean of the per-action means (every action weighted equally)
+    action_mean: float
+    #: the mean over all frames (every frame weighted equally: the paper's "Average")
+    frame_mean: float
+    #: the median over all frames
+    median: float
+    #: how many frames (all of the run's)
+    frames: int
+
+    @classmethod
+    def of(cls, errors, actions):
+        """Per-frame ``errors (N,)`` (all finite: failed frames carry their fallback error) of frames of ``actions``
+        (N,) -> the per-action table, both averages and the median."""
+        errors = np.asarray(errors, np.float64)
+        if not np.isfinite(errors).all():
+            raise ValueError("per-frame errors must all be finite (failed frames carry their fallback error)")
+        table, action_mean, frame_mean = metrics.per_action(errors, np.asarray(actions))
+        return cls({k: ActionError(m, n) for k, (m, n) in table.items()}, action_mean, frame_mean,
+                   float(np.median(errors)) if len(errors) else float("nan"), int(len(errors)))
+
+    def row(self):
+        """The row form of :func:`lifting.report.table1`: ``(table, action_mean, frame_mean)``."""
+        return dict(self.per_action), self.action_mean, self.frame_mean
+
+    def to_json(self):
+        return {"per_action": {k: [m, n] for k, (m, n) in self.per_action.items()}, "action_mean": self.action_mean,
+                "frame_mean": self.frame_mean, "median": self.median, "frames": self.frames}
+
+    @classmethod
+    def from_json(cls, data, where="error stats"):
+        """The dict of :meth:`to_json` as read back from a JSON file; ``where`` names the file and field in errors."""
+        d = records.fields(data, records.names(cls), where)
+        per_action = {}
+        for k, v in records.mapping(d["per_action"], f"{where}.per_action").items():
+            at = f"{where}.per_action[{k!r}]"
+            if not isinstance(v, list) or len(v) != 2:
+                raise ValueError(f"{at}: expected [mean, frames], got {v!r}")
+            per_action[k] = ActionError(records.number(v[0], f"{at}[0] (mean)"),
+                                        records.count(v[1], f"{at}[1] (frames)"))
+        averages = {k: records.number(d[k], f"{where}.{k}", null=float("nan"))  # null: NaN, no frames
+                    for k in ("action_mean", "frame_mean", "median")}
+        return cls(per_action, **averages, frames=records.count(d["frames"], f"{where}.frames"))
+
+
+@dataclass(frozen=True)
+class StageSummary:
+    """One CNN stage of one run (the paper's Figure 3): the argmax of the stage's belief maps (2D, original-frame
+    pixels, all 17 joints) and the stage's lift (3D, mm), over every frame (failed lifts carry their
+    :data:`FALLBACK` error)."""
+
+    #: the stage, 1-based
+    stage: int
+    #: 2D error of the stage's argmax, px: mean and median over frames
+    px2d_mean: float
+    px2d_median: float
+    #: protocol 1 (MPJPE) of the stage's lift, mm: mean and median
+    p1_mean: float
+    p1_median: float
+    #: protocol 2 (P-MPJPE) of the stage's lift, mm: mean and median
+    p2_mean: float
+    p2_median: float
+    #: frames the stage's lift failed on (scored with the fallback)
+    not_lifted: int
+
+    def to_json(self):
+        return {k: getattr(self, k) for k in records.names(self)}
+
+    @classmethod
+    def from_json(cls, data, where="stage"):
+        """The dict of :meth:`to_json` as read back; ``where`` names the file and field in errors."""
+        d = records.fields(data, records.names(cls), where)
+        counts = ("stage", "not_lifted")
+        return cls(**{k: (records.count if k in counts else records.number)(v, f"{where}.{k}") for k, v in d.items()})
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The summary of one ``lifting evaluate-images`` run (:func:`summarise`): the errors of the paper's Table 1,
+    Table 2 and Figure 3 over every test frame. A run's ``results.json`` holds it under ``runs[label]``
+    (:meth:`to_json`)."""
+
+    #: how many test frames (all are scored)
+    frames: int
+    #: frames whose final 3D lift failed (scored with :data:`FALLBACK`)
+    not_lifted: int
+    #: frames without a final 2D estimate (scored with :data:`FALLBACK`)
+    not_projected: int
+    #: how failed frames are scored (:data:`FALLBACK`)
+    fallback: str
+    #: protocol 1, MPJPE, mm
+    p1: ErrorStats
+    #: protocol 2, P-MPJPE, mm
+    p2: ErrorStats
+    #: the final 2D, px: the projection of the final 3D pose (the baseline CPM: its argmax)
+    px2d: ErrorStats
+    #: the last stage's argmax, px (Table 2's row); None when the true 2D was lifted (``--2d gt``)
+    px2d_argmax: ErrorStats | None
+    #: per CNN stage (Figure 3); empty with ``--2d gt``
+    stages: tuple[StageSummary, ...]
+
+    def to_json(self):
+        return {"frames": self.frames, "not_lifted": self.not_lifted, "not_projected": self.not_projected,
+                "fallback": self.fallback, "p1": self.p1.to_json(), "p2": self.p2.to_json(),
+                "px2d": self.px2d.to_json(),
+                "px2d_argmax": None if self.px2d_argmax is None else self.px2d_argmax.to_json(),
+                "stages": [r.to_json() for r in self.stages]}
+
+    @classmethod
+    def from_json(cls, data, where="run summary"):
+        """The dict of :meth:`to_json` as read back (e.g. ``runs[label]`` of a ``results.json``); ``where`` names the
+        file and field in errors."""
+        d = records.fields(data, records.names(cls), where)
+        stats = {k: ErrorStats.from_json(d[k], f"{where}.{k}") for k in ("p1", "p2", "px2d")}
+        argmax = d["px2d_argmax"]
+        return cls(records.count(d["frames"], f"{where}.frames"),
+                   records.count(d["not_lifted"], f"{where}.not_lifted"),
+                   records.count(d["not_projected"], f"{where}.not_projected"),
+                   records.string(d["fallback"], f"{where}.fallback"), **stats,
+                   px2d_argmax=None if argmax is None else ErrorStats.from_json(argmax, f"{where}.px2d_argmax"),
+                   stages=tuple(StageSummary.from_json(r, f"{where}.stages[{i}]")
+                                for i, r in enumerate(records.sequence(d["stages"], f"{where}.stages"))))
 
 
 def fallback_errors(gt, centre):
@@ -120,13 +250,13 @@ def _errors2d(pred, gt):
     return e, ~ok
 
 
-def summarise(frames):
-    """Per-frame results (a mapping with :data:`FRAME_FIELDS`) -> the JSON-able summary of one run: ``p1``, ``p2``
-    (mm), ``px2d`` (the final 2D, px: the projection of the final 3D pose; the baseline's argmax), ``px2d_argmax``
-    (the last stage's argmax: Table 2's row; None with ``--2d gt``), each with per-action means (Table 1 order), the
-    action-mean and frame-weighted averages and the median, over every frame; ``stages``: per stage the mean and
-    median 2D (argmax) and 3D errors; ``frames``, ``not_lifted`` (frames scored with :data:`FALLBACK`),
-    ``fallback``. 2D errors are over all 17 joints, as the authors' ``computeError``."""
+def summarise(frames) -> RunSummary:
+    """Per-frame results (a mapping with :data:`FRAME_FIELDS`) -> the summary of one run (:class:`RunSummary`):
+    ``p1``, ``p2`` (mm), ``px2d`` (the final 2D, px: the projection of the final 3D pose; the baseline's argmax),
+    ``px2d_argmax`` (the last stage's argmax: Table 2's row; None with ``--2d gt``), each with per-action means
+    (Table 1 order), the action-mean and frame-weighted averages and the median, over every frame; ``stages``: per
+    stage the mean and median 2D (argmax) and 3D errors; ``frames``, ``not_lifted`` (frames scored with
+    :data:`FALLBACK`), ``fallback``. 2D errors are over all 17 joints, as the authors' ``computeError``."""
     missing = [k for k in FRAME_FIELDS if k not in frames]
     if missing:
         raise ValueError(f"per-frame results lack the fields {missing}")
@@ -136,24 +266,21 @@ def summarise(frames):
     p1, p2, failed = _errors3d(np.asarray(frames["pred3d_mm"], np.float64), gt3d)
     px, failed2d = _errors2d(np.asarray(frames["pred2d_px"], np.float64), gt2d)
     argmax = np.asarray(frames["argmax2d_px"], np.float64)
-    out = {"frames": int(len(actions)), "not_lifted": int(failed.sum()), "not_projected": int(failed2d.sum()),
-           "fallback": FALLBACK, "p1": _stats(p1, actions), "p2": _stats(p2, actions), "px2d": _stats(px, actions),
-           "px2d_argmax": (_stats(_errors2d(argmax, gt2d)[0], actions)
-                           if np.isfinite(argmax).all() and len(argmax) else None), "stages": []}
+    stages = []
     s2d, s3d = np.asarray(frames["stage2d_px"], np.float64), np.asarray(frames["stage3d_mm"], np.float64)
     for t in range(s2d.shape[1] if s2d.ndim == 4 else 0):
         e2, _ = _errors2d(s2d[:, t], gt2d)
         q1, q2, bad = _errors3d(s3d[:, t], gt3d)
-        out["stages"].append({"stage": t + 1, "px2d_mean": float(e2.mean()), "px2d_median": float(np.median(e2)),
-                              "p1_mean": float(q1.mean()), "p1_median": float(np.median(q1)),
-                              "p2_mean": float(q2.mean()), "p2_median": float(np.median(q2)),
-                              "not_lifted": int(bad.sum())})
-    return out
-
-
-def _row(stats):
-    table = {k: tuple(v) for k, v in stats["per_action"].items()}
-    return table, stats["action_mean"], stats["frame_mean"]
+        stages.append(StageSummary(stage=t + 1, px2d_mean=float(e2.mean()), px2d_median=float(np.median(e2)),
+                                   p1_mean=float(q1.mean()), p1_median=float(np.median(q1)),
+                                   p2_mean=float(q2.mean()), p2_median=float(np.median(q2)),
+                                   not_lifted=int(bad.sum())))
+    return RunSummary(frames=int(len(actions)), not_lifted=int(failed.sum()), not_projected=int(failed2d.sum()),
+                      fallback=FALLBACK, p1=ErrorStats.of(p1, actions), p2=ErrorStats.of(p2, actions),
+                      px2d=ErrorStats.of(px, actions),
+                      px2d_argmax=(ErrorStats.of(_errors2d(argmax, gt2d)[0], actions)
+                                   if np.isfinite(argmax).all() and len(argmax) else None),
+                      stages=tuple(stages))
 
 
 def paper_rows():
@@ -164,24 +291,25 @@ def paper_rows():
 
 
 def tables(runs):
-    """``runs``: ``{label: summary}`` (:func:`summarise`) -> ``(markdown, csv_text, json_dict)`` with Table 1 (protocol
-    1, beside the paper's rows), the same layout for protocol 2, the mean/median summary, Table 2 (2D pixel error,
-    beside the paper's: each run's last-stage argmax, the paper's "ours" row, then the projection of its final 3D
-    pose as an extra row) and the per-stage errors (Figure 3's numbers). Every row names its frames and how many
-    failed to lift (scored with :data:`FALLBACK`)."""
+    """``runs``: ``{label: RunSummary}`` (:func:`summarise`) -> ``(markdown, csv_text, json_dict)`` with Table 1
+    (protocol 1, beside the paper's rows), the same layout for protocol 2, the mean/median summary, Table 2 (2D pixel
+    error, beside the paper's: each run's last-stage argmax, the paper's "ours" row, then the projection of its final
+    3D pose as an extra row) and the per-stage errors (Figure 3's numbers). Every row names its frames and how many
+    failed to lift (scored with :data:`FALLBACK`). The JSON holds each run's :meth:`RunSummary.to_json` under
+    ``runs``."""
     def n(s):
-        return f"{s['frames']} frames, {s['not_lifted']} failed"
+        return f"{s.frames} frames, {s.not_lifted} failed"
 
-    p1 = {**{f"{label}: MPJPE (P1), {n(s)}": _row(s["p1"]) for label, s in runs.items()}, **paper_rows()}
-    p2 = {f"{label}: P-MPJPE (P2), {n(s)}": _row(s["p2"]) for label, s in runs.items()}
+    p1 = {**{f"{label}: MPJPE (P1), {n(s)}": s.p1.row() for label, s in runs.items()}, **paper_rows()}
+    p2 = {f"{label}: P-MPJPE (P2), {n(s)}": s.p2.row() for label, s in runs.items()}
     t2 = []
     for label, s in runs.items():
-        if s["px2d_argmax"] is None:  # the true 2D lifted: no network 2D
+        if s.px2d_argmax is None:  # the true 2D lifted: no network 2D
             continue
-        t2.append((f"{label}: argmax of the last stage's belief maps ({s['frames']} frames)", s["px2d_argmax"]))
-        if s["px2d"] != s["px2d_argmax"]:  # the extended net: the projection of its final 3D pose, an extra row
-            t2.append((f"{label}: projection of the final 3D pose ({n(s)})", s["px2d"]))
-    frames = {label: (s["frames"], s["not_lifted"]) for label, s in runs.items()}
+        t2.append((f"{label}: argmax of the last stage's belief maps ({s.frames} frames)", s.px2d_argmax))
+        if s.px2d != s.px2d_argmax:  # the extended net: the projection of its final 3D pose, an extra row
+            t2.append((f"{label}: projection of the final 3D pose ({n(s)})", s.px2d))
+    frames = {label: (s.frames, s.not_lifted) for label, s in runs.items()}
     fallback = ("Every test frame is counted: " + FALLBACK + "; the count of failed frames is in every row.")
     md = ["## Table 1: 3D error per action, protocol 1 (MPJPE, mm)", "",
           "Root-relative (Hip), camera frame, no alignment; metric scale from the 3D pose model "
@@ -196,13 +324,13 @@ def tables(runs):
                "The paper's \"ours\" is the argmax of the last stage's belief maps (the authors' runCaffeTest.py); "
                "maps are upsampled to the frame (Lanczos) before the argmax unless the run says otherwise.", "",
                report.table2_markdown(t2, paper.TABLE2), ""]
-    if any(s["stages"] for s in runs.values()):
+    if any(s.stages for s in runs.values()):
         md += ["## Figure 3: error per stage (mean / median)", "",
-               report.stages_markdown({k: s["stages"] for k, s in runs.items() if s["stages"]}), ""]
+               report.stages_markdown({k: s.stages for k, s in runs.items() if s.stages}), ""]
     csv_text = report.table_csv(p1) + report.table_csv(p2)
-    return "\n".join(md), csv_text, {"runs": runs, "frames": frames, "fallback": FALLBACK,
-                                     "paper": {"source": paper.SOURCE, "table1": paper.TABLE1,
-                                               "table2": paper.TABLE2}}
+    return "\n".join(md), csv_text, {"runs": {k: s.to_json() for k, s in runs.items()}, "frames": frames,
+                                     "fallback": FALLBACK, "paper": {"source": paper.SOURCE, "table1": paper.TABLE1,
+                                                                     "table2": paper.TABLE2}}
 
 
 def write_report(out_stem, runs, title):
@@ -214,7 +342,7 @@ def write_report(out_stem, runs, title):
     atomic_write_text(out_stem + ".md", md)
     atomic_write_text(out_stem + ".csv", csv_text)
     atomic_write_text(out_stem + ".json", json.dumps(json_safe(js), indent=1, sort_keys=True, allow_nan=False))
-    stages = {k: s["stages"] for k, s in runs.items() if s["stages"]}
+    stages = {k: s.stages for k, s in runs.items() if s.stages}
     if stages:
         from .plot import save_stage_errors
 

@@ -176,16 +176,16 @@ def save_figure(fig, path):
 
 def save_stage_errors(path, stages, title=None):
     """The paper's Figure 3 as numbers: mean 2D error (argmax of each stage's belief maps, px) and mean 3D error
-    (protocol 1 and 2 of each stage's lift, mm) per stage, one line per run. ``stages``: ``{label: [dicts with
-    stage, px2d_mean, p1_mean, p2_mean]}`` (:func:`lifting.image_eval.summarise`)."""
+    (protocol 1 and 2 of each stage's lift, mm) per stage, one line per run. ``stages``: ``{label:
+    [lifting.image_eval.StageSummary]}`` (:attr:`lifting.image_eval.RunSummary.stages`)."""
     plt = _mpl()
     fig, (a2, a3) = plt.subplots(1, 2, figsize=(11, 4.2))
     for i, (label, rows) in enumerate(stages.items()):
-        t = [r["stage"] for r in rows]
+        t = [r.stage for r in rows]
         colour = f"C{i}"
-        a2.plot(t, [r["px2d_mean"] for r in rows], "o-", color=colour, label=label)
-        a3.plot(t, [r["p1_mean"] for r in rows], "o-", color=colour, label=f"{label}: MPJPE (P1)")
-        a3.plot(t, [r["p2_mean"] for r in rows], "s--", color=colour, label=f"{label}: P-MPJPE (P2)")
+        a2.plot(t, [r.px2d_mean for r in rows], "o-", color=colour, label=label)
+        a3.plot(t, [r.p1_mean for r in rows], "o-", color=colour, label=f"{label}: MPJPE (P1)")
+        a3.plot(t, [r.p2_mean for r in rows], "s--", color=colour, label=f"{label}: P-MPJPE (P2)")
     for ax, ylabel in ((a2, "mean 2D error, original-frame px"), (a3, "mean 3D error, mm")):
         ax.set_xlabel("stage")
         ax.set_ylabel(ylabel)

@@ -84,7 +84,7 @@ def _cmd_paper_tables(args):
                                  "settings")
         runs[label] = summarise(load_frames(path))
     print(write_report(args.out, runs, args.title))
-    print(f"-> {args.out}.md, .csv, .json" + (", .png" if any(s["stages"] for s in runs.values()) else ""))
+    print(f"-> {args.out}.md, .csv, .json" + (", .png" if any(s.stages for s in runs.values()) else ""))
     return 0
 
 

@@ -113,13 +113,14 @@ def evaluate_models(models, output, h36m_npz=None, subjects=("S9",), cmu=None, c
             summaries[name] = s = summarise(err)
             rows_m[name] = metrics.per_action(err["mpjpe"][ok], actions[ok])
             rows_p[name] = metrics.per_action(err["p_mpjpe"][ok], actions[ok])
-            if s["failed"] == len(ok):
+            if s.failed == len(ok):
                 log(f"{name}: H36M {','.join(subjects)}: none of the {len(ok)} poses was lifted")
                 continue
-            log(f"{name}: H36M {','.join(subjects)} ({len(ok)} poses, {s['failed']} not lifted) MPJPE mean "
-                f"{s['mpjpe_mean']:.2f} median {s['mpjpe_median']:.2f} mm, P-MPJPE mean {s['p_mpjpe_mean']:.2f} "
-                f"median {s['p_mpjpe_median']:.2f} mm, limb scale off > 1.5x {100 * s['scale_off_1.5x']:.2f}%")
-        out["h36m"] = {"subjects": subjects, "frames": int(len(poses)), "summary": summaries,
+            log(f"{name}: H36M {','.join(subjects)} ({len(ok)} poses, {s.failed} not lifted) MPJPE mean "
+                f"{s.mpjpe_mean:.2f} median {s.mpjpe_median:.2f} mm, P-MPJPE mean {s.p_mpjpe_mean:.2f} "
+                f"median {s.p_mpjpe_median:.2f} mm, limb scale off > 1.5x {100 * s.scale_off_1_5x:.2f}%")
+        out["h36m"] = {"subjects": subjects, "frames": int(len(poses)),
+                       "summary": {k: s.to_json() for k, s in summaries.items()},
                        "p_mpjpe": {k: named_table(v) for k, v in rows_p.items()},
                        "mpjpe": {k: named_table(v) for k, v in rows_m.items()}}
         md += [f"Summary, {', '.join(subjects)}, {len(poses)} poses (mm)", "", report.summary_markdown(summaries), "",
@@ -136,13 +137,13 @@ def evaluate_models(models, output, h36m_npz=None, subjects=("S9",), cmu=None, c
             for name, m in models:
                 err, _ = evaluate(m, truth, y, angles, noise_2d)
                 s = summarise(err)  # means over the lifted frames; None when none was lifted
-                mp, pm = s["mpjpe_mean"], s["p_mpjpe_mean"]
+                mp, pm = s.mpjpe_mean, s.p_mpjpe_mean
                 out["cmu"].setdefault(name, {})[folder] = {"mpjpe": mp, "p_mpjpe": pm, "poses": int(len(y)),
-                                                          "summary": s}
+                                                          "summary": s.to_json()}
                 mp, pm = ("-" if v is None else f"{v:.2f}" for v in (mp, pm))
                 lines.append(f"| {name} ({folder.rstrip('/').split('/')[-1]}) | {len(set(trial))} | {len(y)} | "
                              f"{mp} | {pm} |")
-                log(f"{name}: CMU {folder} ({len(y)} poses, {s['failed']} not lifted) MPJPE {mp}, P-MPJPE {pm}")
+                log(f"{name}: CMU {folder} ({len(y)} poses, {s.failed} not lifted) MPJPE {mp}, P-MPJPE {pm}")
         md += ["CMU motion capture (never seen in training)", ""] + lines + [""]
     atomic_write_text(output + ".md", "\n".join(md) + "\n")
     atomic_write_json(output + ".json", out)

@@ -4,8 +4,11 @@ placement and downward tilt of 10-16 degrees) through a pinhole, with optional G
 in millimetres at the subject (``noise_mm * f / depth`` pixels)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from lifting import records
 from lifting.cameras import H36M_CAMERA_IDS, Camera, place_in_room
 from lifting.geometry import rotate_ground
 from lifting.skeleton import NUM_JOINTS
@@ -78,14 +81,63 @@ def view_errors(model, lifted, views, frame="camera"):
     return {"mpjpe": e1, "p_mpjpe": e2, "limb_ratio": lr, "ok": ok}
 
 
-def summarise(err, off=1.5):
-    """Mean and median MPJPE and P-MPJPE over lifted frames, the fraction of lifted frames whose limb scale is off
-    the truth's by more than ``off`` times either way, and the count of frames not lifted."""
+#: a lifted frame's limb scale is "off" when it is more than this many times the truth's, or less than its inverse
+#: (:attr:`LiftAccuracy.scale_off_1_5x`)
+SCALE_OFF = 1.5
+
+
+@dataclass(frozen=True)
+class LiftAccuracy:
+    """How well a model lifts held-out poses (:func:`summarise`): the errors over the lifted frames, mm, and the
+    frames not lifted. The errors and the fraction are None when no frame was lifted. A row of ``lifting evaluate``'s
+    JSON (``h36m.summary[model]``, ``cmu[model][folder].summary``) and of ``results/model_selection.json``
+    (:meth:`to_json`)."""
+
+    #: poses evaluated
+    frames: int
+    #: poses not lifted (given a status); the errors are over the others
+    failed: int
+    #: MPJPE (protocol 1: roots aligned), mm: mean and median over the lifted frames
+    mpjpe_mean: float | None
+    mpjpe_median: float | None
+    #: P-MPJPE (protocol 2: Procrustes-aligned), mm: mean and median over the lifted frames
+    p_mpjpe_mean: float | None
+    p_mpjpe_median: float | None
+    #: fraction (0-1) of the lifted frames whose limb scale is off the truth's by more than :data:`SCALE_OFF` (1.5)
+    #: times either way; JSON key ``"scale_off_1.5x"``
+    scale_off_1_5x: float | None
+
+    def to_json(self):
+        return {_JSON_KEY.get(k, k): getattr(self, k) for k in records.names(self)}
+
+    @classmethod
+    def from_json(cls, data, where="lift accuracy"):
+        """The dict of :meth:`to_json` as read back from a JSON file; ``where`` names the file and field in errors."""
+        names = records.names(cls)
+        d = records.fields(data, [_JSON_KEY.get(k, k) for k in names], where)
+        values = {}
+        for name in names:
+            key = _JSON_KEY.get(name, name)
+            values[name] = (records.count(d[key], f"{where}.{key}") if name in ("frames", "failed")
+                            else records.number(d[key], f"{where}.{key}", null=None))
+        return cls(**values)
+
+
+#: a :class:`LiftAccuracy` field written under another key (one that is no Python name)
+_JSON_KEY = {"scale_off_1_5x": "scale_off_1.5x"}
+
+
+def summarise(err) -> LiftAccuracy:
+    """Per-frame errors (:func:`view_errors`) -> mean and median MPJPE and P-MPJPE over lifted frames, the fraction of
+    lifted frames whose limb scale is off the truth's by more than :data:`SCALE_OFF` times either way, and the count
+    of frames not lifted."""
     ok = err["ok"]
     lr = err["limb_ratio"][ok]
-    return {"frames": int(ok.size), "failed": int(ok.size - ok.sum()),
-            "mpjpe_mean": float(np.mean(err["mpjpe"][ok])) if ok.any() else None,
-            "mpjpe_median": float(np.median(err["mpjpe"][ok])) if ok.any() else None,
-            "p_mpjpe_mean": float(np.mean(err["p_mpjpe"][ok])) if ok.any() else None,
-            "p_mpjpe_median": float(np.median(err["p_mpjpe"][ok])) if ok.any() else None,
-            f"scale_off_{off}x": float(np.mean((lr > off) | (lr < 1 / off))) if ok.any() else None}
+    lifted = bool(ok.any())
+    return LiftAccuracy(frames=int(ok.size), failed=int(ok.size - ok.sum()),
+                        mpjpe_mean=float(np.mean(err["mpjpe"][ok])) if lifted else None,
+                        mpjpe_median=float(np.median(err["mpjpe"][ok])) if lifted else None,
+                        p_mpjpe_mean=float(np.mean(err["p_mpjpe"][ok])) if lifted else None,
+                        p_mpjpe_median=float(np.median(err["p_mpjpe"][ok])) if lifted else None,
+                        scale_off_1_5x=(float(np.mean((lr > SCALE_OFF) | (lr < 1 / SCALE_OFF))) if lifted
+                                        else None))

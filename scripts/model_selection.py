@@ -60,11 +60,11 @@ def main():
             row = {"model": name, "noise_2d": noise_2d, "by_noise_mm": {}}
             for mm, v in views.items():
                 row["by_noise_mm"][mm] = summarise(view_errors(model, lift_views(model, v, rig, noise_2d=noise_2d), v))
-            row["select"] = float(np.mean([row["by_noise_mm"][mm]["p_mpjpe_mean"] for mm in SELECT_ON]))
+            row["select"] = float(np.mean([row["by_noise_mm"][mm].p_mpjpe_mean for mm in SELECT_ON]))
             # a model that drops frames must not win by dropping the hard ones: count each as the worst error seen
-            row["select"] += float(np.mean([row["by_noise_mm"][mm]["failed"] for mm in SELECT_ON])) / len(poses) * 500
+            row["select"] += float(np.mean([row["by_noise_mm"][mm].failed for mm in SELECT_ON])) / len(poses) * 500
             rows.append(row)
-            print(f"{name} noise_2d={n2}: " + ", ".join(f"{mm} mm {s['p_mpjpe_mean']:.1f}/{s['mpjpe_mean']:.1f}"
+            print(f"{name} noise_2d={n2}: " + ", ".join(f"{mm} mm {s.p_mpjpe_mean:.1f}/{s.mpjpe_mean:.1f}"
                                                        for mm, s in row["by_noise_mm"].items()), file=sys.stderr)
     best = min(rows, key=lambda r: r["select"])
     n2s = lambda v: "model's own" if v is None else f"{v:g}"  # noqa: E731
@@ -82,16 +82,17 @@ def main():
         cells = []
         for mm in NOISE_MM:
             s = r["by_noise_mm"][mm]
-            cells.append(f"{s['p_mpjpe_mean']:.1f} / {s['mpjpe_mean']:.1f} / {s['mpjpe_median']:.1f}"
-                         + (f" (off {s['scale_off_1.5x']:.3f})" if s["scale_off_1.5x"] else "")
-                         + (f" ({s['failed']} not lifted)" if s["failed"] else ""))
+            cells.append(f"{s.p_mpjpe_mean:.1f} / {s.mpjpe_mean:.1f} / {s.mpjpe_median:.1f}"
+                         + (f" (off {s.scale_off_1_5x:.3f})" if s.scale_off_1_5x else "")
+                         + (f" ({s.failed} not lifted)" if s.failed else ""))
         mark = " **chosen**" if r is best else ""
         md.append(f"| {r['model']} | {n2s(r['noise_2d'])} | " + " | ".join(cells) + f" | {r['select']:.2f}{mark} |")
     md += ["", f"Chosen: {best['model']}, noise_2d = {n2s(best['noise_2d'])}."]
     atomic_write_text(os.path.join(ROOT, "results", "model_selection.md"), "\n".join(md) + "\n")
+    written = [{**r, "by_noise_mm": {mm: s.to_json() for mm, s in r["by_noise_mm"].items()}} for r in rows]
     atomic_write_text(os.path.join(ROOT, "results", "model_selection.json"),
                       json.dumps({"select_on_noise_mm": SELECT_ON, "chosen": {"model": best["model"],
-                                  "noise_2d": best["noise_2d"]}, "rows": rows}, indent=1))
+                                  "noise_2d": best["noise_2d"]}, "rows": written}, indent=1))
     print("\n".join(md))
 
 

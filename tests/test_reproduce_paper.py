@@ -96,6 +96,7 @@ def test_checker_finds_nan_and_missing_counts(tmp_path):
     open(stem + ".json", "w").write(json.dumps({"frames": {"a": [3, None]}}))
     problems = check_tables(stem, ["a"])
     assert any("holds 'nan'" in p for p in problems) and any("failed-frame count for 'a'" in p for p in problems)
+    assert f"{stem}.json: runs['a']: expected a JSON object with the fields ['frames', " in "\n".join(problems)
     assert any("no section '## Table 2'" in p for p in problems)
     os.unlink(stem + ".png")
     assert check_tables(stem, ["a"]) == [f"{stem}.png: missing or empty"]

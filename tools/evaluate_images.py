@@ -241,7 +241,7 @@ def _chunk_rows(ds, lo, hi, batch, runner, model, num_angles, rows):
 def evaluate_images(dataset, out, mode="net", net="lifting", weights=None, prototxt=None, model=None, device="cpu",
                     batch=8, chunk=256, num_angles=80, label=None, scoring="upsampled", interpolation="cubic",
                     log=print):
-    """Evaluate (or finish evaluating) into ``out``; returns the run's summary (:func:`lifting.image_eval.summarise`).
+    """Evaluate (or finish evaluating) into ``out``; returns the run's summary (:class:`lifting.image_eval.RunSummary`).
     ``mode``: ``"net"`` or ``"gt"`` (the true 2D lifted); ``net``: ``"lifting"`` or ``"cpm"``; ``model``: 3D pose
     model file for every lift (None: the shipped default; in the extended net it replaces the prototxt's);
     ``device``: ``"cpu"`` or a GPU id; ``scoring``: one of :data:`SCORINGS` (the network's 2D joints);
@@ -319,7 +319,7 @@ def evaluate_images(dataset, out, mode="net", net="lifting", weights=None, proto
                       f"evaluate-images: {label}, {n} frames of {os.path.abspath(dataset)}")
     if log:
         log(md)
-        log(f"-> {out}/frames.npz, results.md, results.csv, results.json" + (", results.png" if summary["stages"]
+        log(f"-> {out}/frames.npz, results.md, results.csv, results.json" + (", results.png" if summary.stages
                                                                             else ""))
     return summary
 

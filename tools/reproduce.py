@@ -284,8 +284,11 @@ class StepFailed(RuntimeError):
 
 def check_tables(stem, labels, toy=True):
     """The checks CI makes on a finished run's ``STEM.{md,json,csv,png}``: Table 1 (P1 and P2), Table 2 and Figure 3
-    present with a row per run, every run's frame and failed-frame counts shown, no NaN or inf anywhere, and (``toy``)
+    present with a row per run, every run's frame and failed-frame counts shown, its summary readable
+    (:meth:`lifting.image_eval.RunSummary.from_json`), no NaN or inf anywhere, and (``toy``)
     the toy-run label in the title. Returns a list of problems (empty: all good)."""
+    from lifting.image_eval import RunSummary
+
     problems = []
     for ext in (".md", ".csv", ".json", ".png"):
         if not os.path.exists(stem + ext) or os.path.getsize(stem + ext) == 0:
@@ -319,6 +322,10 @@ def check_tables(stem, labels, toy=True):
         frames = js.get("frames", {}).get(label)
         if not (isinstance(frames, list) and len(frames) == 2 and frames[0] > 0 and frames[1] is not None):
             problems.append(f"{stem}.json: no frame / failed-frame count for {label!r} (got {frames!r})")
+        try:  # the run's summary reads back into its record (every field there, of its type)
+            RunSummary.from_json(js.get("runs", {}).get(label), f"{stem}.json: runs[{label!r}]")
+        except ValueError as e:
+            problems.append(str(e))
         if not label.startswith("true 2D") and f"{label}: argmax of the last stage" not in md:
             problems.append(f"{stem}.md: Table 2 has no row for {label!r}")
     if "not lifted" not in md and "failed" not in md:

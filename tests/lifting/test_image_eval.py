@@ -1,5 +1,9 @@
 """Hand-worked cases of the image evaluation: protocol 1 and 2 for a known rotation, scale and translation, the crop ->
 frame mapping, per-action and per-stage aggregation, and the tables beside the paper's numbers."""
+import dataclasses
+import json
+import os
+
 import numpy as np
 import pytest
 
@@ -62,26 +66,26 @@ def test_summary_per_action_and_both_averages():
     f = frames([10, 20, 60, 0], ["Walking 1", "Walking", "WalkDog", "Directions"], stages=2)
     f["pred3d_mm"][3] = np.nan  # a frame whose lift failed: kept, scored as no pose (every joint at the true root)
     s = image_eval.summarise(f)
-    assert s["frames"] == 4 and s["not_lifted"] == 1
+    assert s.frames == 4 and s.not_lifted == 1
     # the fallback: joint j of the truth is 3 j (1, 1, 1) from the root, mean over 17 joints 3 sqrt(3) * 8
     fb = 24 * np.sqrt(3)
     # Walking 15 (2 frames), Walk Dog 60 (1), Directions fb (1): frame-weighted (10 + 20 + 60 + fb) / 4
-    assert s["p1"]["per_action"] == {"directions": [pytest.approx(fb), 1], "walkingdog": [pytest.approx(60.0), 1],
-                                     "walking": [pytest.approx(15.0), 2]}
-    assert s["p1"]["action_mean"] == pytest.approx((15 + 60 + fb) / 3)
-    assert s["p1"]["frame_mean"] == pytest.approx((90 + fb) / 4)
-    assert s["p1"]["median"] == pytest.approx((20 + fb) / 2) and s["p1"]["frames"] == 4
-    assert s["px2d"]["frame_mean"] == pytest.approx(5.0) and s["px2d_argmax"]["frame_mean"] == pytest.approx(10.0)
-    assert [r["stage"] for r in s["stages"]] == [1, 2]
+    assert s.p1.per_action == {"directions": (pytest.approx(fb), 1), "walkingdog": (pytest.approx(60.0), 1),
+                               "walking": (pytest.approx(15.0), 2)}
+    assert s.p1.action_mean == pytest.approx((15 + 60 + fb) / 3)
+    assert s.p1.frame_mean == pytest.approx((90 + fb) / 4)
+    assert s.p1.median == pytest.approx((20 + fb) / 2) and s.p1.frames == 4
+    assert s.px2d.frame_mean == pytest.approx(5.0) and s.px2d_argmax.frame_mean == pytest.approx(10.0)
+    assert [r.stage for r in s.stages] == [1, 2]
     # the stages lifted all four frames (the failure is the final lift's): (10 + 20 + 60 + 0) / 4
-    assert s["stages"][0]["px2d_mean"] == pytest.approx(10.0) and s["stages"][1]["p1_mean"] == pytest.approx(22.5)
-    assert s["stages"][1]["not_lifted"] == 0
+    assert s.stages[0].px2d_mean == pytest.approx(10.0) and s.stages[1].p1_mean == pytest.approx(22.5)
+    assert s.stages[1].not_lifted == 0
 
 
 def test_tables_put_the_paper_beside_the_run():
     runs = {"ours": image_eval.summarise(frames([10, 20, 60], ["Walking", "Walking", "WalkDog"], stages=2)),
             "true 2D": image_eval.summarise(frames([5, 5, 5], ["Walking", "Walking", "WalkDog"]))}
-    runs["true 2D"]["px2d_argmax"] = None
+    runs["true 2D"] = dataclasses.replace(runs["true 2D"], px2d_argmax=None)
     md, csv_text, js = image_eval.tables(runs)
     lines = md.splitlines()
     header = next(ln for ln in lines if ln.startswith("| Method |"))
@@ -122,19 +126,78 @@ def test_failed_frames_are_counted_with_the_stated_fallback():
     f["gt2d_px"][1, 1:, 1] = 17.0  # 2D: the 16 joints 17 px below the root
     f["pred2d_px"][1] = np.nan
     s = image_eval.summarise(f)
-    assert s["frames"] == 2 and s["not_lifted"] == 1 and s["not_projected"] == 1
+    assert s.frames == 2 and s.not_lifted == 1 and s.not_projected == 1
     # P1: 16 x 10 / 17; P2: the centroid is 160/17 mm from the root: (160/17 + 16 (10 - 160/17)) / 17
     p1_fb, c = 160 / 17, 160 / 17
     p2_fb = (c + 16 * (10 - c)) / 17
-    assert s["p1"]["per_action"]["walking"] == [pytest.approx((10 + p1_fb) / 2), 2]
+    assert s.p1.per_action["walking"] == (pytest.approx((10 + p1_fb) / 2), 2)
     frame0 = metrics.p_mpjpe(f["pred3d_mm"][:1], f["gt3d_mm"][:1])[0]
-    assert s["p2"]["frames"] == 2 and s["p2"]["frame_mean"] == pytest.approx((frame0 + p2_fb) / 2)
+    assert s.p2.frames == 2 and s.p2.frame_mean == pytest.approx((frame0 + p2_fb) / 2)
     # 2D: frame 0 is off by 5 px on all 17 joints; frame 1 scores 16 x 17 / 17 = 16 px
-    assert s["px2d"]["frame_mean"] == pytest.approx((5.0 + 16.0) / 2)
-    assert s["stages"][0]["not_lifted"] == 1 and s["stages"][0]["p1_mean"] == pytest.approx((10 + p1_fb) / 2)
+    assert s.px2d.frame_mean == pytest.approx((5.0 + 16.0) / 2)
+    assert s.stages[0].not_lifted == 1 and s.stages[0].p1_mean == pytest.approx((10 + p1_fb) / 2)
     md, _, js = image_eval.tables({"run": s})
     assert "| run: MPJPE (P1), 2 frames, 1 failed |" in md and "| run: P-MPJPE (P2), 2 frames, 1 failed |" in md
     assert "| run | 2 | 1 |" in md  # the mean / median table
     assert "| run: projection of the final 3D pose (2 frames, 1 failed) |" in md
     assert "| run | 1 |" in md.split("Figure 3")[1] and md.split("Figure 3")[1].rstrip().endswith("| 1 |")
     assert js["fallback"] == image_eval.FALLBACK and js["frames"] == {"run": (2, 1)}
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_run_summary_json_is_the_written_dict_and_reads_back():
+    """``RunSummary.to_json`` is what ``results.json`` holds under ``runs[label]`` (keys in their order, lists for
+    the per-action pairs, null for no argmax); ``from_json`` gives back the same record."""
+    f = frames([10, 20, 60, 0], ["Walking 1", "Walking", "WalkDog", "Directions"], stages=2)
+    f["pred3d_mm"][3] = np.nan
+    s = image_eval.summarise(f)
+    js = s.to_json()
+    assert list(js) == ["frames", "not_lifted", "not_projected", "fallback", "p1", "p2", "px2d", "px2d_argmax",
+                        "stages"]
+    assert list(js["p1"]) == ["per_action", "action_mean", "frame_mean", "median", "frames"]
+    assert js["p1"]["per_action"]["walking"] == [pytest.approx(15.0), 2]
+    assert list(js["p1"]["per_action"]) == ["directions", "walkingdog", "walking"]  # Table 1 order
+    assert list(js["stages"][1]) == ["stage", "px2d_mean", "px2d_median", "p1_mean", "p1_median", "p2_mean",
+                                     "p2_median", "not_lifted"]
+    assert js["stages"][1]["stage"] == 2 and js["stages"][1]["p1_mean"] == pytest.approx(22.5)
+    back = json.loads(json.dumps(js))
+    assert image_eval.RunSummary.from_json(back) == s and image_eval.RunSummary.from_json(back).to_json() == js
+    gt = dataclasses.replace(s, px2d_argmax=None, stages=())
+    assert gt.to_json()["px2d_argmax"] is None and gt.to_json()["stages"] == []
+    assert image_eval.RunSummary.from_json(json.loads(json.dumps(gt.to_json()))) == gt
+
+
+def test_committed_image_results_round_trip():
+    """The committed results written from run summaries read back into records that write the same JSON: a drift of
+    the format (a renamed, added or dropped field) fails here."""
+    path = os.path.join(ROOT, "results", "paper_eval_fixture_gt.json")
+    with open(path) as fh:
+        data = json.load(fh)
+    assert data["runs"]
+    for label, run in data["runs"].items():
+        s = image_eval.RunSummary.from_json(run, f"{path}: runs[{label!r}]")
+        assert s.to_json() == run
+        assert data["frames"][label] == [s.frames, s.not_lifted]
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda js: js.pop("not_lifted"), r"run: field 'not_lifted' missing"),
+    (lambda js: js.update(extra=1), r"run: unexpected field 'extra'"),
+    (lambda js: js.update(frames=4.0), r"run\.frames: expected a count .*float 4\.0"),
+    (lambda js: js.update(not_projected=True), r"run\.not_projected: expected a count .*bool True"),
+    (lambda js: js.update(fallback=3), r"run\.fallback: expected a string, got int 3"),
+    (lambda js: js["p1"].pop("median"), r"run\.p1: field 'median' missing"),
+    (lambda js: js["p2"].update(frame_mean="12"), r"run\.p2\.frame_mean: expected a finite number or null"),
+    (lambda js: js["px2d"]["per_action"].update(walking=[5.0]), r"run\.px2d\.per_action\['walking'\]: expected "
+                                                                 r"\[mean, frames\]"),
+    (lambda js: js["stages"][1].update(p2_median=None), r"run\.stages\[1\]\.p2_median: expected a finite number"),
+    (lambda js: js.update(stages={}), r"run\.stages: expected a JSON array"),
+    (lambda js: js.update(px2d_argmax=[]), r"run\.px2d_argmax: expected a JSON object"),
+])
+def test_run_summary_from_json_names_the_bad_field(damage, message):
+    js = image_eval.summarise(frames([10, 20], ["Walking", "WalkDog"], stages=2)).to_json()
+    damage(js)
+    with pytest.raises(ValueError, match=message):
+        image_eval.RunSummary.from_json(js, "run")

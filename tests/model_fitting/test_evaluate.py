@@ -1,4 +1,6 @@
+import glob
 import json
+import os
 
 import numpy as np
 import pytest
@@ -7,6 +9,7 @@ from lifting import metrics, skeleton
 from lifting.geometry import project
 from lifting.synthetic import make_model, sample_poses
 from model_fitting.evaluate import evaluate, evaluate_models, project_random, resolve_model
+from model_fitting.views import LiftAccuracy, summarise
 from tests.helpers import shared_path
 
 
@@ -91,3 +94,69 @@ def test_cmu_folders_are_evaluated(models, tmp_path):
     row = out["cmu"]["true"][folder]
     assert row["poses"] > 10 and np.isfinite(row["mpjpe"]) and row["p_mpjpe"] <= row["mpjpe"]
     assert "| true (03) |" in (tmp_path / "cmu.md").read_text()
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_lift_accuracy_summary_by_hand():
+    """Five frames, one not lifted: means and medians over the four lifted ones; limb ratios 1, 1.6, 0.6 and 0.7 put
+    1.6 (> 1.5) and 0.6 (< 1 / 1.5) off; the JSON form has the written keys, ``scale_off_1.5x`` included."""
+    nan = np.nan
+    err = {"mpjpe": np.array([10.0, 20.0, 40.0, 50.0, nan]), "p_mpjpe": np.array([1.0, 2.0, 3.0, 10.0, nan]),
+           "limb_ratio": np.array([1.0, 1.6, 0.6, 0.7, nan]), "ok": np.array([True, True, True, True, False])}
+    s = summarise(err)
+    assert (s.frames, s.failed) == (5, 1)
+    assert s.mpjpe_mean == pytest.approx(30.0) and s.mpjpe_median == pytest.approx(30.0)
+    assert s.p_mpjpe_mean == pytest.approx(4.0) and s.p_mpjpe_median == pytest.approx(2.5)
+    assert s.scale_off_1_5x == pytest.approx(0.5)
+    js = s.to_json()
+    assert list(js) == ["frames", "failed", "mpjpe_mean", "mpjpe_median", "p_mpjpe_mean", "p_mpjpe_median",
+                        "scale_off_1.5x"]
+    assert js["scale_off_1.5x"] == pytest.approx(0.5)
+    assert LiftAccuracy.from_json(json.loads(json.dumps(js))) == s
+    none = summarise({**err, "ok": np.zeros(5, bool)})
+    assert none.to_json() == {"frames": 5, "failed": 5, "mpjpe_mean": None, "mpjpe_median": None,
+                              "p_mpjpe_mean": None, "p_mpjpe_median": None, "scale_off_1.5x": None}
+    assert LiftAccuracy.from_json(none.to_json()) == none
+
+
+def _committed_lift_accuracies():
+    """Every LiftAccuracy of the committed results: ``(where, dict)``."""
+    found = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "results", "eval_*.json"))):
+        with open(path) as fh:
+            data = json.load(fh)
+        found += [(f"{path}: h36m.summary[{k!r}]", v) for k, v in data.get("h36m", {}).get("summary", {}).items()]
+        found += [(f"{path}: cmu[{k!r}][{f!r}].summary", v["summary"]) for k, by in data.get("cmu", {}).items()
+                  for f, v in by.items()]
+    path = os.path.join(ROOT, "results", "model_selection.json")
+    with open(path) as fh:
+        data = json.load(fh)
+    found += [(f"{path}: rows[{i}].by_noise_mm[{mm!r}]", v) for i, r in enumerate(data["rows"])
+              for mm, v in r["by_noise_mm"].items()]
+    return found
+
+
+def test_committed_fitting_results_round_trip():
+    """The committed evaluation tables (``lifting evaluate``'s results/eval_*.json, scripts/model_selection.py's
+    results/model_selection.json) read back into LiftAccuracy records that write the same JSON: a drift of the format
+    fails here."""
+    found = _committed_lift_accuracies()
+    assert len(found) > 20 and any("cmu[" in where for where, _ in found)
+    for where, js in found:
+        assert LiftAccuracy.from_json(js, where).to_json() == js, where
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda js: js.pop("scale_off_1.5x"), r"eval\.json: field 'scale_off_1\.5x' missing"),
+    (lambda js: js.update(scale_off_1_5x=0.0), r"eval\.json: unexpected field 'scale_off_1_5x'"),
+    (lambda js: js.update(failed=-1), r"eval\.json\.failed: expected a count .*-1"),
+    (lambda js: js.update(mpjpe_median="12"), r"eval\.json\.mpjpe_median: expected a finite number or null"),
+])
+def test_lift_accuracy_from_json_names_the_bad_field(damage, message):
+    js = summarise({"mpjpe": np.ones(3), "p_mpjpe": np.ones(3), "limb_ratio": np.ones(3),
+                    "ok": np.ones(3, bool)}).to_json()
+    damage(js)
+    with pytest.raises(ValueError, match=message):
+        LiftAccuracy.from_json(js, "eval.json")

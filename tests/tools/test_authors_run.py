@@ -10,6 +10,7 @@ import pytest
 
 import caffe  # noqa: E402  (set-up builds it: a missing Caffe must fail, never skip)
 
+from lifting.image_eval import RunSummary  # noqa: E402
 from lifting.model import load_model  # noqa: E402
 from lifting_cli.main import main  # noqa: E402
 from prototxt import generate  # noqa: E402
@@ -59,9 +60,10 @@ def test_authors_test_set_with_the_authors_scoring(release, tmp_path, capsys):
     md = (out / "results.md").read_text()
     s = json.loads((out / "results.json").read_text())["runs"]
     label, summary = next(iter(s.items()))
+    summary = RunSummary.from_json(summary, f"results.json: runs[{label!r}]")
     assert "2D upsampled (Lanczos) argmax" in label
-    failed = summary["not_lifted"]
-    assert summary["p1"]["frames"] == 33  # every frame counted, failed or not
+    failed = summary.not_lifted
+    assert summary.p1.frames == 33  # every frame counted, failed or not
     assert f"{label}: MPJPE (P1), 33 frames, {failed} failed |" in md
     assert f"| {label}: argmax of the last stage's belief maps (33 frames) |" in md
     assert main(["paper-tables", "--run", f"ours={out}", "-o", str(tmp_path / "tables")]) == 0

@@ -57,8 +57,8 @@ def test_true_2d_matches_a_direct_lift_of_the_labels(split, tmp_path):
     p1 = metrics.mpjpe(f["pred3d_mm"], f["gt3d_mm"])
     # the fixture check's column (c) of the README (scripts/compare_detector.py, another code path)
     assert p1 == pytest.approx([39.7, 341.6, 95.6, 92.0], abs=0.1)
-    assert s["p1"]["per_action"]["sittingdown"][0] == pytest.approx(p1[1])
-    assert s["p1"]["frame_mean"] == pytest.approx(p1.mean()) and s["stages"] == []
+    assert s.p1.per_action["sittingdown"].mean == pytest.approx(p1[1])
+    assert s.p1.frame_mean == pytest.approx(p1.mean()) and s.stages == ()
     md = (tmp_path / "gt" / "results.md").read_text()
     assert "| true 2D + lift (K=3): MPJPE (P1), 4 frames, 0 failed | 39.72 |" in md and "Table 2" not in md
 
@@ -72,7 +72,7 @@ def test_random_small_net_and_resume(split, random_weights, tmp_path, kind):
     s = evaluate_images(split, str(out), **args)
     f = dict(np.load(out / "frames.npz"))
     assert f["stage2d_px"].shape == (4, 2, 17, 2) and f["stage3d_mm"].shape == (4, 2, 17, 3)
-    assert np.isfinite(f["argmax2d_px"]).all() and len(s["stages"]) == 2
+    assert np.isfinite(f["argmax2d_px"]).all() and len(s.stages) == 2
     if kind == "lifting":  # the net's own final lift is the lift of its last stage's argmax
         ok = np.isfinite(f["pred3d_mm"]).all(axis=(1, 2))
         assert ok.any() and np.abs(f["pred3d_mm"][ok] - f["stage3d_mm"][ok, -1]).max() < 0.01
@@ -100,7 +100,7 @@ def test_random_small_net_and_resume(split, random_weights, tmp_path, kind):
     g = dict(np.load(tmp_path / f"{kind}_up" / "frames.npz"))
     assert np.isfinite(g["stage2d_px"]).all() and not np.array_equal(g["stage2d_px"], f["stage2d_px"])
     np.testing.assert_array_equal(g["gt2d_px"], f["gt2d_px"])
-    assert up["frames"] == 4 and json.loads((tmp_path / f"{kind}_up" / "run.json").read_text())["scoring"] == \
+    assert up.frames == 4 and json.loads((tmp_path / f"{kind}_up" / "run.json").read_text())["scoring"] == \
         "upsampled"
 
 
