@@ -179,7 +179,7 @@ class Lifter:
 
     def __init__(self, model: PoseModel, camera=None, num_angles=80, refine=False, noise_2d=DEFAULT_NOISE_2D,
                  scale_bounds=DEFAULT_SCALE_BOUNDS, limb_scale_range=(0.5, 2.0), min_visible=5, grid_dtype="auto",
-                 chunk_elements=1 << 18, cache_bytes=96 << 20, search=None, series_min_frames=4096):
+                 chunk_elements=1 << 20, cache_bytes=96 << 20, search=None, series_min_frames=4096):
         if not isinstance(model, PoseModel):
             raise TypeError(f"model must be a PoseModel, got {type(model).__name__}")
         camera = UPRIGHT_CAMERA if camera is None else np.asarray(camera, np.float64)
@@ -261,6 +261,17 @@ class Lifter:
         self._tril = (ti[order], tj[order])
         self._diag = np.flatnonzero(self._tril[0] == self._tril[1])
         self._tril_twice = np.where(self._tril[0] == self._tril[1], 1.0, 2.0)
+        # packed -> full (P * P) positions, and, for the centring, each pair's entries in the (3P, 3P) outer
+        # product of the weighted sums of the three parts (both orders for the symmetrised pairs)
+        full = np.empty((self.P, self.P), np.int64)
+        full[self._tril] = full[self._tril[::-1]] = np.arange(len(ti))
+        self._unpack = full.reshape(-1)
+        P3 = 3 * self.P
+        self._centre_idx = np.stack([(t1 * self.P + self._tril[0]) * P3 + t2 * self.P + self._tril[1]
+                                     for t1, t2 in _PAIRS])  # (6, T) into the flattened (3P, 3P)
+        self._centre_idx_t = np.stack([(t2 * self.P + self._tril[0]) * P3 + t1 * self.P + self._tril[1]
+                                       for t1, t2 in _PAIRS])
+        self._centre_sym = np.array([t1 != t2 for t1, t2 in _PAIRS])
         blocks = np.stack([_sym(np.einsum("kplc,kqlc->klpq", tp[t1], tp[t2]), t1 != t2) for t1, t2 in _PAIRS], axis=2)
         self._joint_blocks = blocks[..., self._tril[0], self._tril[1]].reshape(K, L, -1)
         self._joint_parts = tp.transpose(1, 3, 0, 2, 4).reshape(K, L, -1)  # (K, L, 3 P 2)
@@ -743,11 +754,11 @@ class Lifter:
             return np.stack([self._quad(w, c)[..., 0] for c in range(self.model.num_components)])
         wt = np.ascontiguousarray(w.T)  # (L, n)
         q = (self._joint_blocks[comp].T @ wt).reshape(6, len(ti), -1)
-        wm = (self._joint_parts[comp].T @ wt).reshape(3, P, 2, -1) / np.sqrt(w.sum(1))  # weighted sums
-        for i, (t1, t2) in enumerate(_PAIRS):  # centring: minus (sum w U)(sum w V)' / sum w
-            q[i] -= np.einsum("icn,icn->in", wm[t1][ti], wm[t2][tj])
-            if t1 != t2:
-                q[i] -= np.einsum("icn,icn->in", wm[t2][ti], wm[t1][tj])
+        wm = (self._joint_parts[comp].T @ wt).reshape(3 * P, 2, -1) / np.sqrt(w.sum(1))  # weighted sums
+        # centring: minus (sum w U)(sum w V)' / sum w, every pair from one outer product of the weighted sums
+        outer = np.einsum("icn,jcn->ijn", wm, wm).reshape(9 * P * P, -1)
+        q -= outer[self._centre_idx]
+        q[self._centre_sym] -= outer[self._centre_idx_t[self._centre_sym]]
         return q
 
     @staticmethod
@@ -764,15 +775,13 @@ class Lifter:
             for a, b in zip(cuts[:-1], cuts[1:]):
                 out[:, a:b] = quad[k[a]].T @ coef[a:b].T
             return out
-        out = quad[0] * coef[:, 0]
-        for t in range(1, 6):
-            out += quad[t] * coef[:, t]
-        return out
+        return np.einsum("tim,mt->im", quad, coef)  # one pass over quad (a loop of products is 3x slower)
 
     def _eval(self, theta, pieces, derivs=False):
         """The profile at per-frame angles ``theta (m,)``: the cost with the scale bound, the bounded solution
         ``(m, P)`` and the unbounded scale; with ``derivs`` also the first two derivatives of the unbounded cost
-        (``f' = -2 u'.x + x.N'x``, ``f'' = -2 u''.x - 2 g.N^-1 g + x.N''x`` with ``g = u' - N'x``)."""
+        (``f' = -2 u'.x + x.N'x``, ``f'' = -2 u''.x - 2 g.N^-1 g + x.N''x`` with ``g = u' - N'x``) and of the unbounded
+        solution, ``x' = N^-1 g`` ``(m, P)``."""
         quad, lin, yy, k, shared = pieces
         coef, d1, d2 = _trig(theta)
         nu = self.nu[k]
@@ -792,7 +801,8 @@ class Lifter:
         if not derivs:
             return out
         ti, tj = self._tril
-        N1x = _sym_matvec(self._combine(d1, quad, k, shared) / nu, x)
+        N1 = self._combine(d1, quad, k, shared)[self._unpack].reshape(self.P, self.P, -1)
+        N1x = np.einsum("ijm,jm->im", N1, x) / nu
         xx = x[ti] * x[tj]
         xx *= self._tril_twice[:, None]
         xN2x = np.einsum("im,im->m", self._combine(d2, quad, k, shared), xx) / nu
@@ -801,15 +811,17 @@ class Lifter:
         hg = _forward(L, u1 - N1x)
         f1 = -2 * np.einsum("pm,pm->m", u1, x) + np.einsum("pm,pm->m", x, N1x)
         f2 = -2 * np.einsum("pm,pm->m", u2, x) - 2 * np.einsum("pm,pm->m", hg, hg) + xN2x
-        return out + (f1, f2)
+        return out + (f1, f2, _backward(L, hg).T)
 
-    def _exact_search(self, theta0, half, pieces, start=None, frames=None, iters=12, tol=1e-7):
+    def _exact_search(self, theta0, half, pieces, start=None, frames=None, iters=12, tol=1e-7, last_step=1e-4):
         """Minimum of the profile cost (plus the angle prior of ``frames``, if any) in ``[theta0 - half, theta0 +
         half]``: Newton steps from ``start`` (a downhill step where the profile is not convex), kept inside the bracket,
         until the next step would be below ``tol`` (Newton converges quadratically: the point is then ~tol^2 from the
-        minimum); a frame that ends on the bracket's edge has its derivative pointing out of it there (its minimum in
-        the bracket); frames that do not converge or have their scale on a bound are searched by golden section
-        instead. Returns angle, solution, cost."""
+        minimum), or is a Newton step inside the bracket below ``last_step``, which is then taken without another
+        evaluation: angle + step, solution + step x', cost + f' step + f'' step^2 / 2 (the angle's error is then
+        ~step^2, the solution's and the cost's ~step^2 and ~step^3 relative); a frame that ends on the bracket's edge
+        has its derivative pointing out of it there (its minimum in the bracket); frames that do not converge or have
+        their scale on a bound are searched by golden section instead. Returns angle, solution, cost."""
         m = len(theta0)
         lo, hi = theta0 - half, theta0 + half
         t = (theta0 if start is None else np.clip(start, lo, hi)).copy()
@@ -817,16 +829,23 @@ class Lifter:
         done = np.zeros(m, bool)
         E, sub = np.arange(m), pieces  # the frames evaluated (a superset of those not done)
         for _ in range(iters):
-            c, xe, se, f1, f2 = self._eval(t[E], sub, derivs=True)
+            c, xe, se, f1, f2, dx = self._eval(t[E], sub, derivs=True)
             if frames is not None and self._prior_angle is not None:
                 p0, p1, p2 = self._angle_terms(t[E], frames[E])
                 c, f1, f2 = c + p0, f1 + p1, f2 + p2
             upd = ~done[E]
             cost[E[upd]], x[E[upd]], s_free[E[upd]] = c[upd], xe[upd], se[upd]
-            step = np.where(f2 > 0, -f1 / np.where(f2 > 0, f2, 1.0), -np.sign(f1) * half / 4)
+            newton = f2 > 0
+            step = np.where(newton, -f1 / np.where(newton, f2, 1.0), -np.sign(f1) * half / 4)
             tn = np.clip(t[E] + step, lo[E], hi[E])
             conv = np.abs(tn - t[E]) <= tol
-            done[E[upd & conv]] = True
+            last = upd & ~conv & newton & (tn == t[E] + step) & (np.abs(step) <= last_step)
+            if last.any():
+                i, st = E[last], step[last]
+                cost[i] += f1[last] * st + 0.5 * f2[last] * st * st
+                x[i] += st[:, None] * dx[last]
+                s_free[i] += st * dx[last, 0]
+            done[E[upd & (conv | last)]] = True
             mv = upd & ~conv
             t[E[mv]] = tn[mv]
             if done.all():

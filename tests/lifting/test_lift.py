@@ -156,7 +156,8 @@ def test_default_search_with_continuous_weights_equals_the_per_pattern_golden_re
     np.testing.assert_allclose(new.cost, old.cost, rtol=1e-9)
     np.testing.assert_allclose(new.pose3d, old.pose3d, atol=1e-6 * np.abs(old.pose3d).max())
     np.testing.assert_allclose(new.scale, old.scale, rtol=1e-6)
-    assert np.all(new.cost <= old.cost * (1 + 1e-12))
+    # never worse; the cost after Newton's last step is its second-order prediction, exact to ~step^3 (~1e-12)
+    assert np.all(new.cost <= old.cost * (1 + 1e-11))
 
 
 def test_default_search_finds_the_exhaustive_optimum(mixture):
@@ -179,12 +180,13 @@ def test_profile_derivatives_match_finite_differences(mixture):
     yc = y[:5] - (np.einsum("nl,nlc->nc", w[:5], y[:5]) / w[:5].sum(1)[:, None])[:, None]
     pieces = lifter._pieces(w[:5], yc.reshape(5, -1) / 100, np.array([0, 0, 1, 2, 2]))
     theta = np.array([0.3, 1.7, -2.0, 2.9, 0.0])
-    _, _, _, f1, f2 = lifter._eval(theta, pieces, derivs=True)
+    _, x, _, f1, f2, dx = lifter._eval(theta, pieces, derivs=True)
     h = 1e-4
     lo = lifter._eval(theta - h, pieces, derivs=True)
     hi = lifter._eval(theta + h, pieces, derivs=True)
     np.testing.assert_allclose(f1, (hi[0] - lo[0]) / (2 * h), rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(f2, (hi[3] - lo[3]) / (2 * h), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(dx, (hi[1] - lo[1]) / (2 * h), rtol=1e-5, atol=1e-8 * np.abs(x).max())
 
 
 def test_pattern_cache_is_bounded_in_bytes(model, data):
