@@ -720,34 +720,40 @@ class Lifter:
         """Per-frame normal equations in pieces, from per-joint blocks: weights ``w (m, L)``, 2D ``y (m, 2L)`` centred
         with those weights, components ``k (m,)``. With ``D(theta) = cos A + sin B + Y`` (weighted-centred):
         ``quad (6, T, m)`` the lower triangles (``T = P (P + 1) / 2``) of the six products (:data:`_PAIRS`),
-        ``lin (3, P, m)`` = ``(A'Wy, B'Wy, Y'Wy)``, ``yy (m,)`` = ``y'Wy``; and ``k``. With ``shared``, every row of
-        ``w`` is the same and ``quad`` is that row's ``(K, 6, T)`` for every component."""
+        ``lin (3, P, m)`` = ``(A'Wy, B'Wy, Y'Wy)``, ``yy (m,)`` = ``y'Wy``; ``k``; ``shared``; and ``sums``. With
+        ``shared``, every row of ``w`` is the same and ``quad`` is that row's ``(K, 6, T)`` for every component,
+        centred (``sums`` None); otherwise ``quad`` is not centred and ``sums (3, P, 2, m)``, the weighted sums of the
+        parts over the joints divided by ``sqrt(sum w)``, give the centring at each angle: minus ``m m'`` per coordinate
+        with ``m = cos sums_A + sin sums_B + sums_Y`` (a rank-2 update: cheaper per angle than centring the six
+        products)."""
         m, L = w.shape
         if shared:
             wy = (y.reshape(m, L, 2) * w[..., None]).reshape(m, 2 * L)
             quad = self._quad(w[:1])
             lin = np.einsum("krq,nr->kqn", self._flat_parts, wy)  # (K, 3P, m)
             lin = lin[k, :, np.arange(m)].T.reshape(3, self.P, m)
-            return quad, lin, np.einsum("nr,nr->n", wy, y), k, True
+            return quad, lin, np.einsum("nr,nr->n", wy, y), k, True, None
         P = self.P
         ti, tj = self._tril
         wy = (y.reshape(m, L, 2) * w[..., None]).reshape(m, 2 * L)
         comps = np.unique(k)
         quad = None if len(comps) == 1 else np.empty((6, len(ti), m))
         lin = np.empty((3, P, m))
+        sums = np.empty((3, P, 2, m))
         for comp in comps:
             sel = np.flatnonzero(k == comp)
-            q = self._quad(w[sel], comp)
+            q, sums[..., sel] = self._quad(w[sel], comp, centre=False)
             if quad is None:
                 quad = q
             else:
                 quad[..., sel] = q
             lin[..., sel] = (self._flat_parts[comp].T @ wy[sel].T).reshape(3, P, -1)
-        return quad, lin, np.einsum("nr,nr->n", wy, y), k, False
+        return quad, lin, np.einsum("nr,nr->n", wy, y), k, False, sums
 
-    def _quad(self, w, comp=None):
+    def _quad(self, w, comp=None, centre=True):
         """Lower triangles of the six weighted-centred products for weights ``w (n, L)``: ``(6, T, n)`` for one
-        component, or ``(K, 6, T)`` for every component and the one row ``w (1, L)``."""
+        component, or ``(K, 6, T)`` for every component and the one row ``w (1, L)``. Not ``centre``: the products
+        without centring and the weighted sums ``(3, P, 2, n)`` that centre them (see :meth:`_pieces`)."""
         P = self.P
         ti, tj = self._tril
         if comp is None:
@@ -755,6 +761,8 @@ class Lifter:
         wt = np.ascontiguousarray(w.T)  # (L, n)
         q = (self._joint_blocks[comp].T @ wt).reshape(6, len(ti), -1)
         wm = (self._joint_parts[comp].T @ wt).reshape(3 * P, 2, -1) / np.sqrt(w.sum(1))  # weighted sums
+        if not centre:
+            return q, wm.reshape(3, P, 2, -1)
         # centring: minus (sum w U)(sum w V)' / sum w, every pair from one outer product of the weighted sums
         outer = np.einsum("icn,jcn->ijn", wm, wm).reshape(9 * P * P, -1)
         q -= outer[self._centre_idx]
@@ -763,8 +771,9 @@ class Lifter:
 
     @staticmethod
     def _take(pieces, r):
-        quad, lin, yy, k, shared = pieces
-        return (quad if shared else quad[..., r]), lin[..., r], yy[r], k[r], shared
+        quad, lin, yy, k, shared, sums = pieces
+        return ((quad, lin[..., r], yy[r], k[r], True, None) if shared
+                else (quad[..., r], lin[..., r], yy[r], k[r], False, sums[..., r]))
 
     @staticmethod
     def _combine(coef, quad, k, shared):
@@ -782,10 +791,16 @@ class Lifter:
         ``(m, P)`` and the unbounded scale; with ``derivs`` also the first two derivatives of the unbounded cost
         (``f' = -2 u'.x + x.N'x``, ``f'' = -2 u''.x - 2 g.N^-1 g + x.N''x`` with ``g = u' - N'x``) and of the unbounded
         solution, ``x' = N^-1 g`` ``(m, P)``."""
-        quad, lin, yy, k, shared = pieces
+        quad, lin, yy, k, shared, sums = pieces
         coef, d1, d2 = _trig(theta)
         nu = self.nu[k]
-        N = self._combine(coef, quad, k, shared) / nu  # packed
+        ti, tj = self._tril
+        N = self._combine(coef, quad, k, shared)  # packed
+        if sums is not None:  # centring: minus m m' per coordinate
+            c, s = coef[:, 3], coef[:, 4]
+            mv = c * sums[0] + s * sums[1] + sums[2]  # (P, 2, m)
+            N -= np.einsum("icm,icm->im", mv[ti], mv[tj])
+        N /= nu
         N[self._diag] += self.prior[k].T
         u = np.einsum("mt,tpm->pm", coef[:, 3:], lin) / nu
         L = _cholesky(N)
@@ -800,12 +815,19 @@ class Lifter:
         out = (f + self._bound_penalty(x[0], v0), self._bound_solution(x.T, ninv_e0.T, v0), x[0])
         if not derivs:
             return out
-        ti, tj = self._tril
         N1 = self._combine(d1, quad, k, shared)[self._unpack].reshape(self.P, self.P, -1)
-        N1x = np.einsum("ijm,jm->im", N1, x) / nu
+        N1x = np.einsum("ijm,jm->im", N1, x)
         xx = x[ti] * x[tj]
         xx *= self._tril_twice[:, None]
-        xN2x = np.einsum("im,im->m", self._combine(d2, quad, k, shared), xx) / nu
+        xN2x = np.einsum("im,im->m", self._combine(d2, quad, k, shared), xx)
+        if sums is not None:  # (m m')' = m1 m' + m m1', (m m')'' = m2 m' + 2 m1 m1' + m m2'
+            m1 = c * sums[1] - s * sums[0]
+            m2 = -c * sums[0] - s * sums[1]
+            mx, m1x, m2x = (np.einsum("pcm,pm->cm", v, x) for v in (mv, m1, m2))
+            N1x -= np.einsum("pcm,cm->pm", m1, mx) + np.einsum("pcm,cm->pm", mv, m1x)
+            xN2x -= 2 * np.einsum("cm,cm->m", m1x, m1x) + 2 * np.einsum("cm,cm->m", mx, m2x)
+        N1x /= nu
+        xN2x /= nu
         u1 = np.einsum("mt,tpm->pm", d1[:, 3:], lin) / nu
         u2 = np.einsum("mt,tpm->pm", d2[:, 3:], lin) / nu
         hg = _forward(L, u1 - N1x)
@@ -983,19 +1005,6 @@ def _cholesky(N):
             L[j + 1:, j] = (N[off + 1:off + P - j] - np.einsum("ikm,km->im", L[j + 1:, :j], r)) / d
         off += P - j
     return L
-
-
-def _sym_matvec(M, x):
-    """``M x`` for symmetric ``M`` given as its lower triangle packed column by column ``(T, m)``; ``x (P, m)``."""
-    P = len(x)
-    out = np.zeros_like(x)
-    off = 0
-    for j in range(P):
-        col = M[off:off + P - j]  # rows j..P-1 of column j
-        out[j:] += col * x[j]
-        out[j] += np.einsum("im,im->m", col[1:], x[j + 1:])
-        off += P - j
-    return out
 
 
 def _forward(L, b):
