@@ -46,6 +46,10 @@ SEARCHES = ("optimum", "grid", "refine")
 # the six products of the trigonometric parts (A, B, Y) in N(theta) = c^2 AA + s^2 BB + cs (AB + BA) + c (AY + YA)
 # + s (BY + YB) + YY, in the order of the coefficients (c^2, s^2, cs, c, s, 1)
 _PAIRS = ((0, 0), (1, 1), (0, 1), (0, 2), (1, 2), (2, 2))
+# ... and N(theta) as five harmonics: H0 + cos 2t H1 + sin 2t H2 + cos t H3 + sin t H4 (c^2 = (1 + cos 2t) / 2, s^2 =
+# (1 - cos 2t) / 2, cs = sin 2t / 2): its derivatives need only H1..H4; rows: harmonics, columns: the six products
+_HARMONICS = np.array([[0.5, 0.5, 0, 0, 0, 1], [0.5, -0.5, 0, 0, 0, 0], [0, 0, 0.5, 0, 0, 0], [0, 0, 0, 1, 0, 0],
+                       [0, 0, 0, 0, 1, 0]])
 
 
 def _sym(M, both):
@@ -54,12 +58,12 @@ def _sym(M, both):
 
 
 def _trig(theta):
-    """Coefficients of the six products at ``theta`` and their first and second derivatives, each ``(m, 6)``."""
+    """Coefficients of the five harmonics (:data:`_HARMONICS`) at ``theta`` ``(m, 5)``, and of their first and second
+    derivatives without the constant one ``(m, 4)``."""
     c, s = np.cos(theta), np.sin(theta)
-    one, zero = np.ones_like(c), np.zeros_like(c)
-    cc, ss, cs, d = c * c, s * s, c * s, c * c - s * s
-    return (np.stack([cc, ss, cs, c, s, one], 1), np.stack([-2 * cs, 2 * cs, d, -s, c, zero], 1),
-            np.stack([-2 * d, 2 * d, -4 * cs, -c, -s, zero], 1))
+    c2, s2 = c * c - s * s, 2 * c * s
+    return (np.stack([np.ones_like(c), c2, s2, c, s], 1), np.stack([-2 * s2, 2 * c2, -s, c], 1),
+            np.stack([-4 * c2, -4 * s2, -c, -s], 1))
 
 
 STATUS_OK = 0
@@ -251,8 +255,8 @@ class Lifter:
         le = model.basis[:, :, child] - model.basis[:, :, parent]  # (K, J, 16, 3)
         self._limb_quad = (np.einsum("klc,klc->k", lm, lm), np.einsum("kjlc,klc->kj", le, lm),
                            np.einsum("kilc,kjlc->kij", le, le))
-        # per-joint blocks of the normal equations (see _pieces): for every component and joint, the six products
-        # of the trigonometric parts (A, B, Y) that N(theta) is made of, the parts themselves and their flat form
+        # per-joint blocks of the normal equations (see _pieces): for every component and joint, the five harmonics
+        # of N(theta) (from the six products of the trigonometric parts A, B, Y), the parts and their flat form
         tp = self.trig_parts  # (3, K, P, L, 2)
         # the products are symmetric: their lower triangles, packed column by column (column j's rows j..P-1 are
         # contiguous: see _cholesky)
@@ -273,7 +277,8 @@ class Lifter:
                                        for t1, t2 in _PAIRS])
         self._centre_sym = np.array([t1 != t2 for t1, t2 in _PAIRS])
         blocks = np.stack([_sym(np.einsum("kplc,kqlc->klpq", tp[t1], tp[t2]), t1 != t2) for t1, t2 in _PAIRS], axis=2)
-        self._joint_blocks = blocks[..., self._tril[0], self._tril[1]].reshape(K, L, -1)
+        self._joint_blocks = np.einsum("hp,klpt->klht", _HARMONICS,
+                                       blocks[..., self._tril[0], self._tril[1]]).reshape(K, L, -1)
         self._joint_parts = tp.transpose(1, 3, 0, 2, 4).reshape(K, L, -1)  # (K, L, 3 P 2)
         self._flat_parts = tp.transpose(1, 3, 4, 0, 2).reshape(K, 2 * L, 3 * self.P)  # (K, 2L, 3P)
         self._cache = OrderedDict()
@@ -719,9 +724,9 @@ class Lifter:
     def _pieces(self, w, y, k, shared=False):
         """Per-frame normal equations in pieces, from per-joint blocks: weights ``w (m, L)``, 2D ``y (m, 2L)`` centred
         with those weights, components ``k (m,)``. With ``D(theta) = cos A + sin B + Y`` (weighted-centred):
-        ``quad (6, T, m)`` the lower triangles (``T = P (P + 1) / 2``) of the six products (:data:`_PAIRS`),
+        ``quad (5, T, m)`` the lower triangles (``T = P (P + 1) / 2``) of the five harmonics (:data:`_HARMONICS`),
         ``lin (3, P, m)`` = ``(A'Wy, B'Wy, Y'Wy)``, ``yy (m,)`` = ``y'Wy``; ``k``; ``shared``; and ``sums``. With
-        ``shared``, every row of ``w`` is the same and ``quad`` is that row's ``(K, 6, T)`` for every component,
+        ``shared``, every row of ``w`` is the same and ``quad`` is that row's ``(K, 5, T)`` for every component,
         centred (``sums`` None); otherwise ``quad`` is not centred and ``sums (3, P, 2, m)``, the weighted sums of the
         parts over the joints divided by ``sqrt(sum w)``, give the centring at each angle: minus ``m m'`` per coordinate
         with ``m = cos sums_A + sin sums_B + sums_Y`` (a rank-2 update: cheaper per angle than centring the six
@@ -737,7 +742,7 @@ class Lifter:
         ti, tj = self._tril
         wy = (y.reshape(m, L, 2) * w[..., None]).reshape(m, 2 * L)
         comps = np.unique(k)
-        quad = None if len(comps) == 1 else np.empty((6, len(ti), m))
+        quad = None if len(comps) == 1 else np.empty((len(_HARMONICS), len(ti), m))
         lin = np.empty((3, P, m))
         sums = np.empty((3, P, 2, m))
         for comp in comps:
@@ -751,23 +756,23 @@ class Lifter:
         return quad, lin, np.einsum("nr,nr->n", wy, y), k, False, sums
 
     def _quad(self, w, comp=None, centre=True):
-        """Lower triangles of the six weighted-centred products for weights ``w (n, L)``: ``(6, T, n)`` for one
-        component, or ``(K, 6, T)`` for every component and the one row ``w (1, L)``. Not ``centre``: the products
+        """Lower triangles of the five weighted-centred harmonics for weights ``w (n, L)``: ``(5, T, n)`` for one
+        component, or ``(K, 5, T)`` for every component and the one row ``w (1, L)``. Not ``centre``: the products
         without centring and the weighted sums ``(3, P, 2, n)`` that centre them (see :meth:`_pieces`)."""
         P = self.P
         ti, tj = self._tril
         if comp is None:
             return np.stack([self._quad(w, c)[..., 0] for c in range(self.model.num_components)])
         wt = np.ascontiguousarray(w.T)  # (L, n)
-        q = (self._joint_blocks[comp].T @ wt).reshape(6, len(ti), -1)
+        q = (self._joint_blocks[comp].T @ wt).reshape(len(_HARMONICS), len(ti), -1)
         wm = (self._joint_parts[comp].T @ wt).reshape(3 * P, 2, -1) / np.sqrt(w.sum(1))  # weighted sums
         if not centre:
             return q, wm.reshape(3, P, 2, -1)
         # centring: minus (sum w U)(sum w V)' / sum w, every pair from one outer product of the weighted sums
         outer = np.einsum("icn,jcn->ijn", wm, wm).reshape(9 * P * P, -1)
-        q -= outer[self._centre_idx]
-        q[self._centre_sym] -= outer[self._centre_idx_t[self._centre_sym]]
-        return q
+        pairs = outer[self._centre_idx]
+        pairs[self._centre_sym] += outer[self._centre_idx_t[self._centre_sym]]
+        return q - np.einsum("hp,ptn->htn", _HARMONICS, pairs)
 
     @staticmethod
     def _take(pieces, r):
@@ -777,7 +782,10 @@ class Lifter:
 
     @staticmethod
     def _combine(coef, quad, k, shared):
-        """``sum_t coef[:, t] quad_t``: ``(T, m)`` from per-frame ``quad (6, T, m)`` or shared ``(K, 6, T)``."""
+        """``sum_t coef[:, t] quad_t``: ``(T, m)`` from per-frame ``quad (5, T, m)`` or shared ``(K, 5, T)``; ``coef``
+        with 4 columns: without the constant harmonic (the derivatives)."""
+        if coef.shape[1] < quad.shape[-2 if shared else 0]:
+            quad = quad[:, 1:] if shared else quad[1:]
         if shared:  # frames come sorted by component: one small matrix product per run of a component
             out = np.empty((quad.shape[-1], len(k)))
             cuts = [0, *(np.flatnonzero(np.diff(k)) + 1), len(k)]
@@ -796,13 +804,13 @@ class Lifter:
         nu = self.nu[k]
         ti, tj = self._tril
         N = self._combine(coef, quad, k, shared)  # packed
+        c, s = coef[:, 3], coef[:, 4]
         if sums is not None:  # centring: minus m m' per coordinate
-            c, s = coef[:, 3], coef[:, 4]
             mv = c * sums[0] + s * sums[1] + sums[2]  # (P, 2, m)
-            N -= np.einsum("icm,icm->im", mv[ti], mv[tj])
+            _subtract_outer(N, mv)
         N /= nu
         N[self._diag] += self.prior[k].T
-        u = np.einsum("mt,tpm->pm", coef[:, 3:], lin) / nu
+        u = (c * lin[0] + s * lin[1] + lin[2]) / nu
         L = _cholesky(N)
         h = _forward(L, u)
         x = _backward(L, h)
@@ -828,8 +836,8 @@ class Lifter:
             xN2x -= 2 * np.einsum("cm,cm->m", m1x, m1x) + 2 * np.einsum("cm,cm->m", mx, m2x)
         N1x /= nu
         xN2x /= nu
-        u1 = np.einsum("mt,tpm->pm", d1[:, 3:], lin) / nu
-        u2 = np.einsum("mt,tpm->pm", d2[:, 3:], lin) / nu
+        u1 = (c * lin[1] - s * lin[0]) / nu
+        u2 = -(c * lin[0] + s * lin[1]) / nu
         hg = _forward(L, u1 - N1x)
         f1 = -2 * np.einsum("pm,pm->m", u1, x) + np.einsum("pm,pm->m", x, N1x)
         f2 = -2 * np.einsum("pm,pm->m", u2, x) - 2 * np.einsum("pm,pm->m", hg, hg) + xN2x
@@ -1005,6 +1013,16 @@ def _cholesky(N):
             L[j + 1:, j] = (N[off + 1:off + P - j] - np.einsum("ikm,km->im", L[j + 1:, :j], r)) / d
         off += P - j
     return L
+
+
+def _subtract_outer(N, V):
+    """``N -= sum_c V[:, c] V[:, c]'`` in place, for ``N`` packed column by column ``(P (P + 1) / 2, m)`` and ``V (P,
+    C, m)``: column by column, no gathered copies."""
+    P = len(V)
+    off = 0
+    for j in range(P):
+        N[off:off + P - j] -= np.einsum("icm,cm->im", V[j:], V[j])
+        off += P - j
 
 
 def _forward(L, b):
