@@ -318,15 +318,15 @@ class Lifter:
                   "v0g": v0.astype(self.grid_dtype)}
         return self._store(key, WeightPattern(**arrays, nbytes=sum(v.nbytes for v in arrays.values())))
 
-    def _series(self, w):
+    def _series(self, w, order=None):
         """The angle series of weight row ``w (17,)`` about every grid angle, exact within half a grid step
-        (:func:`lifting.series.build`), cached."""
-        key = b"series" + w.tobytes()
+        (:func:`lifting.series.build`), or of order ``order`` (0: the grid alone), cached."""
+        key = (b"series" if order is None else b"order%d" % order) + w.tobytes()
         hit = self._cached(key)
         if hit is not None:
             return hit
         return self._store(key, series.build(self.trig_parts, w, self.angles, self.nu, self.prior,
-                                             np.pi / self.num_angles, tol=1e-12))
+                                             np.pi / self.num_angles, tol=1e-12, order=order))
 
     def _cached(self, key):
         hit = self._cache.get(key)
@@ -546,6 +546,13 @@ class Lifter:
                 g = g[~solved]
                 if not len(g):
                     continue
+            if not exact_rows:  # ranking only: the grid of packed outer products
+                sp = self._series(pattern, order=0)
+                for start in range(0, len(g), 8192):
+                    gi = g[start:start + 8192]
+                    _, _, b, c, ga, ve = self._rank(sp, ys[gi], sel[gi], np.repeat(pattern, 2))
+                    best_a[:, gi], score[:, gi], gain[:, gi], vertex[:, gi] = b.T, 0.5 * c.T + logdet[:, gi], ga.T, ve.T
+                continue
             pat = self._pattern(pattern)
             for start in range(0, len(g), chunk):
                 gi = g[start:start + chunk]
@@ -613,6 +620,38 @@ class Lifter:
         res["comp"][out] = k
         res["cost"][out] = cost[r]
 
+    def _rank(self, sp, y, frames, w2):
+        """The grid search through packed outer products (:class:`lifting.series.SeriesPattern`) of ``y (m, 2L)``
+        centred with the pattern's weights (``w2 (2L,)`` per coordinate), in float32 (it only ranks angles), the
+        scale bound's penalty and the angle prior included: the packed outer products ``(m, T2)``, ``y'Wy (m,)``, and
+        per frame and component ``(m, K)`` the best angle, its cost, the larger neighbour's excess (with float32's
+        resolution of the sums: what the continuous minimum can gain) and the vertex of the parabola through the best
+        angle and its neighbours, in grid steps."""
+        K, A = self.model.num_components, self.num_angles
+        nu = self.nu
+        lo, hi = self.scale_bounds
+        m = len(y)
+        q = series.packed_outer(y, series.packed_index(2 * skeleton.NUM_JOINTS))  # (m, T2)
+        yy = np.einsum("nr,nr,r->n", y, y, w2)
+        cost = (q.astype(np.float32) @ sp.grid).reshape(m, K, A)
+        np.subtract((yy[:, None] / nu).astype(np.float32)[..., None], cost, out=cost)
+        if self._prior_angle is not None:
+            cost += self._angle_cost(self.angles[None, :], frames[:, None])[:, None].astype(np.float32)
+        best = np.argmin(cost, axis=2)  # (m, K)
+        s_best = np.einsum("mkr,mr->mk", sp.scale[np.arange(K), best], y)
+        nb, kb = np.nonzero((s_best < lo) | (s_best > hi))
+        if kb.size:  # the bound's penalty (0 inside) can move these pairs' best angle
+            s_all = np.einsum("bar,br->ba", sp.scale[kb], y[nb])
+            cost[nb, kb] += self._bound_penalty(s_all, sp.v0[kb])
+            best[nb, kb] = np.argmin(cost[nb, kb], axis=1)
+        c_at = np.take_along_axis(cost, best[..., None], 2)[..., 0].astype(np.float64)
+        cm = np.take_along_axis(cost, (best[..., None] - 1) % A, 2)[..., 0]
+        cp = np.take_along_axis(cost, (best[..., None] + 1) % A, 2)[..., 0]
+        gain = np.abs(np.maximum(cm, cp) - c_at) + 1e-5 * yy[:, None] / nu
+        curv = cm - 2 * c_at + cp
+        vertex = np.clip(0.5 * (cm - cp) / np.where(curv > 0, curv, np.inf), -0.5, 0.5)
+        return q, yy, best, c_at, gain, vertex
+
     def _series_search(self, w, ys, frames, res, chunk=8192):
         """The exact minimum over the continuous angle for frames ``frames`` sharing the weight row ``w``, ``ys (n,
         2L)`` centred with it, through the angle series (:mod:`lifting.series`):
@@ -631,7 +670,6 @@ class Lifter:
         nu = self.nu
         lo, hi = self.scale_bounds
         h = np.pi / A  # half a grid step
-        index = series.packed_index(2 * skeleton.NUM_JOINTS)
         w2 = np.repeat(w, 2)
         logdet = self.log_prior_det + np.count_nonzero(w > 0) * np.log(nu)  # (K,)
         solved = np.zeros(len(ys), bool)
@@ -639,26 +677,9 @@ class Lifter:
             y = ys[start:start + chunk]
             fr = frames[start:start + chunk]
             m = len(y)
-            q = series.packed_outer(y, index)  # (m, T2)
-            yy = np.einsum("nr,nr,r->n", y, y, w2)
-            # the grid: (m, K, A) in float32 (it only ranks angles)
-            cost = (q.astype(np.float32) @ sp.grid).reshape(m, K, A)
-            np.subtract((yy[:, None] / nu).astype(np.float32)[..., None], cost, out=cost)
-            if self._prior_angle is not None:
-                cost += self._angle_cost(self.angles[None, :], fr[:, None])[:, None].astype(np.float32)
-            best = np.argmin(cost, axis=2)  # (m, K)
-            s_best = np.einsum("mkr,mr->mk", sp.scale[np.arange(K), best], y)
-            nb, kb = np.nonzero((s_best < lo) | (s_best > hi))
-            if kb.size:  # the bound's penalty (0 inside) can move these pairs' best angle
-                s_all = np.einsum("bar,br->ba", sp.scale[kb], y[nb])
-                cost[nb, kb] += self._bound_penalty(s_all, sp.v0[kb])
-                best[nb, kb] = np.argmin(cost[nb, kb], axis=1)
+            q, yy, best, c_at, gain, _ = self._rank(sp, y, fr, w2)
             # candidates: what the continuous minimum can gain over the best grid angle is bounded by the larger
             # neighbour's excess (and float32's resolution of the grid's sums)
-            c_at = np.take_along_axis(cost, best[..., None], 2)[..., 0].astype(np.float64)
-            cm = np.take_along_axis(cost, (best[..., None] - 1) % A, 2)[..., 0]
-            cp = np.take_along_axis(cost, (best[..., None] + 1) % A, 2)[..., 0]
-            gain = np.abs(np.maximum(cm, cp) - c_at) + 1e-5 * yy[:, None] / nu
             grid_score = 0.5 * c_at + logdet
             pn, pk = np.nonzero(grid_score - 0.5 * gain <= grid_score.min(1, keepdims=True))
             pa = best[pn, pk]

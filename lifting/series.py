@@ -61,7 +61,7 @@ def packed_outer(y, index):
     return out
 
 
-def build(parts, w, angles, nu, prior, step, tol=1e-13, max_order=30) -> SeriesPattern:
+def build(parts, w, angles, nu, prior, step, tol=1e-13, max_order=30, order=None) -> SeriesPattern:
     """The series about every grid angle for weight row ``w (L,)``.
 
     Args:
@@ -70,6 +70,7 @@ def build(parts, w, angles, nu, prior, step, tol=1e-13, max_order=30) -> SeriesP
         angles: ``(A,)`` the grid. nu: ``(K,)`` 2D noise variances. prior: ``(K, P)`` prior precisions (0 for s).
         step: the largest ``|delta|`` the series must be exact for (the search's bracket).
         tol: relative size of the last term at ``|delta| = step`` (every component and angle) that stops the order.
+        order: a fixed order instead (0: the grid alone).
     """
     w = np.asarray(w, np.float64)
     _, K, P, L, _ = parts.shape
@@ -86,8 +87,8 @@ def build(parts, w, angles, nu, prior, step, tol=1e-13, max_order=30) -> SeriesP
         return d + cen[2][:, None] if j == 0 else d
 
     Dt, U, N, Q, Fs, Gs = [], [], [], [], [], []
-    order = 0
-    for j in range(max_order + 1):
+    fixed = order
+    for j in range((max_order if fixed is None else fixed) + 1):
         Dt.append(design(j))
         U.append(Dt[j] * w2 * inu)
         N.append(sum(U[i] @ np.swapaxes(Dt[j - i], -1, -2) for i in range(j + 1)))
@@ -99,14 +100,15 @@ def build(parts, w, angles, nu, prior, step, tol=1e-13, max_order=30) -> SeriesP
         Fs.append(sum(Q[i] @ U[j - i] for i in range(j + 1)))
         Gs.append(sum(np.swapaxes(U[i], -1, -2) @ Fs[j - i] for i in range(j + 1)))
         order = j
-        if j >= 2:
+        if fixed is None and j >= 2:
             rel_f = np.abs(Fs[j]).max(axis=(-2, -1)) * step**j / np.abs(Fs[0]).max(axis=(-2, -1))
             rel_g = np.abs(Gs[j]).max(axis=(-2, -1)) * step**j / np.abs(Gs[0]).max(axis=(-2, -1))
             if max(rel_f.max(), rel_g.max()) < tol:
                 break
     else:
-        raise ValueError(f"the angle series did not reach {tol:g} within order {max_order}: the grid is too coarse "
-                         f"for step {step:g} (use more angles)")
+        if fixed is None:
+            raise ValueError(f"the angle series did not reach {tol:g} within order {max_order}: the grid is too "
+                             f"coarse for step {step:g} (use more angles)")
     i, jj, twice = packed_index(2 * L)
     G = np.stack([g[..., i, jj] * twice for g in Gs], axis=-1)  # (K, A, T2, order + 1)
     S = np.stack([f[..., 0, :] for f in Fs], axis=-1)  # (K, A, 2L, order + 1)
