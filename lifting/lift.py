@@ -577,7 +577,39 @@ class Lifter:
             cand = lower <= upper.min(0)
             half = 2 * step
         cand &= todo
-        kk, nn = np.nonzero(cand)
+        table = np.full((K, n), np.inf)  # the exact solutions' scores
+        row = np.full((K, n), -1)
+        th, cost, x = np.empty(0), np.empty(0), np.empty((0, P))
+        if exact_rows:
+            rounds = [cand]
+        else:
+            # first each frame's component of the best upper bound; then only those whose lower bound reaches the
+            # best exact score found (never above the best upper bound)
+            first = np.zeros_like(cand)
+            first[np.argmin(np.where(cand, upper, np.inf), axis=0), np.arange(n)] = True
+            rounds = [first & cand, None]
+        for cand_r in rounds:
+            if cand_r is None:
+                cand_r = cand & ~first & (lower <= table.min(0))
+            kk, nn = np.nonzero(cand_r)
+            t_r, x_r, c_r = self._solve_pairs(kk, nn, w, ys, sel, best_a, vertex, half, exact_rows)
+            row[kk, nn] = len(th) + np.arange(len(kk))
+            table[kk, nn] = 0.5 * c_r + logdet[kk, nn]
+            th, x, cost = np.concatenate([th, t_r]), np.concatenate([x, x_r]), np.concatenate([cost, c_r])
+        k = np.argmin(table, axis=0)
+        r = row[k, np.arange(n)]
+        r, k, out = r[todo], k[todo], sel[todo]
+        res["angle"][out] = np.mod(th[r], 2 * np.pi)
+        res["sn"][out] = x[r, 0]
+        res["b"][out] = x[r, 1:]
+        res["comp"][out] = k
+        res["cost"][out] = cost[r]
+
+    def _solve_pairs(self, kk, nn, w, ys, sel, best_a, vertex, half, exact_rows):
+        """The exact search of the (component ``kk``, frame ``nn``) pairs from their grid angles: angle, solution,
+        cost (the angle prior included)."""
+        n, P = len(w), self.P
+        step = 2 * np.pi / self.num_angles
         theta0 = self.angles[best_a[kk, nn]]
         th, cost = np.empty(len(kk)), np.empty(len(kk))
         x = np.empty((len(kk), P))
@@ -607,18 +639,7 @@ class Lifter:
                 th[s], x[s], cost[s] = self._exact_search(theta0[s], half, pieces,
                                                           start=theta0[s] + step * vertex[kk[s], nn[s]],
                                                           frames=sel[nn[s]])
-        table = np.full((K, n), np.inf)
-        table[kk, nn] = 0.5 * cost + logdet[kk, nn]
-        row = np.full((K, n), -1)
-        row[kk, nn] = np.arange(len(kk))
-        k = np.argmin(table, axis=0)
-        r = row[k, np.arange(n)]
-        r, k, out = r[todo], k[todo], sel[todo]
-        res["angle"][out] = np.mod(th[r], 2 * np.pi)
-        res["sn"][out] = x[r, 0]
-        res["b"][out] = x[r, 1:]
-        res["comp"][out] = k
-        res["cost"][out] = cost[r]
+        return th, x, cost
 
     def _rank(self, sp, y, frames, w2):
         """The grid search through packed outer products (:class:`lifting.series.SeriesPattern`) of ``y (m, 2L)``
