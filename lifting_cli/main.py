@@ -65,7 +65,7 @@ def _cmd_lift(args):
                          f"0..{len(points) - 1}")
     if args.weights == "binary":  # one precomputation per visibility pattern: fast
         weights = (weights >= args.min_confidence).astype(np.float64)
-    else:  # the confidences themselves (solved frame by frame, about half the speed of 0/1 weights)
+    else:  # the confidences themselves (solved frame by frame: slower than 0/1 weights, see README)
         weights = np.where(weights >= args.min_confidence, weights, 0.0)
     model = load_model(args.model)
     if args.refine and args.search not in (None, "refine"):
