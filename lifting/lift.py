@@ -551,7 +551,11 @@ class Lifter:
                 sp = self._series(pattern, order=0)
                 for start in range(0, len(g), 8192):
                     gi = g[start:start + 8192]
-                    _, _, b, c, ga, ve = self._rank(sp, ys[gi], sel[gi], np.repeat(pattern, 2))
+                    # centred with the ranking row's weights, as the grid's design is (with the frame's own
+                    # weights, the grid's cost would include the offset between the two centroids)
+                    yv = ys[gi].reshape(len(gi), -1, 2)
+                    yv = (yv - np.einsum("l,nlc->nc", pattern, yv)[:, None] / pattern.sum()) * pattern[:, None]
+                    _, _, b, c, ga, ve = self._rank(sp, yv.reshape(len(gi), -1), sel[gi], np.repeat(pattern, 2))
                     best_a[:, gi], score[:, gi], gain[:, gi], vertex[:, gi] = b.T, 0.5 * c.T + logdet[:, gi], ga.T, ve.T
                 continue
             pat = self._pattern(pattern)
@@ -892,15 +896,17 @@ class Lifter:
         f2 = -2 * np.einsum("pm,pm->m", u2, x) - 2 * np.einsum("pm,pm->m", hg, hg) + xN2x
         return out + (f1, f2, _backward(L, hg).T)
 
-    def _exact_search(self, theta0, half, pieces, start=None, frames=None, iters=12, tol=1e-7, last_step=1e-4):
+    def _exact_search(self, theta0, half, pieces, start=None, frames=None, iters=12, tol=1e-7, last_step=1e-4,
+                      moves=2):
         """Minimum of the profile cost (plus the angle prior of ``frames``, if any) in ``[theta0 - half, theta0 +
         half]``: Newton steps from ``start`` (a downhill step where the profile is not convex), kept inside the bracket,
         until the next step would be below ``tol`` (Newton converges quadratically: the point is then ~tol^2 from the
         minimum), or is a Newton step inside the bracket below ``last_step``, which is then taken without another
         evaluation: angle + step, solution + step x', cost + f' step + f'' step^2 / 2 (the angle's error is then
-        ~step^2, the solution's and the cost's ~step^2 and ~step^3 relative); a frame that ends on the bracket's edge
-        has its derivative pointing out of it there (its minimum in the bracket); frames that do not converge or have
-        their scale on a bound are searched by golden section instead. Returns angle, solution, cost."""
+        ~step^2, the solution's and the cost's ~step^2 and ~step^3 relative); frames that do not converge or have
+        their scale on a bound are searched by golden section instead; a frame that ends on the bracket's edge (its
+        derivative pointing out) is searched again in a bracket centred there (``moves`` times at most), so the search
+        is not confined to the grid angle's neighbourhood. Returns angle, solution, cost."""
         m = len(theta0)
         lo, hi = theta0 - half, theta0 + half
         t = (theta0 if start is None else np.clip(start, lo, hi)).copy()
@@ -938,6 +944,14 @@ class Lifter:
             r = np.flatnonzero(redo)
             t[r], x[r], cost[r] = self._golden(lo[r], hi[r], self._take(pieces, r), t[r], x[r], cost[r],
                                                None if frames is None else frames[r])
+        edge = np.flatnonzero(~redo & ((t - lo < 1e-9) | (hi - t < 1e-9)))
+        if moves and edge.size:
+            te, xe, ce = self._exact_search(t[edge], half, self._take(pieces, edge), start=t[edge],
+                                            frames=None if frames is None else frames[edge], iters=iters, tol=tol,
+                                            last_step=last_step, moves=moves - 1)
+            better = edge[ce < cost[edge]]
+            keep = ce < cost[edge]
+            t[better], x[better], cost[better] = te[keep], xe[keep], ce[keep]
         return t, x, cost
 
     def _golden(self, a, b, pieces, theta, x, cost, frames=None, iters=45, tol=1e-10):
