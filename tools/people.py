@@ -13,6 +13,11 @@ image); the same person found in several crops is kept once (:func:`same_person`
 landmarks below ``DUPLICATE_DISTANCE`` of the smaller box's size), the one with the higher score. Every person's
 landmarks come from one landmark pass on one crop around that person, so a skeleton is never assembled from two
 people's joints.
+
+In video the full search (whole image + tiles: 1 + tiles^2 passes) runs every ``SCAN_EVERY`` frames; the frames
+between get the whole-image pass plus one pass on a crop around each person of the previous frame that the
+whole-image pass did not find again (:meth:`MultiPoseDetector.detect_near`): the small people found by the tiles are
+followed from frame to frame at the cost of one pass each, and new ones are found within ``SCAN_EVERY`` frames.
 """
 from __future__ import annotations
 
@@ -34,6 +39,10 @@ DUPLICATE_DISTANCE = 0.15
 #: a person whose limb landmarks' mean visibility is below this is dropped (a detection of no body)
 MIN_SCORE = 0.3
 PEOPLE_CHOICES = "all, largest, center or a number N (the N largest)"
+#: video: the full search (whole image + tiles) every this many frames, the people of the previous frame in between
+SCAN_EVERY = 10
+#: video: a crop around a person of the previous frame is this many times the larger side of its box
+NEAR_CROP = 2.0
 
 
 def parse_people(value):
@@ -208,6 +217,21 @@ class MultiPoseDetector:
                 found += self._pass(img[y0:y1, x0:x1], x0, y0, False)
         return select_people(merge_duplicates(found), "all", (h, w))
 
+    def detect_near(self, rgb, boxes):
+        """All people in ``rgb`` by the whole-image pass, plus one pass on a square crop (:data:`NEAR_CROP` times
+        the larger side) around each of ``boxes`` ``(x, y, w, h)`` (the previous frame's people) whose person the
+        whole-image pass did not find (no detection's box centre inside it): what :meth:`detect` finds in video
+        between two full searches, largest box first."""
+        img = np.asarray(rgb)
+        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+            raise ValueError(f"detector input must be an RGB uint8 image (H, W, 3), got {img.dtype} {img.shape}")
+        h, w = img.shape[:2]
+        found = self._pass(img, 0, 0, True)
+        centres = [(p.box[0] + p.box[2] / 2, p.box[1] + p.box[3] / 2) for p in found]
+        for x0, y0, x1, y1 in near_windows(boxes, centres, h, w):
+            found += self._pass(img[y0:y1, x0:x1], x0, y0, False)
+        return select_people(merge_duplicates(found), "all", (h, w))
+
     def close(self):
         self._landmarker.close()
 
@@ -216,6 +240,23 @@ class MultiPoseDetector:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def near_windows(boxes, centres, h, w, scale=NEAR_CROP):
+    """Crops ``(x0, y0, x1, y1)`` to search again: a square of ``scale`` times the larger side around each box ``(x,
+    y, w, h)`` that holds none of ``centres`` (people already found), clipped to the ``h x w`` image; crops under 32
+    px are left out."""
+    out = []
+    for bx, by, bw, bh in boxes:
+        if any(bx <= cx <= bx + bw and by <= cy <= by + bh for cx, cy in centres):
+            continue
+        side = scale * max(bw, bh)
+        cx, cy = bx + bw / 2, by + bh / 2
+        x0, y0 = max(0, int(round(cx - side / 2))), max(0, int(round(cy - side / 2)))
+        x1, y1 = min(w, int(round(cx + side / 2))), min(h, int(round(cy + side / 2)))
+        if x1 - x0 >= 32 and y1 - y0 >= 32:
+            out.append((x0, y0, x1, y1))
+    return out
 
 
 # ---- people -> 2D joints with honest flags -> 3D, root position, ids and smoothing in video -----------------------
@@ -298,10 +339,12 @@ class PeopleEstimator:
     ``people``: :func:`parse_people`'s value; ``focal_px`` / ``principal_px``: the camera's intrinsics (None: the
     assumption of :mod:`lifting.world`); ``video``: ids kept by a :class:`lifting.tracking.Tracker`, and with
     ``smooth`` the 2D joints of every track One-Euro filtered and its ground-plane angle held near the previous
-    frame's (:mod:`lifting.smoothing`)."""
+    frame's (:mod:`lifting.smoothing`); ``scan_every``: in video, the detector's full search every this many frames
+    and :meth:`MultiPoseDetector.detect_near` of the previous frame's people in between (1: the full search on every
+    frame)."""
 
     def __init__(self, lifter, min_confidence=0.5, people="all", focal_px=None, principal_px=None, video=False,
-                 smooth=True, tiles=2, detector=None, angle_weight=None, one_euro=None):
+                 smooth=True, tiles=2, detector=None, angle_weight=None, one_euro=None, scan_every=SCAN_EVERY):
         from lifting.smoothing import DEFAULT_ANGLE_WEIGHT
         from lifting.tracking import Tracker
 
@@ -319,6 +362,10 @@ class PeopleEstimator:
         self._filters = {}
         self._angles = {}
         self._last_seen = {}
+        if int(scan_every) < 1:
+            raise ValueError(f"scan_every must be >= 1, got {scan_every}")
+        self.scan_every = int(scan_every)
+        self._previous = None  # (frame, boxes of the people found in it)
 
     def camera_label(self, image_size):
         from lifting.world import intrinsics
@@ -328,7 +375,15 @@ class PeopleEstimator:
     def __call__(self, rgb, t=None, frame=None):
         """All (selected) people of one image or frame -> list of :class:`PersonEstimate` (ids: 0, 1, ... in a
         photo, the track ids in video; ``t`` seconds and ``frame`` index in video)."""
-        return self.estimate(self.detector.detect(rgb), rgb.shape[:2], t, frame)
+        prev = self._previous
+        if (self.video and self.scan_every > 1 and frame is not None and prev is not None and prev[0] == frame - 1
+                and frame % self.scan_every and hasattr(self.detector, "detect_near")):
+            found = self.detector.detect_near(rgb, prev[1])
+        else:
+            found = self.detector.detect(rgb)
+        if self.video:
+            self._previous = (frame, [p.box for p in found])
+        return self.estimate(found, rgb.shape[:2], t, frame)
 
     def estimate(self, found, image_size, t=None, frame=None):
         """:meth:`__call__` after the detector: ``found`` a list of :class:`Person`."""

@@ -13,7 +13,7 @@ from lifting.pck import match_people
 from tests.helpers import shared_path
 from tools.detect import Detection
 from tools.people import (LIMB_LANDMARKS, MultiPoseDetector, PeopleEstimator, Person, merge_duplicates,
-                          parse_people, same_person, select_people, tile_windows)
+                          near_windows, parse_people, same_person, select_people, tile_windows)
 from tools.photo import read_image
 
 
@@ -59,6 +59,50 @@ def test_tile_windows_hand_worked():
     assert len(tile_windows(800, 800, 2)) == 4
 
 
+def test_near_windows_hand_worked():
+    # a 20 x 40 box centred at (110, 220): a 80 x 80 crop around it; a box holding a found centre is skipped; a
+    # crop at the image's corner is clipped, and one clipped under 32 px is left out
+    assert near_windows([(100, 200, 20, 40)], [], 480, 640) == [(70, 180, 150, 260)]
+    assert near_windows([(100, 200, 20, 40)], [(105, 230)], 480, 640) == []
+    assert near_windows([(0, 0, 20, 40)], [], 480, 640) == [(0, 0, 50, 60)]
+    assert near_windows([(630, 470, 8, 8)], [], 480, 640) == []
+
+
+class _Recorder:
+    """A detector that records which search each frame got and finds one person."""
+
+    def __init__(self):
+        self.calls = []
+
+    def detect(self, rgb):
+        self.calls.append("full")
+        return [_person(100.0, 50.0)]
+
+    def detect_near(self, rgb, boxes):
+        self.calls.append(("near", len(boxes)))
+        return [_person(100.0, 50.0)]
+
+    def close(self):
+        pass
+
+
+def test_video_runs_the_full_search_every_scan_every_frames_and_follows_people_between():
+    rgb = np.zeros((240, 320, 3), np.uint8)
+    det = _Recorder()
+    with PeopleEstimator(Lifter(load_model(None)), video=True, detector=det, scan_every=5) as est:
+        for i in (0, 1, 2, 3, 4, 5, 6, 9, 10):  # 7 and 8 missing: frame 9 follows no previous frame
+            est(rgb, t=i / 25, frame=i)
+    assert det.calls == ["full", ("near", 1), ("near", 1), ("near", 1), ("near", 1), "full", ("near", 1), "full",
+                         "full"]
+    det = _Recorder()
+    with PeopleEstimator(Lifter(load_model(None)), detector=det) as est:  # photos: always the full search
+        est(rgb)
+        est(rgb)
+    assert det.calls == ["full", "full"]
+    with pytest.raises(ValueError, match="scan_every must be >= 1"):
+        PeopleEstimator(Lifter(load_model(None)), video=True, detector=det, scan_every=0)
+
+
 @pytest.fixture(scope="module")
 def detector():
     with MultiPoseDetector() as d:
@@ -88,6 +132,20 @@ def test_several_people_and_no_mixed_skeleton_on_overlapping_skiers(detector):
     assert len(r["pairs"]) >= 4
     assert max(r["foreign"]) <= 1  # no detection takes 2 or more joints from another labelled person
     assert r["pck"] > 0.45  # the legacy single-person detector scores 14% here (results/people_pck.md)
+
+
+def test_detect_near_follows_the_people_the_tiles_found(detector):
+    # the full search finds the player far away through its tiles; from the boxes of that search, the whole-image
+    # pass plus crops around the people it misses find every one of them again (a video's next frame)
+    path, _, _ = _labelled("000000196141.jpg")
+    rgb = read_image(path)
+    full = detector.detect(rgb)
+    whole = detector._pass(rgb, 0, 0, True)
+    assert len(full) > len(whole)  # some people only the tiles find
+    near = detector.detect_near(rgb, [p.box for p in full])
+    assert len(near) >= len(full)
+    for p in full:
+        assert any(same_person(p.detection, q.detection, p.box, q.box) for q in near)
 
 
 def test_estimate_every_person_with_observed_flags(detector):
