@@ -229,7 +229,10 @@ def test_fit_interrupted_by_a_real_sigint_at_random_moments_always_leaves_a_chec
     landed = 0
     for attempt in range(8):
         before = ckpt.stat().st_mtime_ns if ckpt.exists() else None
-        p = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # the child gets Ctrl-C's default disposition: a suite started in the background (`pytest &` in a
+        # non-interactive shell) ignores SIGINT, and an ignored disposition is inherited
+        p = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.time() + 120
         while (not ckpt.exists() or ckpt.stat().st_mtime_ns == before) and p.poll() is None and time.time() < deadline:
             time.sleep(0.02)
