@@ -174,7 +174,8 @@ class Lifter:
             float32 resolves (the exhaustive reference).
         chunk_elements: elements of the batched matmul's output per chunk (keep it cache-sized).
         cache_bytes: bound of the per-weight-row cache of the grid's matrices (the newest row is always kept; the
-            shipped model's 80 angles take about 4 MB a row, and its angle series about 40 MB).
+            shipped model's 80 angles take about 4 MB a row, and its angle series about 40 MB; the series is used
+            only where it takes at most 3/4 of this bound).
         series_min_frames: the default search expands the profile cost about every grid angle as a power series in
             the angle (:mod:`lifting.series`; about 0.3 s to build for the shipped model) for a weight row shared
             by at least this many frames of a call (or already built): no factorisation per frame.
@@ -183,7 +184,7 @@ class Lifter:
 
     def __init__(self, model: PoseModel, camera=None, num_angles=80, refine=False, noise_2d=DEFAULT_NOISE_2D,
                  scale_bounds=DEFAULT_SCALE_BOUNDS, limb_scale_range=(0.5, 2.0), min_visible=5, grid_dtype="auto",
-                 chunk_elements=1 << 20, cache_bytes=96 << 20, search=None, series_min_frames=4096):
+                 chunk_elements=1 << 20, cache_bytes=128 << 20, search=None, series_min_frames=4096):
         if not isinstance(model, PoseModel):
             raise TypeError(f"model must be a PoseModel, got {type(model).__name__}")
         camera = UPRIGHT_CAMERA if camera is None else np.asarray(camera, np.float64)
@@ -283,6 +284,10 @@ class Lifter:
         self._flat_parts = tp.transpose(1, 3, 4, 0, 2).reshape(K, 2 * L, 3 * self.P)  # (K, 2L, 3P)
         self._cache = OrderedDict()
         self._cache_bytes = int(cache_bytes)
+        # the angle series of one weight row (order about 13 at 80 angles: 40 MB for the shipped model) is used only
+        # where it takes at most 3/4 of the cache (not with hundreds of angles or many components)
+        T2 = L * (2 * L + 1)
+        self._series_fits = K * self.num_angles * (T2 + 2 * L + 2 * L * self.P) * 8 * 14 <= 0.75 * self._cache_bytes
         self._prior_angle = None  # set per call of lift() (angle_prior)
 
     # ---- per weight-pattern precomputation ---------------------------------------------------------------
@@ -541,7 +546,8 @@ class Lifter:
         chunk = max(1, self.chunk_elements // (K * self.num_angles * (P + 1)))
         todo = np.ones(n, bool)  # frames not yet solved by the angle series
         for pattern, g in group_rows(rank_w):
-            if exact_rows and (len(g) >= self.series_min_frames or self._cached(b"series" + pattern.tobytes())):
+            if exact_rows and self._series_fits and (len(g) >= self.series_min_frames
+                                                     or self._cached(b"series" + pattern.tobytes())):
                 solved = self._series_search(pattern, ys[g], sel[g], res)
                 todo[g[solved]] = False
                 g = g[~solved]

@@ -135,3 +135,13 @@ def test_series_search_finds_the_exhaustive_optimum(case):
     assert np.all(new.cost <= ref.cost * (1 + 1e-9))
     np.testing.assert_array_equal(new.component, ref.component)
     np.testing.assert_allclose(new.pose3d, ref.pose3d, atol=2e-3 * np.abs(ref.pose3d).max())
+
+
+def test_series_is_not_built_where_it_would_not_fit_the_cache(case):
+    # hundreds of angles: the series of one row would take hundreds of MB; the per-frame Newton search is used
+    model, camera, y = case
+    lifter = Lifter(model, camera=camera, num_angles=720, series_min_frames=1)
+    r = lifter.lift(y[:20])
+    assert np.all(r.status == STATUS_OK)
+    assert not any(key.startswith(b"series") for key in lifter._cache)
+    assert Lifter(model, camera=camera)._series_fits
