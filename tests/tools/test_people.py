@@ -13,7 +13,7 @@ from lifting.pck import match_people
 from tests.helpers import shared_path
 from tools.detect import Detection
 from tools.people import (LIMB_LANDMARKS, MultiPoseDetector, PeopleEstimator, Person, merge_duplicates,
-                          near_windows, parse_people, same_person, select_people, tile_windows)
+                          near_windows, parse_people, same_person, select_people, task_bundle, tile_windows)
 from tools.photo import read_image
 
 
@@ -101,6 +101,16 @@ def test_video_runs_the_full_search_every_scan_every_frames_and_follows_people_b
     assert det.calls == ["full", "full"]
     with pytest.raises(ValueError, match="scan_every must be >= 1"):
         PeopleEstimator(Lifter(load_model(None)), video=True, detector=det, scan_every=0)
+
+
+def test_task_bundle_is_made_once_per_process():
+    import zipfile
+    from io import BytesIO
+
+    a = task_bundle()
+    assert task_bundle() is a  # the second detector of a run reuses it
+    with zipfile.ZipFile(BytesIO(a)) as z:
+        assert sorted(z.namelist()) == ["pose_detector.tflite", "pose_landmarks_detector.tflite"]
 
 
 @pytest.fixture(scope="module")
