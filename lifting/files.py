@@ -219,22 +219,33 @@ class NpzAppender:
             f.close()
 
 
+class JsonListWriter:
+    """``{**head, key: [items...], **tail}`` written item by item into the open text file ``f`` in constant memory
+    (valid JSON: see :func:`json_safe`): :meth:`append` one item, :meth:`finish` with the fields that follow the list
+    (known only at the end, e.g. a video's summary)."""
+
+    def __init__(self, f, head, key, indent=1):
+        self.f, self.indent, self.count = f, indent, 0
+        text = json_text({**head, key: []}, indent)
+        f.write(text[:text.rindex("[") + 1])  # the head, then the list opened
+
+    def append(self, item):
+        self.f.write(("," if self.count else "") + "\n" + json.dumps(json_safe(item), allow_nan=False))
+        self.count += 1
+
+    def finish(self, tail=None):
+        rest = json_text(tail, self.indent).strip()[1:-1].strip("\n") if tail else ""
+        self.f.write("\n]" + (",\n" + rest if rest else "") + "\n}\n")
+
+
 @contextlib.contextmanager
 def json_stream(path, head, key, indent=1):
     """Write ``{**head, key: [items...]}`` to ``path`` atomically in constant memory: yields ``add(item)``, which
-    appends one item (valid JSON: see :func:`json_safe`); the file appears when the block ends without an error."""
+    appends one item (:class:`JsonListWriter`); the file appears when the block ends without an error."""
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
-        text = json_text({**head, key: []}, indent)
-        opening = text[:text.rindex("[") + 1]  # the head, then the list opened
-        f.write(opening)
-        count = [0]
-
-        def add(item):
-            f.write(("," if count[0] else "") + "\n" + json.dumps(json_safe(item), allow_nan=False))
-            count[0] += 1
-
-        yield add
-        f.write("\n]\n}\n")
+        writer = JsonListWriter(f, head, key, indent)
+        yield writer.append
+        writer.finish()
 
 
 def json_safe(obj):

@@ -15,7 +15,6 @@ the end: a few kilobytes a person and frame.
 """
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from contextlib import ExitStack
@@ -23,7 +22,7 @@ from contextlib import ExitStack
 import numpy as np
 
 from lifting import skeleton
-from lifting.files import NpzAppender, atomic_path  # noqa: F401 (NpzAppender: its old home)
+from lifting.files import JsonListWriter, NpzAppender, atomic_path  # noqa: F401 (NpzAppender: its old home)
 from lifting.lift import Lifter
 
 from .export import remove_stale_bvh, write_exports
@@ -35,22 +34,6 @@ from .people import NO_PERSON, PeopleEstimator, file_status, header, overlay_peo
 OVERLAY_HEIGHT = 400
 #: the most elongated frame accepted (width over height or height over width)
 MAX_ASPECT = 8.0
-
-
-class _JsonFrames:
-    """``{header..., "frames": [...], summary...}`` written frame by frame into an open text file."""
-
-    def __init__(self, f, head):
-        self.f = f
-        self.n = 0
-        f.write(json.dumps(head, indent=1)[:-2] + ',\n "frames": [\n')
-
-    def append(self, rec):
-        self.f.write((",\n" if self.n else "") + "  " + json.dumps(rec))
-        self.n += 1
-
-    def finish(self, tail):
-        self.f.write("\n ],\n" + json.dumps(tail, indent=1)[2:] + "\n")
 
 
 def _person_row(frame, t, e):
@@ -108,8 +91,8 @@ def estimate_video(path, out_dir, lifter: Lifter, camera_label="upright", min_co
             est = stack.enter_context(PeopleEstimator(lifter, min_confidence, people, focal_px, principal_px,
                                                       video=True, smooth=smooth, detector=detector))
             jf = stack.enter_context(open(json_tmp, "w", encoding="utf-8"))
-            frames = _JsonFrames(jf, {**header(path, lifter, camera_label, min_confidence, est, (h, w)),
-                                      "fps": fps, "frame_size": [h, w]})
+            frames = JsonListWriter(jf, {**header(path, lifter, camera_label, min_confidence, est, (h, w)),
+                                         "fps": fps, "frame_size": [h, w]}, "frames")
             if plot:
                 ow = 2 * int(round(OVERLAY_HEIGHT * (1.3 * max(w / h, 0.4) + 2.3) / 2))  # even sizes for the codec
                 writer = cv2.VideoWriter(mp4_tmp, cv2.VideoWriter_fourcc(*"mp4v"), fps or 25.0, (ow, OVERLAY_HEIGHT))

@@ -100,3 +100,21 @@ def test_unknown_format_extension_and_missing_file(tmp_path):
         read_keypoints(tmp_path / "k.txt")
     with pytest.raises(FileNotFoundError, match="no such keypoint file"):
         read_keypoints(tmp_path / "missing.json")
+
+
+def test_json_list_writer_streams_items_then_the_fields_known_at_the_end():
+    import io
+
+    from lifting.files import JsonListWriter
+
+    f = io.StringIO()
+    w = JsonListWriter(f, {"input": "v.mp4", "size": [2, 3]}, "frames")
+    w.append({"frame": 0, "x": float("nan")})
+    w.append({"frame": 1, "x": np.float32(0.5)})
+    w.finish({"num_frames": 2, "ids": [4], "warning": None, "rate": float("inf")})
+    assert json.loads(f.getvalue()) == {"input": "v.mp4", "size": [2, 3],
+                                        "frames": [{"frame": 0, "x": None}, {"frame": 1, "x": 0.5}],
+                                        "num_frames": 2, "ids": [4], "warning": None, "rate": None}
+    f = io.StringIO()
+    JsonListWriter(f, {"a": 1}, "frames").finish()  # no item, no tail
+    assert json.loads(f.getvalue()) == {"a": 1, "frames": []}
