@@ -284,10 +284,10 @@ class Lifter:
         self._flat_parts = tp.transpose(1, 3, 4, 0, 2).reshape(K, 2 * L, 3 * self.P)  # (K, 2L, 3P)
         self._cache = OrderedDict()
         self._cache_bytes = int(cache_bytes)
-        # the angle series of one weight row (order about 13 at 80 angles: 40 MB for the shipped model) is used only
+        # the angle series of one weight row (order about 14 at 80 angles: 43 MB for the shipped model) is used only
         # where it takes at most 3/4 of the cache (not with hundreds of angles or many components)
         T2 = L * (2 * L + 1)
-        self._series_fits = K * self.num_angles * (T2 + 2 * L + 2 * L * self.P) * 8 * 14 <= 0.75 * self._cache_bytes
+        self._series_fits = K * self.num_angles * (T2 + 2 * L + 2 * L * self.P) * 8 * 15 <= 0.75 * self._cache_bytes
         self._prior_angle = None  # set per call of lift() (angle_prior)
 
     # ---- per weight-pattern precomputation ---------------------------------------------------------------
@@ -329,9 +329,16 @@ class Lifter:
         key = (b"series" if order is None else b"order%d" % order) + w.tobytes()
         hit = self._cached(key)
         if hit is not None:
-            return hit
-        return self._store(key, series.build(self.trig_parts, w, self.angles, self.nu, self.prior,
-                                             np.pi / self.num_angles, tol=1e-12, order=order))
+            return hit if hit.nbytes else None
+        try:
+            entry = series.build(self.trig_parts, w, self.angles, self.nu, self.prior, np.pi / self.num_angles,
+                                 tol=1e-12, order=order)
+        except series.SeriesDiverges:
+            entry = _NO_SERIES  # remembered: this row is solved frame by frame
+        if entry.nbytes > 0.75 * self._cache_bytes:
+            entry = _NO_SERIES  # a high order: it would crowd out everything else
+        self._store(key, entry)
+        return entry if entry.nbytes else None
 
     def _cached(self, key):
         hit = self._cache.get(key)
@@ -555,8 +562,9 @@ class Lifter:
                     continue
             if not exact_rows:  # ranking only: the grid of packed outer products
                 sp = self._series(pattern, order=0)
-                for start in range(0, len(g), 8192):
-                    gi = g[start:start + 8192]
+                rank_chunk = max(64, min(8192, (16 << 20) // (K * self.num_angles)))  # the costs: <= 64 MB float32
+                for start in range(0, len(g), rank_chunk):
+                    gi = g[start:start + rank_chunk]
                     # centred with the ranking row's weights, as the grid's design is (with the frame's own
                     # weights, the grid's cost would include the offset between the two centroids)
                     yv = ys[gi].reshape(len(gi), -1, 2)
@@ -698,6 +706,8 @@ class Lifter:
         search when a component whose scale ends outside its bounds could still win (the bounded profile is not a
         polynomial)."""
         sp = self._series(w)
+        if sp is None:  # no series for this row: every frame to the factorising search
+            return np.zeros(len(ys), bool)
         K, A, P = self.model.num_components, self.num_angles, self.P
         nu = self.nu
         lo, hi = self.scale_bounds
@@ -1112,6 +1122,14 @@ def _backward(L, z):
     for j in range(len(z) - 1, -1, -1):
         x[j] = (z[j] - np.einsum("km,km->m", L[j + 1:, j], x[j + 1:])) / L[j, j]
     return x
+
+
+class _NoSeries(NamedTuple):
+    """The cache's entry for a weight row whose angle series does not converge (or would not fit)."""
+    nbytes: int = 0
+
+
+_NO_SERIES = _NoSeries()
 
 
 def _blocks(k, a, A):

@@ -10,9 +10,10 @@ squares in ``x = (s, b)``: ``N(theta) x = U(theta) y`` with ``N = D' W D / nu + 
 Both matrices are analytic in ``theta`` and do not depend on the frame. About every grid angle ``theta_a`` we
 expand them in ``delta = theta - theta_a``: ``D`` is ``cos A + sin B + Y``, whose series is known; ``N``'s follows
 by products; ``N^-1``'s by the recursion ``Q_0 = N_0^-1``, ``Q_j = -Q_0 sum_{i=1..j} N_i Q_{j-i}``; ``F`` and ``G``
-by products again. The order is raised until the last term, at the bracket's edge ``|delta| = step``, is below
-``tol`` of the leading one for every component and angle (about 10 for the shipped model: terms shrink about 10x
-per order at 80 angles), so the truncated series is the profile to float64 rounding.
+by products again. The order is raised until the tail, at the bracket's edge ``|delta| = step`` (the last term with a
+geometric remainder), is below ``tol`` of the leading term for every component and angle (about 13 for the shipped
+model at 80 angles); where 20 orders do not reach it (few angles, very little 2D noise) :class:`SeriesDiverges` is
+raised and the lifter solves frame by frame.
 
 A frame then costs one packed outer product ``y y'`` (``T2 = 2L (2L + 1) / 2`` numbers), one small matrix product
 per component for the cost's polynomial coefficients, and one more for the winner's solution: no factorisation per
@@ -61,7 +62,21 @@ def packed_outer(y, index):
     return out
 
 
-def build(parts, w, angles, nu, prior, step, tol=1e-13, max_order=30, order=None) -> SeriesPattern:
+class SeriesDiverges(ValueError):
+    """The series does not converge fast enough within the bracket (the lifter then solves frame by frame)."""
+
+
+def _remainder(terms, step):
+    """Bound of the truncated tail relative to the leading term, every component and angle: the last term at
+    ``|delta| = step`` times ``1 / (1 - r)``, ``r`` the ratio of the last two terms (geometric decay; 1 or more:
+    infinite)."""
+    size = [np.abs(t).max(axis=(-2, -1)) * step**i for i, t in enumerate(terms[-2:], len(terms) - 2)]
+    r = size[1] / np.maximum(size[0], 1e-300)
+    tail = np.where(r < 1, size[1] / np.maximum(1 - r, 1e-300), np.inf)
+    return float((tail / np.abs(terms[0]).max(axis=(-2, -1))).max())
+
+
+def build(parts, w, angles, nu, prior, step, tol=1e-13, max_order=20, order=None) -> SeriesPattern:
     """The series about every grid angle for weight row ``w (L,)``.
 
     Args:
@@ -69,7 +84,9 @@ def build(parts, w, angles, nu, prior, step, tol=1e-13, max_order=30, order=None
             ``theta`` is ``cos A + sin B + Y`` (model order: the mean then the basis poses).
         angles: ``(A,)`` the grid. nu: ``(K,)`` 2D noise variances. prior: ``(K, P)`` prior precisions (0 for s).
         step: the largest ``|delta|`` the series must be exact for (the search's bracket).
-        tol: relative size of the last term at ``|delta| = step`` (every component and angle) that stops the order.
+        tol: bound of the truncated tail at ``|delta| = step`` relative to the leading term (every component and
+            angle; the last term with a geometric remainder) that stops the order; :class:`SeriesDiverges` when
+            ``max_order`` does not reach it.
         order: a fixed order instead (0: the grid alone).
     """
     w = np.asarray(w, np.float64)
@@ -100,15 +117,13 @@ def build(parts, w, angles, nu, prior, step, tol=1e-13, max_order=30, order=None
         Fs.append(sum(Q[i] @ U[j - i] for i in range(j + 1)))
         Gs.append(sum(np.swapaxes(U[i], -1, -2) @ Fs[j - i] for i in range(j + 1)))
         order = j
-        if fixed is None and j >= 2:
-            rel_f = np.abs(Fs[j]).max(axis=(-2, -1)) * step**j / np.abs(Fs[0]).max(axis=(-2, -1))
-            rel_g = np.abs(Gs[j]).max(axis=(-2, -1)) * step**j / np.abs(Gs[0]).max(axis=(-2, -1))
-            if max(rel_f.max(), rel_g.max()) < tol:
+        if fixed is None and j >= 3:
+            if _remainder(Fs, step) < tol and _remainder(Gs, step) < tol:
                 break
     else:
         if fixed is None:
-            raise ValueError(f"the angle series did not reach {tol:g} within order {max_order}: the grid is too "
-                             f"coarse for step {step:g} (use more angles)")
+            raise SeriesDiverges(f"the angle series did not reach {tol:g} within order {max_order} at offsets up to "
+                                 f"{step:g} rad (too few angles, or too little 2D noise: the profile varies too fast)")
     i, jj, twice = packed_index(2 * L)
     G = np.stack([g[..., i, jj] * twice for g in Gs], axis=-1)  # (K, A, T2, order + 1)
     S = np.stack([f[..., 0, :] for f in Fs], axis=-1)  # (K, A, 2L, order + 1)

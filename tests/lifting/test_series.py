@@ -145,3 +145,31 @@ def test_series_is_not_built_where_it_would_not_fit_the_cache(case):
     assert np.all(r.status == STATUS_OK)
     assert not any(key.startswith(b"series") for key in lifter._cache)
     assert Lifter(model, camera=camera)._series_fits
+
+
+def test_series_tail_bound_hand_worked():
+    ones = np.ones((1, 1, 2, 2))
+    # terms 1, 0.1, 0.01 at step 1: ratio 0.1, tail 0.01 / 0.9
+    assert series._remainder([ones, 0.1 * ones, 0.01 * ones], 1.0) == pytest.approx(0.01 / 0.9)
+    # at step 0.5 the terms are 1, 0.05, 0.0025: ratio 0.05
+    assert series._remainder([ones, 0.1 * ones, 0.01 * ones], 0.5) == pytest.approx(0.0025 / 0.95)
+    assert series._remainder([ones, ones, 2 * ones], 1.0) == np.inf  # not decaying
+
+
+@pytest.mark.parametrize("kw", [dict(num_angles=20), dict(noise_2d=0.01)])
+def test_a_series_that_does_not_converge_leaves_the_frames_to_the_newton_search(case, kw):
+    # few angles (a wide bracket) or very little 2D noise: the shipped model's profile varies too fast for 20 orders
+    from lifting.model import load_model
+
+    _, camera, y = case
+    model = load_model()
+    lifter = Lifter(model, camera=camera, series_min_frames=1, **kw)
+    with pytest.raises(series.SeriesDiverges):
+        series.build(lifter.trig_parts, np.ones(17), lifter.angles, lifter.nu, lifter.prior, np.pi / lifter.num_angles,
+                     tol=1e-12)
+    y = np.where(np.isnan(y), 0.0, y)[:50]  # every joint visible: one row for all frames
+    a = lifter.lift(y)
+    b = Lifter(model, camera=camera, series_min_frames=10**9, **kw).lift(y)
+    assert lifter._series(np.ones(17)) is None  # remembered: not built again
+    np.testing.assert_allclose(a.cost, b.cost, rtol=1e-12)
+    np.testing.assert_array_equal(a.component, b.component)
