@@ -528,9 +528,10 @@ class Lifter:
     def _optimum(self, w, ys, sel, res):
         """The exact minimum over the continuous angle for frames ``sel`` with per-frame weights ``w (n, L)``.
 
-        1. Grid: each component's best of ``num_angles`` angles. Frames are grouped by weight rows when those are
-           0/1 (or all equal); continuous weights (every row its own) are ranked with their 0/1 visibility instead,
-           so the grid always runs on a few cached patterns.
+        1. Grid: each component's best of ``num_angles`` angles (:meth:`_rank`). Frames are grouped by weight rows
+           when those are 0/1 (or all equal); continuous weights (every row its own) are ranked with their 0/1
+           visibility instead, so the grid always runs on a few cached patterns. A row shared by enough frames is
+           solved through its angle series instead (:meth:`_series_search`).
         2. Exact: for every component that can still win (all of them for continuous weights), a safeguarded Newton
            iteration on the exact profile cost of the frame's own weights, within a grid step of the grid's angle
            (two for continuous weights), from per-frame normal equations assembled from per-joint blocks; frames
@@ -541,7 +542,7 @@ class Lifter:
         K, P = self.model.num_components, self.P
         n = len(w)
         # 0/1 rows (few patterns, all cached) and a big batch of one row are ranked with their own weights; other
-        # rows (continuous: a pattern each, 15 ms to build) with their 0/1 visibility
+        # rows (continuous: a pattern each) with their 0/1 visibility
         exact_rows = bool(np.all((w == 0) | (w == 1)) or (n >= 256 and np.all(w == w[0])))
         rank_w = w if exact_rows else (w > 0).astype(np.float64)
         logdet = (self.log_prior_det[:, None]
@@ -550,7 +551,7 @@ class Lifter:
         score = np.empty((K, n))
         gain = np.empty((K, n))
         vertex = np.empty((K, n))
-        chunk = max(1, self.chunk_elements // (K * self.num_angles * (P + 1)))
+        rank_chunk = max(64, min(8192, (16 << 20) // (K * self.num_angles)))  # the grid's costs: <= 64 MB float32
         todo = np.ones(n, bool)  # frames not yet solved by the angle series
         for pattern, g in group_rows(rank_w):
             if exact_rows and self._series_fits and (len(g) >= self.series_min_frames
@@ -560,23 +561,15 @@ class Lifter:
                 g = g[~solved]
                 if not len(g):
                     continue
-            if not exact_rows:  # ranking only: the grid of packed outer products
-                sp = self._series(pattern, order=0)
-                rank_chunk = max(64, min(8192, (16 << 20) // (K * self.num_angles)))  # the costs: <= 64 MB float32
-                for start in range(0, len(g), rank_chunk):
-                    gi = g[start:start + rank_chunk]
-                    # centred with the ranking row's weights, as the grid's design is (with the frame's own
-                    # weights, the grid's cost would include the offset between the two centroids)
-                    yv = ys[gi].reshape(len(gi), -1, 2)
-                    yv = (yv - np.einsum("l,nlc->nc", pattern, yv)[:, None] / pattern.sum()) * pattern[:, None]
-                    _, _, b, c, ga, ve = self._rank(sp, yv.reshape(len(gi), -1), sel[gi], np.repeat(pattern, 2))
-                    best_a[:, gi], score[:, gi], gain[:, gi], vertex[:, gi] = b.T, 0.5 * c.T + logdet[:, gi], ga.T, ve.T
-                continue
-            pat = self._pattern(pattern)
-            for start in range(0, len(g), chunk):
-                gi = g[start:start + chunk]
-                best_a[:, gi], c, _, _, gain[:, gi], vertex[:, gi] = self._grid(pat, ys[gi], sel[gi])
-                score[:, gi] = 0.5 * c + logdet[:, gi]
+            sp = self._series(pattern, order=0)  # the grid of packed outer products (ranking only)
+            for start in range(0, len(g), rank_chunk):
+                gi = g[start:start + rank_chunk]
+                # centred with the ranking row's weights, as the grid's design is (for continuous weights ranked
+                # by visibility the two centroids differ, and the grid's cost would include their offset)
+                yv = ys[gi].reshape(len(gi), -1, 2)
+                yv = (yv - np.einsum("l,nlc->nc", pattern, yv)[:, None] / pattern.sum()) * (pattern > 0)[:, None]
+                _, _, b, c, ga, ve = self._rank(sp, yv.reshape(len(gi), -1), sel[gi], np.repeat(pattern, 2))
+                best_a[:, gi], score[:, gi], gain[:, gi], vertex[:, gi] = b.T, 0.5 * c.T + logdet[:, gi], ga.T, ve.T
         step = 2 * np.pi / self.num_angles
         if exact_rows:
             # the exact search lowers a component's cost by at most about its neighbours' excess (``gain``): skip the
