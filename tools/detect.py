@@ -88,6 +88,14 @@ def _import_pose():
     return pose
 
 
+def check_rgb(rgb):
+    """``rgb`` as an array after checking it is what the detectors take: an RGB uint8 image ``(H, W, 3)``."""
+    img = np.asarray(rgb)
+    if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+        raise ValueError(f"detector input must be an RGB uint8 image (H, W, 3), got {img.dtype} {img.shape}")
+    return img
+
+
 class PoseDetector:
     """MediaPipe pose on RGB ``uint8 (H, W, 3)`` images. ``video=True`` tracks across consecutive frames (MediaPipe's
     video mode: faster, smoother); otherwise every image is detected afresh. Use as a context manager or call
@@ -109,9 +117,7 @@ class PoseDetector:
                                       f"({type(e).__name__}: {e}). {INSTALL_HINT}") from None
 
     def detect(self, rgb) -> Detection:
-        img = np.asarray(rgb)
-        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
-            raise ValueError(f"detector input must be an RGB uint8 image (H, W, 3), got {img.dtype} {img.shape}")
+        img = check_rgb(rgb)
         h, w = img.shape[:2]
         img = np.ascontiguousarray(img)
         res = self._pose.process(img)

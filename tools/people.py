@@ -31,7 +31,7 @@ import numpy as np
 
 from lifting import skeleton
 
-from .detect import INSTALL_HINT, MEDIAPIPE_PACKAGE, NUM_LANDMARKS, Detection, DetectorUnavailable
+from .detect import INSTALL_HINT, MEDIAPIPE_PACKAGE, NUM_LANDMARKS, Detection, DetectorUnavailable, check_rgb
 
 #: the 12 limb landmarks of mediapipe33 (shoulders, elbows, wrists, hips, knees, ankles): score, duplicates, boxes
 LIMB_LANDMARKS = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
@@ -210,28 +210,23 @@ class MultiPoseDetector:
 
     def detect(self, rgb):
         """All people, largest box first: a list of :class:`Person` (empty when nobody is found)."""
-        img = np.asarray(rgb)
-        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
-            raise ValueError(f"detector input must be an RGB uint8 image (H, W, 3), got {img.dtype} {img.shape}")
-        h, w = img.shape[:2]
-        found = self._pass(img, 0, 0, True)
-        for x0, y0, x1, y1 in tile_windows(h, w, self.tiles):
-            if (x1 - x0) >= 32 and (y1 - y0) >= 32:
-                found += self._pass(img[y0:y1, x0:x1], x0, y0, False)
-        return select_people(merge_duplicates(found), "all", (h, w))
+        return self._search(rgb, lambda found, h, w: [t for t in tile_windows(h, w, self.tiles)
+                                                      if t[2] - t[0] >= 32 and t[3] - t[1] >= 32])
 
     def detect_near(self, rgb, boxes):
         """All people in ``rgb`` by the whole-image pass, plus one pass on a square crop (:data:`NEAR_CROP` times
         the larger side) around each of ``boxes`` ``(x, y, w, h)`` (the previous frame's people) whose person the
         whole-image pass did not find (no detection's box centre inside it): what :meth:`detect` finds in video
         between two full searches, largest box first."""
-        img = np.asarray(rgb)
-        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
-            raise ValueError(f"detector input must be an RGB uint8 image (H, W, 3), got {img.dtype} {img.shape}")
+        return self._search(rgb, lambda found, h, w: near_windows(
+            boxes, [(p.box[0] + p.box[2] / 2, p.box[1] + p.box[3] / 2) for p in found], h, w))
+
+    def _search(self, rgb, windows):
+        """The whole-image pass, then one pass on each crop ``windows(found, h, w)`` gives; duplicates merged."""
+        img = check_rgb(rgb)
         h, w = img.shape[:2]
         found = self._pass(img, 0, 0, True)
-        centres = [(p.box[0] + p.box[2] / 2, p.box[1] + p.box[3] / 2) for p in found]
-        for x0, y0, x1, y1 in near_windows(boxes, centres, h, w):
+        for x0, y0, x1, y1 in windows(list(found), h, w):
             found += self._pass(img[y0:y1, x0:x1], x0, y0, False)
         return select_people(merge_duplicates(found), "all", (h, w))
 
