@@ -34,13 +34,21 @@ class SeriesPattern(NamedTuple):
     """What :func:`build` precomputes for one weight row (K components, A grid angles, 2L coordinates, P unknowns,
     series of order ``order``); it acts on the 2D centred with that row's weights, unweighted."""
     grid: np.ndarray  # (T2, K * A) float32: y'G(theta_a)y = packed_outer(y) @ grid
-    scale: np.ndarray  # (K, A, 2L): the scale s at theta_a is scale[k, a] @ y
     v0: np.ndarray  # (K, A): (N^-1)_00 at theta_a (the bound penalty's denominator)
     G: np.ndarray  # (K, A, T2, order + 1): y'G(theta_a + delta)y = sum_j (packed_outer(y) @ G[k, a])_j delta^j
-    S: np.ndarray  # (K, A, 2L, order + 1): the scale s(theta_a + delta), the same way
     F: np.ndarray  # (K, A, 2L, P (order + 1)): the solution x_i(theta_a + delta) = sum_j (y @ F[k, a])[i, j] delta^j
     order: int
     nbytes: int
+
+    @property
+    def S(self):
+        """``(K, A, 2L, order + 1)``: the scale ``s(theta_a + delta)`` the same way as G (x_0's columns of F)."""
+        return self.F[..., :self.order + 1]
+
+    @property
+    def scale(self):
+        """``(K, A, 2L)``: the scale at the grid angle ``theta_a`` is ``scale[k, a] @ y`` (the zeroth term of S)."""
+        return self.S[..., 0]
 
 
 def packed_index(n):
@@ -126,11 +134,9 @@ def build(parts, w, angles, nu, prior, step, tol=1e-13, max_order=20, order=None
                                  f"{step:g} rad (too few angles, or too little 2D noise: the profile varies too fast)")
     i, jj, twice = packed_index(2 * L)
     G = np.stack([g[..., i, jj] * twice for g in Gs], axis=-1)  # (K, A, T2, order + 1)
-    S = np.stack([f[..., 0, :] for f in Fs], axis=-1)  # (K, A, 2L, order + 1)
     F = np.ascontiguousarray(np.stack(Fs, axis=-2).transpose(0, 1, 4, 2, 3).reshape(K, A, 2 * L, -1))
     grid = np.ascontiguousarray(G[..., 0].reshape(K * A, -1).T, dtype=np.float32)
-    arrays = (grid, Fs[0][..., 0, :].copy(), Q[0][..., 0, 0].copy(), np.ascontiguousarray(G),
-              np.ascontiguousarray(S), F)
+    arrays = (grid, Q[0][..., 0, 0].copy(), np.ascontiguousarray(G), F)
     return SeriesPattern(*arrays, order=order, nbytes=sum(a.nbytes for a in arrays))
 
 
@@ -147,7 +153,7 @@ def minimise(coef, const, h, prior=None, dense=8, iters=60, tol=1e-12):
     m, p1 = coef.shape
     j = np.arange(p1)
     grid = np.linspace(-h, h, dense + 1)
-    fd = const[:, None] - coef @ (grid[:, None] ** j).T
+    fd = const[:, None] - coef @ powers(grid, p1 - 1).T
     if prior is not None:
         fd = fd + angle_penalty_terms(prior[0][:, None] + grid[None, :], prior[1][:, None], prior[2])[0]
     best = np.argmin(fd, axis=1)

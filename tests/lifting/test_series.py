@@ -59,9 +59,8 @@ def test_series_equals_the_normal_equations_across_half_a_grid_step(case):
                 np.testing.assert_allclose(x, F[k] @ y[0], rtol=1e-9, atol=1e-10 * np.abs(F[k] @ y[0]).max())
                 assert (q @ sp.G[k, a])[0] @ powers == pytest.approx(y[0] @ G[k] @ y[0], rel=1e-10)
                 assert (y @ sp.S[k, a])[0] @ powers == pytest.approx((F[k] @ y[0])[0], rel=1e-9)
-    # the grid matrix is the zeroth term in float32, the grid's scale rows the zeroth term of S
+    # the grid matrix is the zeroth term in float32
     np.testing.assert_allclose(sp.grid.T.reshape(3, -1, len(index[0])), sp.G[..., 0], rtol=1e-6)
-    np.testing.assert_allclose(sp.scale, sp.S[..., 0])
 
 
 def test_packed_outer_gives_the_quadratic_form():
