@@ -158,6 +158,14 @@ def test_detect_near_follows_the_people_the_tiles_found(detector):
         assert any(same_person(p.detection, q.detection, p.box, q.box) for q in near)
 
 
+def test_both_searches_refuse_what_is_not_an_rgb_uint8_image(detector):
+    for bad in (np.zeros((48, 64, 3)), np.zeros((48, 64), np.uint8), np.zeros((48, 64, 4), np.uint8)):
+        with pytest.raises(ValueError, match=r"RGB uint8 image \(H, W, 3\)"):
+            detector.detect(bad)
+        with pytest.raises(ValueError, match=r"RGB uint8 image \(H, W, 3\)"):
+            detector.detect_near(bad, [(0, 0, 10, 10)])
+
+
 def test_estimate_every_person_with_observed_flags(detector):
     path, gts, labs = _labelled("000000196141.jpg")  # batter, catcher, umpire, a player far away
     rgb = read_image(path)
