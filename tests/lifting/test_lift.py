@@ -156,8 +156,9 @@ def test_default_search_with_continuous_weights_equals_the_per_pattern_golden_re
     np.testing.assert_allclose(new.cost, old.cost, rtol=1e-9)
     np.testing.assert_allclose(new.pose3d, old.pose3d, atol=1e-6 * np.abs(old.pose3d).max())
     np.testing.assert_allclose(new.scale, old.scale, rtol=1e-6)
-    # never worse; the cost after Newton's last step is its second-order prediction, exact to ~step^3 (~1e-12)
-    assert np.all(new.cost <= old.cost * (1 + 1e-11))
+    # never worse; the cost after Newton's last step (< 5e-4 rad) is its second-order prediction, exact to ~step^3
+    # (here <= 5e-10 relative)
+    assert np.all(new.cost <= old.cost * (1 + 1e-9))
 
 
 def test_default_search_finds_the_exhaustive_optimum(mixture):
