@@ -174,6 +174,42 @@ def test_default_search_finds_the_exhaustive_optimum(mixture):
         np.testing.assert_allclose(new.pose3d, ref.pose3d, atol=2e-3 * np.abs(ref.pose3d).max())
 
 
+def test_rank_basins_hand_worked():
+    from lifting.lift import _basins
+
+    cost = np.array([[3, 1, 2, 5, 0.5, 4],   # minima at 4 (lowest) and 1
+                     [1, 3, 4, 2, 5, 0.8],   # around the circle: 5 (0.8 <= 1 at index 0) and 3; 0 is not one
+                     [2, 2, 2, 2, 2, 2],     # flat: the lowest angle only
+                     [5, 1, 1, 5, 3, 4]])    # a plateau counts once (its first angle), then 4
+    np.testing.assert_array_equal(_basins(cost, 2), [[4, 1], [5, 3], [0, -1], [1, 4]])
+    np.testing.assert_array_equal(_basins(cost, 3)[0], [4, 1, -1])
+    np.testing.assert_array_equal(_basins(cost, 1)[:, 0], [4, 5, 0, 1])
+    np.testing.assert_array_equal(_basins(cost[None], 2)[0], _basins(cost, 2))  # any leading shape
+
+
+def test_continuous_weights_in_a_big_batch_are_never_worse_than_the_grid_of_their_own_weights():
+    # The shipped model and the frames of benchmarks/bench_lift.py (noisy 2D, weights uniform in [0.5, 1]). The
+    # first 22 are frames where ranking by visibility with one basin a component ended in a local minimum worse
+    # than the 80-angle grid of the frame's own weights; a batch of >= level_min_frames is ranked with levels.
+    from lifting.model import load_model
+
+    model = load_model()
+    canon, _, theta, _ = sample_poses(model, 30000, seed=3)
+    rng = np.random.default_rng(4)
+    y = project(rotate_ground(canon, theta), scale=300.0, offset=(500, 400)) + rng.normal(scale=3.0,
+                                                                                         size=(30000, 17, 2))
+    w = rng.uniform(0.5, 1.0, size=(30000, 17))
+    hard = [1757, 3310, 3415, 5024, 6617, 6934, 6977, 7430, 11497, 13115, 14589, 15989, 16020, 17261, 18499, 21302,
+            21479, 22961, 28836, 28895, 28948, 29917]
+    frames = np.r_[hard, np.arange(300)]
+    lifter = Lifter(model)
+    assert len(frames) >= lifter.level_min_frames
+    new = lifter.lift(y[frames], w[frames])
+    grid = Lifter(model, search="grid").lift(y[frames], w[frames])
+    assert np.all(new.status == STATUS_OK)
+    assert np.all(new.cost <= grid.cost * (1 + 1e-9))
+
+
 def test_profile_derivatives_match_finite_differences(mixture):
     # f' and f'' of the profile cost from the closed forms in Lifter._eval against central differences
     model, y, w = mixture
