@@ -29,9 +29,12 @@ while its person's box stays well inside it (:func:`keeps_window`), so that Medi
 the window, stays valid; it is placed again around the person (and the landmarker's region forgotten) when the box
 nears its edge or changes size. At a full search the people found are matched to the slots by box overlap (a slot
 keeps its window and landmarker when its person is still in it), new people get slots (idle landmarkers are kept for
-reuse: making one costs about 0.1-0.15 s) and slots whose person is gone are freed. Two slots on one person keep one
-(:func:`merge_duplicates`). With ``people`` ``largest`` or a number N, the full search stops after the whole-image
-pass when that pass finds the people wanted (the tiles look for small people, who are not the largest).
+reuse: making one costs about 0.1-0.15 s) and slots whose person is gone are freed. A landmarker holds 60-170 MB, so
+at most :data:`MAX_FOLLOWERS` are made; the people beyond are followed by the detector's own IMAGE-mode landmarker
+on their window (:class:`WindowFollower`: its detector and landmarks every frame, about 1.7 times the cost). Two
+slots on one person keep one (:func:`merge_duplicates`). With ``people`` ``largest`` or a number N, the full search
+stops after the whole-image pass when that pass finds the people wanted (the tiles look for small people, who are
+not the largest).
 """
 from __future__ import annotations
 
@@ -66,6 +69,10 @@ KEEP_MARGIN = 0.1
 SIZE_CHANGE = 1.5
 #: video: a person of a full search continues a slot whose last box overlaps its box by at least this IoU
 MATCH_IOU = 0.3
+#: video: at most this many followers with a landmarker of their own (each holds 60-170 MB: MediaPipe's two models
+#: and their buffers); the people beyond are followed by the detector's own landmarker on their window
+#: (:class:`WindowFollower`: MediaPipe's detector and a landmark pass for each person there, every frame)
+MAX_FOLLOWERS = 2
 #: the smallest window (pixels, each side) searched
 MIN_WINDOW = 32
 #: video: a follower's timestamps advance by this many milliseconds a frame (room for the calls of a frame: a reset,
@@ -264,9 +271,10 @@ class MultiPoseDetector:
                     found += self._pass(img[y0:y1, x0:x1], x0, y0, False)
         return select_people(merge_duplicates(found), "all", (h, w))
 
-    def follower(self):
-        """A new :class:`Follower` (a VIDEO-mode landmarker; about 0.1-0.15 s to make)."""
-        return Follower(self)
+    def follower(self, video=True):
+        """A new :class:`Follower` (a VIDEO-mode landmarker: 0.1-0.15 s to make, 60-170 MB resident), or with
+        ``video`` False a :class:`WindowFollower` (this detector's own landmarker on the window: nothing to make)."""
+        return Follower(self) if video else WindowFollower(self)
 
     def close(self):
         self._landmarker.close()
@@ -287,6 +295,8 @@ class Follower:
     Timestamps: the frame index times :data:`MS_PER_FRAME` ms, plus one ms for each further call in a frame (a
     reset, a second try), strictly increasing for each landmarker. MediaPipe's Tasks pose graph uses them only to
     order its packets (it has no filter that depends on time: the same landmarks come back whatever the gap)."""
+
+    video = True
 
     def __init__(self, detector):
         self._detector = detector
@@ -330,6 +340,32 @@ class Follower:
 
     def close(self):
         self._landmarker.close()
+
+
+class WindowFollower:
+    """A person followed without a landmarker of its own (beyond :data:`MAX_FOLLOWERS`): on every frame, one
+    IMAGE-mode pass of the detector's landmarker on the window (MediaPipe's detector, then the landmarks of each person
+    it finds there), of which the person whose box overlaps the last one most (at least :data:`MATCH_IOU`). It holds
+    no region between frames (``tracking`` False) and costs no memory."""
+
+    video = False
+    tracking = False
+
+    def __init__(self, detector):
+        self._detector = detector
+
+    def find(self, rgb, window, frame, box, fresh=False):
+        """As :meth:`Follower.find` (``frame`` and ``fresh`` change nothing here)."""
+        x0, y0, x1, y1 = window
+        h, w = rgb.shape[:2]
+        det = self._detector
+        res = det._landmarker.detect(det._image(rgb[y0:y1, x0:x1]))
+        people = det._people(res, y1 - y0, x1 - x0, x0, y0, (x0 > 0, y0 > 0, x1 < w, y1 < h))
+        best = max(people, key=lambda p: box_iou(p.box, box), default=None)
+        return best if best is not None and box_iou(best.box, box) >= MATCH_IOU else None
+
+    def close(self):
+        pass
 
 
 def masked(crop, box, x0, y0):
@@ -391,16 +427,18 @@ class TrackedSearch:
     frame numbers; between, one :class:`Follower` pass for each person that ``people`` (:func:`select_people`) kept
     at the last full search; a frame on which nobody is followed (they were all lost, or nobody was found) gets the
     whole-image pass instead, and the people it finds are followed from there. ``detector``: a
-    :class:`MultiPoseDetector` (or anything with its ``detect(rgb, enough)`` and ``follower()``). ``stats`` counts
-    the work done (full searches, whole-image passes, follower passes, second tries, windows placed, followers
-    made)."""
+    :class:`MultiPoseDetector` (or anything with its ``detect(rgb, enough)`` and ``follower(video)``); at most
+    ``max_followers`` followers with a landmarker of their own, the people beyond get a :class:`WindowFollower`.
+    ``stats`` counts the work done (full searches, whole-image passes, follower passes, second tries, windows placed,
+    followers with a landmarker made)."""
 
-    def __init__(self, detector, people="all", scan_every=SCAN_EVERY):
+    def __init__(self, detector, people="all", scan_every=SCAN_EVERY, max_followers=MAX_FOLLOWERS):
         if int(scan_every) < 1:
             raise ValueError(f"scan_every must be >= 1, got {scan_every}")
         self.detector = detector
         self.people = people
         self.scan_every = int(scan_every)
+        self.max_followers = int(max_followers)
         # the whole-image pass is enough when it finds the people wanted and they are the largest ones
         self.enough = 1 if people == "largest" else people if isinstance(people, int) else None
         self.slots: list[_Slot] = []
@@ -481,13 +519,16 @@ class TrackedSearch:
     def _follower(self):
         if self._idle:
             return self._idle.pop()
-        self.stats["made"] += 1
-        return self.detector.follower()
+        if self.stats["made"] < self.max_followers:
+            self.stats["made"] += 1
+            return self.detector.follower()
+        return self.detector.follower(video=False)
 
     def _free(self, slot):
         if slot in self.slots:
             self.slots.remove(slot)
-            self._idle.append(slot.follower)
+            if slot.follower.video:
+                self._idle.append(slot.follower)
 
     def close(self):
         for f in [s.follower for s in self.slots] + self._idle:

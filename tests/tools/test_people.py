@@ -100,24 +100,24 @@ class _Recorder:
     centre lies in its window. Every call is recorded."""
 
     def __init__(self, world):
-        self.world, self.calls, self.made = world, [], 0
+        self.world, self.calls, self.made = world, [], []  # made: the followers' video flags
 
     def detect(self, rgb, enough=None):
         frame = int(rgb[0, 0, 0])
         self.calls.append(("full", frame, enough))
         return select_people(self.world(frame), "all", rgb.shape[:2])
 
-    def follower(self):
-        self.made += 1
-        return _FakeFollower(self, self.made - 1)
+    def follower(self, video=True):
+        self.made.append(video)
+        return _FakeFollower(self, len(self.made) - 1, video)
 
     def close(self):
         pass
 
 
 class _FakeFollower:
-    def __init__(self, rec, i):
-        self.rec, self.id, self.tracking = rec, i, False
+    def __init__(self, rec, i, video):
+        self.rec, self.id, self.video, self.tracking = rec, i, video, False
 
     def find(self, rgb, window, frame, box, fresh=False):
         self.rec.calls.append(("follow", self.id, frame, window, fresh))
@@ -125,7 +125,7 @@ class _FakeFollower:
         here = [p for p in self.rec.world(frame)
                 if x0 <= p.box[0] + p.box[2] / 2 <= x1 and y0 <= p.box[1] + p.box[3] / 2 <= y1]
         best = min(here, key=lambda p: np.hypot(p.box[0] - box[0], p.box[1] - box[1]), default=None)
-        self.tracking = best is not None
+        self.tracking = best is not None and self.video  # a window follower holds no region
         return best
 
     def close(self):
@@ -175,7 +175,7 @@ def test_video_runs_the_full_search_every_scan_every_frames_and_follows_people_b
     with PeopleEstimator(Lifter(load_model(None)), video=True, detector=rec, scan_every=1) as est:
         for i in range(3):
             est(_frame(i), t=i / 25, frame=i)
-    assert rec.calls == [("full", 0, None), ("full", 1, None), ("full", 2, None)] and rec.made == 0
+    assert rec.calls == [("full", 0, None), ("full", 1, None), ("full", 2, None)] and rec.made == []
     with pytest.raises(ValueError, match="scan_every must be >= 1"):
         PeopleEstimator(Lifter(load_model(None)), video=True, detector=rec, scan_every=0)
 
@@ -212,7 +212,7 @@ def test_windows_placed_again_near_their_edge_and_two_slots_on_one_person_keep_o
         found = search(_frame(i), i)
         slots.append(len(search.slots))
         assert [p.box[2] for p in found] == ([60, 50, 50] if i == 0 else [60])
-    assert slots == [1] * 6 and rec.made == 1
+    assert slots == [1] * 6 and rec.made == [True]
     assert rec.calls[0] == ("full", 0, 1) and {c[1] for c in rec.calls if c[0] == "follow"} == {0}
     search.close()
 
@@ -233,6 +233,25 @@ def test_frames_on_which_nobody_is_followed_get_the_whole_image_pass():
                          ("follow", 0, 5, win, False), ("follow", 0, 5, win, True), ("full", 5, 0), ("full", 6, 0)]
     assert found == [0, 0, 1, 1, 1, 0, 0]
     assert search.stats == {"full": 1, "whole": 4, "pass": 3, "retry": 1, "placed": 1, "made": 1}
+    search.close()
+
+
+def test_people_beyond_max_followers_are_followed_by_window_passes():
+    # max_followers 1: A (the larger) gets a landmarker of its own, B a window follower (no region, no second try,
+    # never kept for reuse); B leaves at frame 2; C comes at frame 3, found at frame 5's full search: A's follower is
+    # busy, so C gets a new window follower
+    def world(f):
+        return ([_person(100.0, 100.0, w=60, h=180)] + ([_person(400.0, 200.0)] if f <= 1 else [])
+                + ([_person(300.0, 50.0)] if f >= 3 else []))
+
+    rec = _Recorder(world)
+    search = TrackedSearch(rec, "all", scan_every=5, max_followers=1)
+    found = [len(search(_frame(i), i)) for i in range(7)]
+    assert found == [2, 2, 1, 1, 1, 2, 2]
+    assert rec.made == [True, False, False]
+    follows = [c[1:3] for c in rec.calls if c[0] == "follow"]
+    assert follows == [(0, 1), (1, 1), (0, 2), (1, 2), (0, 3), (0, 4), (0, 6), (2, 6)]  # B lost: no second try
+    assert search._idle == [] and search.stats["made"] == 1
     search.close()
 
 
