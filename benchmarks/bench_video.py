@@ -15,9 +15,10 @@ with OpenCV and makes them RGB with cvtColor, as the tool does):
 * once, "before": the whole tool with the MP4 as it was before issue 20 (a matplotlib figure per frame, the
   80-angle grid search whose per-pattern factorisation was rebuilt for every frame's continuous weights).
 
-Then one run of the tool with the MP4 for each of all / largest with its stages timed (detector, lift, overlay, MP4
-write, decoding, records, the detector's making), and, each in a fresh process, the whole tool with the MP4 on the
-clip looped to 1x and 4x --frames: the peak RSS of those processes (flat memory: the same peak whatever the length).
+Then one run of the tool with the MP4 for each of all / largest with its stages timed (decoding, making the detector,
+the detector, lift, records; and in the MP4's drawing thread, alongside them, the overlay and the MP4 write), and,
+each in a fresh process, the whole tool with the MP4 on the clip looped to 1x and 4x --frames: the peak RSS of those
+processes (flat memory: the same peak whatever the length).
 
     python benchmarks/bench_video.py [--frames 100] [--repeat 2]
 """
@@ -286,10 +287,12 @@ def main():
             n, spent = profile(clip, lifter, people)
             whole = spent.pop("whole run")
             making = spent.pop("making followers", 0.0)  # inside "detector"
+            drawing = {k: spent.pop(k, 0.0) for k in ("overlay", "MP4 write")}  # the drawing thread's
             parts = ", ".join(f"{k} {1000 * v / n:.1f}" for k, v in spent.items())
             print(f"  where the time goes, tool with MP4, people={people}, ms a frame: whole run {1000 * whole / n:.1f}"
-                  f" = {parts} (the detector's followers made in it: {1000 * making / n:.1f}), the rest "
-                  f"{1000 * (whole - sum(spent.values())) / n:.1f}")
+                  f" = {parts} (making followers {1000 * making / n:.1f} of the detector's), the rest "
+                  f"{1000 * (whole - sum(spent.values())) / n:.1f}; in the drawing thread, alongside: "
+                  + ", ".join(f"{k} {1000 * v / n:.1f}" for k, v in drawing.items()))
         rss = {}
         for k in (1, 4):
             n = k * args.frames
