@@ -1,16 +1,24 @@
-"""`lifting estimate clip.mp4` vs MediaPipe alone on the same frames, and its peak memory against the video's length.
+"""`lifting estimate clip.mp4` vs MediaPipe alone on the same frames, where its time goes, and its peak memory against
+the video's length.
 
 The video is ../shared/data/people/video/street_5frames.mp4 (960 x 540, a real street scene) looped to --frames
-frames (written once to a temporary MP4). In one process, alternating, best of --repeat:
+frames (written once to a temporary MP4). In one process, alternating, best of --repeat (every run decodes the frames
+with OpenCV and makes them RGB with cvtColor, as the tool does):
 
-* MediaPipe alone: decode every frame with OpenCV and run the pose detector (video mode), nothing else;
-* the whole tool without the MP4 (detector + lift + npz + JSON): ``estimate_video(..., plot=False)``;
-* the whole tool with the MP4 overlay: ``estimate_video(..., plot=True)``;
+* (a) MediaPipe alone, the issue's reference: its legacy single-person graph in video mode
+  (``tools.detect.PoseDetector(video=True)``, made before the clock starts), nothing else;
+* (b) MediaPipe alone doing exactly the detection the tool does for all people: the same schedule
+  (``tools.people.TrackedSearch``: the full search every 10 frames, each person followed between), its detector
+  made inside the clock as the tool's is, no lift, no output; and (b') the same for ``--people largest``;
+* (c) the whole tool, all people, without the MP4 (detector + lift + npz + JSON) and with it;
+* (d) the whole tool with ``people="largest"``, without and with the MP4;
 * once, "before": the whole tool with the MP4 as it was before issue 20 (a matplotlib figure per frame, the
   80-angle grid search whose per-pattern factorisation was rebuilt for every frame's continuous weights).
 
-Then, each in a fresh process, the whole tool with the MP4 on the clip looped to 1x and 4x --frames: the peak RSS
-of those processes (flat memory: the same peak whatever the length).
+Then one run of the tool with the MP4 for each of all / largest with its stages timed (decoding, making the detector,
+the detector, lift, records; and in the MP4's drawing thread, alongside them, the overlay and the MP4 write), and,
+each in a fresh process, the whole tool with the MP4 on the clip looped to 1x and 4x --frames: the peak RSS of those
+processes (flat memory: the same peak whatever the length).
 
     python benchmarks/bench_video.py [--frames 100] [--repeat 2]
 """
@@ -50,33 +58,134 @@ def looped(path, n, out):
     return out
 
 
-def mediapipe_alone(path):
+def frames_of(path):
+    """Every frame of ``path`` as RGB, read one at a time (OpenCV decoding + cvtColor, as the tool)."""
     import cv2
 
+    cap = cv2.VideoCapture(path)
+    try:
+        ok, bgr = cap.read()
+        while ok:
+            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            ok, bgr = cap.read()
+    finally:
+        cap.release()
+
+
+def mediapipe_alone(path):
+    """(a): frames/s of the legacy single-person graph in video mode (made before the clock starts)."""
     from tools.detect import PoseDetector
 
     with PoseDetector(video=True) as det:
-        cap = cv2.VideoCapture(path)
         n = 0
         t = time.perf_counter()
-        ok, bgr = cap.read()
-        while ok:
-            det.detect(bgr[:, :, ::-1])
+        for rgb in frames_of(path):
+            det.detect(rgb)
             n += 1
-            ok, bgr = cap.read()
         dt = time.perf_counter() - t
-        cap.release()
     return n / dt
 
 
-def whole_tool(path, lifter, plot):
+def detection_alone(path, people):
+    """(b): frames/s of the tool's detection schedule alone (its detector made inside the clock, as the tool's)."""
+    from tools.people import MultiPoseDetector, TrackedSearch
+
+    t = time.perf_counter()
+    with MultiPoseDetector() as det:
+        search = TrackedSearch(det, people)
+        try:
+            n = 0
+            for i, rgb in enumerate(frames_of(path)):
+                search(rgb, i)
+                n += 1
+        finally:
+            search.close()
+    return n / (time.perf_counter() - t)
+
+
+def whole_tool(path, lifter, plot, people="all"):
     from tools.video import estimate_video
 
     with tempfile.TemporaryDirectory() as out:
         t = time.perf_counter()
-        rec = estimate_video(path, out, lifter, plot=plot, progress=False)
+        rec = estimate_video(path, out, lifter, plot=plot, progress=False, people=people)
         dt = time.perf_counter() - t
     return rec["num_frames"] / dt
+
+
+def profile(path, lifter, people):
+    """One run of the tool with the MP4, its stages timed: ``(frames, {stage: seconds})``."""
+    import cv2
+
+    import tools.people
+    import tools.video
+    from lifting.files import JsonListWriter, NpzAppender
+    from lifting.lift import Lifter
+
+    spent = {}
+
+    def timed(owner, name, stage):
+        fn = getattr(owner, name)
+
+        def run(*a, **k):
+            t = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[stage] = spent.get(stage, 0.0) + time.perf_counter() - t
+        return fn, run
+
+    class Writer:  # cv2.VideoWriter with its write timed
+        def __init__(self, *a):
+            self.w = make_writer(*a)
+
+        def isOpened(self):
+            return self.w.isOpened()
+
+        def write(self, canvas):
+            t = time.perf_counter()
+            self.w.write(canvas)
+            spent["MP4 write"] = spent.get("MP4 write", 0.0) + time.perf_counter() - t
+
+        def release(self):
+            self.w.release()
+
+    class Capture:  # cv2.VideoCapture with its reads timed
+        def __init__(self, *a):
+            self.c = make_capture(*a)
+
+        def read(self):
+            t = time.perf_counter()
+            try:
+                return self.c.read()
+            finally:
+                spent["decoding"] = spent.get("decoding", 0.0) + time.perf_counter() - t
+
+        def __getattr__(self, name):
+            return getattr(self.c, name)
+
+    patches = [(tools.people.TrackedSearch, "__call__", "detector"), (Lifter, "lift", "lift"),
+               (tools.video.Overlay, "draw_people", "overlay"), (tools.people.PersonEstimate, "record", "records"),
+               (JsonListWriter, "append", "records"), (NpzAppender, "append", "records"),
+               (tools.people.MultiPoseDetector, "__init__", "making the detector"),
+               (tools.people.MultiPoseDetector, "follower", "making followers")]
+    saved = []
+    make_writer, make_capture = cv2.VideoWriter, cv2.VideoCapture
+    try:
+        for owner, name, stage in patches:
+            fn, run = timed(owner, name, stage)
+            saved.append((owner, name, fn))
+            setattr(owner, name, run)
+        cv2.VideoWriter, cv2.VideoCapture = Writer, Capture
+        t = time.perf_counter()
+        with tempfile.TemporaryDirectory() as out:
+            n = tools.video.estimate_video(path, out, lifter, plot=True, progress=False, people=people)["num_frames"]
+        spent["whole run"] = time.perf_counter() - t
+    finally:
+        cv2.VideoWriter, cv2.VideoCapture = make_writer, make_capture
+        for owner, name, fn in reversed(saved):
+            setattr(owner, name, fn)
+    return n, spent
 
 
 class MatplotlibOverlay:
@@ -147,17 +256,43 @@ def main():
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} (shared with other work)")
     with tempfile.TemporaryDirectory() as tmp:
         clip = looped(CLIP, args.frames, os.path.join(tmp, "clip.mp4"))
-        print(f"video: {os.path.relpath(CLIP, ROOT)} (960 x 540) looped to {args.frames} frames; batch 1 frame")
+        print(f"video: {os.path.relpath(CLIP, ROOT)} (960 x 540) looped to {args.frames} frames; batch 1 frame; "
+              f"best of {args.repeat}, alternating")
         lifter = Lifter(load_model())
-        best = {"mediapipe alone": 0.0, "tool, no MP4": 0.0, "tool with MP4": 0.0}
-        for _ in range(args.repeat):  # alternating, so that the machine's load hits all three alike
-            best["mediapipe alone"] = max(best["mediapipe alone"], mediapipe_alone(clip))
-            best["tool, no MP4"] = max(best["tool, no MP4"], whole_tool(clip, lifter, plot=False))
-            best["tool with MP4"] = max(best["tool with MP4"], whole_tool(clip, lifter, plot=True))
+        runs = {
+            "(a) MediaPipe alone (legacy, 1 person)": lambda: mediapipe_alone(clip),
+            "(b) detection alone, all people": lambda: detection_alone(clip, "all"),
+            "(b') detection alone, largest": lambda: detection_alone(clip, "largest"),
+            "(c) tool, all people, no MP4": lambda: whole_tool(clip, lifter, False),
+            "(c) tool, all people, with MP4": lambda: whole_tool(clip, lifter, True),
+            "(d) tool, largest, no MP4": lambda: whole_tool(clip, lifter, False, "largest"),
+            "(d) tool, largest, with MP4": lambda: whole_tool(clip, lifter, True, "largest"),
+        }
+        best = dict.fromkeys(runs, 0.0)
+        for _ in range(args.repeat):  # alternating, so that the machine's load hits all alike
+            for name, run in runs.items():
+                best[name] = max(best[name], run())
         best["before: matplotlib MP4 + grid"] = before(clip)
-        ref = best["mediapipe alone"]
+        ref = best["(a) MediaPipe alone (legacy, 1 person)"]
+        detection = {"(c)": ("(b)", best["(b) detection alone, all people"]),
+                     "(d)": ("(b')", best["(b') detection alone, largest"])}
         for name, fps in best.items():
-            print(f"  {name:<31} {fps:7.1f} frames/s   ratio to MediaPipe alone {fps / ref:.2f}")
+            extra = ""
+            if name[:3] in detection:
+                label, fps_b = detection[name[:3]]
+                extra = f", to {label} {fps / fps_b:.2f}"
+            print(f"  {name:<40} {fps:6.1f} frames/s {1000 / fps:6.1f} ms a frame   ratio to (a) {fps / ref:.2f}"
+                  + extra)
+        for people in ("all", "largest"):
+            n, spent = profile(clip, lifter, people)
+            whole = spent.pop("whole run")
+            making = spent.pop("making followers", 0.0)  # inside "detector"
+            drawing = {k: spent.pop(k, 0.0) for k in ("overlay", "MP4 write")}  # the drawing thread's
+            parts = ", ".join(f"{k} {1000 * v / n:.1f}" for k, v in spent.items())
+            print(f"  where the time goes, tool with MP4, people={people}, ms a frame: whole run {1000 * whole / n:.1f}"
+                  f" = {parts} (making followers {1000 * making / n:.1f} of the detector's), the rest "
+                  f"{1000 * (whole - sum(spent.values())) / n:.1f}; in the drawing thread, alongside: "
+                  + ", ".join(f"{k} {1000 * v / n:.1f}" for k, v in drawing.items()))
         rss = {}
         for k in (1, 4):
             n = k * args.frames

@@ -14,15 +14,33 @@ landmarks below ``DUPLICATE_DISTANCE`` of the smaller box's size), the one with 
 landmarks come from one landmark pass on one crop around that person, so a skeleton is never assembled from two
 people's joints.
 
-In video the full search (whole image + tiles: 1 + tiles^2 passes) runs every ``SCAN_EVERY`` frames; the frames
-between get the whole-image pass plus one pass on a crop around each person of the previous frame that the
-whole-image pass did not find again (:meth:`MultiPoseDetector.detect_near`): the small people found by the tiles are
-followed from frame to frame at the cost of one pass each, and new ones are found within ``SCAN_EVERY`` frames.
+In video (:class:`TrackedSearch`) the full search runs every ``SCAN_EVERY`` frames (and after a gap in the frame
+numbers); every person the ``people`` selection keeps is then followed, until the next full search, by a landmarker
+of its own (a "slot": MediaPipe's ``PoseLandmarker`` in VIDEO mode with ``num_poses`` 1, :class:`Follower`) fed a
+window of the frame around that person (:func:`track_window`). In VIDEO mode MediaPipe finds the person in the
+region the previous frame's landmarks give and runs its pose detector only when it has lost them, so a followed
+person costs one landmark pass a frame (about the cost of MediaPipe's single-person graph in video mode) and the
+frames between two full searches get no whole-image pass while someone is followed: **a person who enters the video
+while others are followed is found at the next full search**, up to ``SCAN_EVERY`` - 1 frames late, and a followed
+person the landmarker loses (after one fresh try on its window, :meth:`Follower.find` with ``fresh``) is lost until
+then too. A frame on which nobody is followed (all lost, a cut, an empty scene) gets the whole-image pass, as
+MediaPipe's single-person graph runs its detector on every frame until it finds someone. A window stays where it is
+while its person's box stays well inside it (:func:`keeps_window`), so that MediaPipe's region, which is relative to
+the window, stays valid; it is placed again around the person (and the landmarker's region forgotten) when the box
+nears its edge or changes size. At a full search the people found are matched to the slots by box overlap (a slot
+keeps its window and landmarker when its person is still in it), new people get slots (idle landmarkers are kept for
+reuse: making one costs about 0.1-0.15 s) and slots whose person is gone are freed. A landmarker holds 60-170 MB, so
+at most :data:`MAX_FOLLOWERS` are made; the people beyond are followed by the detector's own IMAGE-mode landmarker
+on their window (:class:`WindowFollower`: its detector and landmarks every frame, about 1.7 times the cost). Two
+slots on one person keep one (:func:`merge_duplicates`). With ``people`` ``largest`` or a number N, the full search
+stops after the whole-image pass when that pass finds the people wanted (the tiles look for small people, who are
+not the largest).
 """
 from __future__ import annotations
 
 import functools
 import io
+import math
 import os
 import zipfile
 from dataclasses import dataclass
@@ -30,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lifting import skeleton
+from lifting.tracking import box_iou
 
 from .detect import INSTALL_HINT, MEDIAPIPE_PACKAGE, NUM_LANDMARKS, Detection, DetectorUnavailable, check_rgb
 
@@ -40,10 +59,27 @@ DUPLICATE_DISTANCE = 0.15
 #: a person whose limb landmarks' mean visibility is below this is dropped (a detection of no body)
 MIN_SCORE = 0.3
 PEOPLE_CHOICES = "all, largest, center or a number N (the N largest)"
-#: video: the full search (whole image + tiles) every this many frames, the people of the previous frame in between
+#: video: the full search (whole image + tiles) every this many frames, the people it found followed in between
 SCAN_EVERY = 10
-#: video: a crop around a person of the previous frame is this many times the larger side of its box
+#: video: the window a followed person is searched in is a square of this many times the larger side of its box
 NEAR_CROP = 2.0
+#: video: a window is kept while every edge of its person's box is at least this fraction of the box's larger side
+#: inside the window's (edges on the image's border excepted)
+KEEP_MARGIN = 0.1
+#: video: a window is placed again when its person's box's larger side has changed by more than this factor
+SIZE_CHANGE = 1.5
+#: video: a person of a full search continues a slot whose last box overlaps its box by at least this IoU
+MATCH_IOU = 0.3
+#: video: at most this many followers with a landmarker of their own (each holds 60-170 MB: MediaPipe's two models
+#: and their buffers); the people beyond are followed by the detector's own landmarker on their window
+#: (:class:`WindowFollower`: MediaPipe's detector and a landmark pass for each person there, every frame)
+MAX_FOLLOWERS = 2
+#: the smallest window (pixels, each side) searched
+MIN_WINDOW = 32
+#: video: a follower's timestamps advance by this many milliseconds a frame (room for the calls of a frame: a reset,
+#: a search and a second try, each of two calls)
+MS_PER_FRAME = 8
+_BLANK = np.zeros((16, 16, 3), np.uint8)  # what a follower is shown to forget its region
 
 
 def parse_people(value):
@@ -162,7 +198,8 @@ def tile_windows(h, w, tiles):
 
 class MultiPoseDetector:
     """Every person in RGB ``uint8 (H, W, 3)`` images. ``max_people`` per pass; ``tiles`` (see module doc);
-    ``min_detection_confidence`` MediaPipe's. Use as a context manager or call :meth:`close`."""
+    ``min_detection_confidence`` MediaPipe's. :meth:`follower` makes the landmarkers that follow one person each
+    through a video (:class:`TrackedSearch`). Use as a context manager or call :meth:`close`."""
 
     def __init__(self, max_people=20, tiles=2, min_detection_confidence=0.3, min_score=MIN_SCORE):
         try:
@@ -171,25 +208,35 @@ class MultiPoseDetector:
         except Exception as e:  # ImportError, or a broken install failing at import
             raise DetectorUnavailable(f"MediaPipe, the 2D detector of `lifting estimate`, is not available "
                                       f"({type(e).__name__}: {e}). {INSTALL_HINT}") from None
+        self._mp, self._vision, self._base_options = mp, vision, BaseOptions
+        self.min_detection_confidence = float(min_detection_confidence)
+        self._landmarker = self._create(int(max_people), video=False)
+        self.tiles = int(tiles)
+        self.min_score = float(min_score)
+
+    def _create(self, num_poses, video):
+        """A Tasks ``PoseLandmarker`` (IMAGE or VIDEO mode); DetectorUnavailable when MediaPipe cannot make one."""
+        vision = self._vision
         try:
             opts = vision.PoseLandmarkerOptions(
-                base_options=BaseOptions(model_asset_buffer=task_bundle()), num_poses=int(max_people),
-                min_pose_detection_confidence=min_detection_confidence, min_pose_presence_confidence=0.3,
-                min_tracking_confidence=0.3, running_mode=vision.RunningMode.IMAGE)
-            self._landmarker = vision.PoseLandmarker.create_from_options(opts)
+                base_options=self._base_options(model_asset_buffer=task_bundle()), num_poses=num_poses,
+                min_pose_detection_confidence=self.min_detection_confidence, min_pose_presence_confidence=0.3,
+                min_tracking_confidence=0.3,
+                running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE)
+            return vision.PoseLandmarker.create_from_options(opts)
         except DetectorUnavailable:
             raise
         except Exception as e:  # an incompatible protobuf, a missing model file
             raise DetectorUnavailable(f"MediaPipe's multi-person pose landmarker does not start "
                                       f"({type(e).__name__}: {e}). {INSTALL_HINT}") from None
-        self._mp = mp
-        self.tiles = int(tiles)
-        self.min_score = float(min_score)
 
-    def _pass(self, rgb, x0, y0, whole):
-        h, w = rgb.shape[:2]
-        img = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        res = self._landmarker.detect(img)
+    def _image(self, rgb):
+        return self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+
+    def _people(self, res, h, w, x0, y0, cut):
+        """The people of a landmarker's result ``res`` on an ``h x w`` crop whose corner is ``(x0, y0)`` in the image:
+        those scoring at least ``min_score`` and not cut off by one of the crop's edges that ``cut`` (left, top,
+        right, bottom) names (one cut by a crop's edge is seen better elsewhere; 5% of the crop's size is allowed)."""
         out = []
         for lms, world in zip(res.pose_landmarks, res.pose_world_landmarks):
             lm = np.array([(p.x * w + x0, p.y * h + y0, p.visibility if p.visibility is not None else 0.0)
@@ -198,37 +245,37 @@ class MultiPoseDetector:
             if lm.shape[0] != NUM_LANDMARKS or not np.all(np.isfinite(lm)):
                 continue
             vis = np.clip(lm[:, 2], 0.0, 1.0)
-            det = Detection(True, lm[:, :2], vis, wm)
             score = float(vis[list(LIMB_LANDMARKS)].mean())
-            box = landmark_box(lm[:, :2], pad=0.0)
-            # a crop keeps only the people it holds whole: one cut by the crop's edge is seen better elsewhere
-            inside = whole or (box[0] >= x0 - 0.05 * w and box[1] >= y0 - 0.05 * h
-                               and box[0] + box[2] <= x0 + 1.05 * w and box[1] + box[3] <= y0 + 1.05 * h)
+            bx, by, bw, bh = landmark_box(lm[:, :2], pad=0.0)
+            left, top, right, bottom = cut
+            inside = ((not left or bx >= x0 - 0.05 * w) and (not top or by >= y0 - 0.05 * h)
+                      and (not right or bx + bw <= x0 + 1.05 * w) and (not bottom or by + bh <= y0 + 1.05 * h))
             if score >= self.min_score and inside:
-                out.append(Person(det, score, landmark_box(lm[:, :2])))
+                out.append(Person(Detection(True, lm[:, :2], vis, wm), score, landmark_box(lm[:, :2])))
         return out
 
-    def detect(self, rgb):
-        """All people, largest box first: a list of :class:`Person` (empty when nobody is found)."""
-        return self._search(rgb, lambda found, h, w: [t for t in tile_windows(h, w, self.tiles)
-                                                      if t[2] - t[0] >= 32 and t[3] - t[1] >= 32])
+    def _pass(self, rgb, x0, y0, whole):
+        """One IMAGE-mode pass on ``rgb`` (the whole image, or a crop at ``(x0, y0)`` that keeps only the people it
+        holds whole)."""
+        h, w = rgb.shape[:2]
+        return self._people(self._landmarker.detect(self._image(rgb)), h, w, x0, y0, (not whole,) * 4)
 
-    def detect_near(self, rgb, boxes):
-        """All people in ``rgb`` by the whole-image pass, plus one pass on a square crop (:data:`NEAR_CROP` times
-        the larger side) around each of ``boxes`` ``(x, y, w, h)`` (the previous frame's people) whose person the
-        whole-image pass did not find (no detection's box centre inside it): what :meth:`detect` finds in video
-        between two full searches, largest box first."""
-        return self._search(rgb, lambda found, h, w: near_windows(
-            boxes, [(p.box[0] + p.box[2] / 2, p.box[1] + p.box[3] / 2) for p in found], h, w))
-
-    def _search(self, rgb, windows):
-        """The whole-image pass, then one pass on each crop ``windows(found, h, w)`` gives; duplicates merged."""
+    def detect(self, rgb, enough=None):
+        """All people, largest box first: a list of :class:`Person` (empty when nobody is found). The whole image,
+        then the tiles, unless the whole image gave at least ``enough`` people (None: always the tiles; 0: never)."""
         img = check_rgb(rgb)
         h, w = img.shape[:2]
         found = self._pass(img, 0, 0, True)
-        for x0, y0, x1, y1 in windows(list(found), h, w):
-            found += self._pass(img[y0:y1, x0:x1], x0, y0, False)
+        if enough is None or len(found) < enough:
+            for x0, y0, x1, y1 in tile_windows(h, w, self.tiles):
+                if x1 - x0 >= MIN_WINDOW and y1 - y0 >= MIN_WINDOW:
+                    found += self._pass(img[y0:y1, x0:x1], x0, y0, False)
         return select_people(merge_duplicates(found), "all", (h, w))
+
+    def follower(self, video=True):
+        """A new :class:`Follower` (a VIDEO-mode landmarker: 0.1-0.15 s to make, 60-170 MB resident), or with
+        ``video`` False a :class:`WindowFollower` (this detector's own landmarker on the window: nothing to make)."""
+        return Follower(self) if video else WindowFollower(self)
 
     def close(self):
         self._landmarker.close()
@@ -240,21 +287,254 @@ class MultiPoseDetector:
         self.close()
 
 
-def near_windows(boxes, centres, h, w, scale=NEAR_CROP):
-    """Crops ``(x0, y0, x1, y1)`` to search again: a square of ``scale`` times the larger side around each box ``(x,
-    y, w, h)`` that holds none of ``centres`` (people already found), clipped to the ``h x w`` image; crops under 32
-    px are left out."""
-    out = []
-    for bx, by, bw, bh in boxes:
-        if any(bx <= cx <= bx + bw and by <= cy <= by + bh for cx, cy in centres):
-            continue
-        side = scale * max(bw, bh)
-        cx, cy = bx + bw / 2, by + bh / 2
-        x0, y0 = max(0, int(round(cx - side / 2))), max(0, int(round(cy - side / 2)))
-        x1, y1 = min(w, int(round(cx + side / 2))), min(h, int(round(cy + side / 2)))
-        if x1 - x0 >= 32 and y1 - y0 >= 32:
-            out.append((x0, y0, x1, y1))
+class Follower:
+    """One person followed through a video in a window of the frames: MediaPipe's ``PoseLandmarker`` in VIDEO mode
+    with ``num_poses`` 1 (made by :meth:`MultiPoseDetector.follower`). MediaPipe keeps the region the last pass's
+    landmarks give and looks there first (``tracking``: it holds one), running its pose detector on the window only
+    when it holds none; that region is relative to the window, so a pass on another window starts ``fresh``.
+
+    Timestamps: the frame index times :data:`MS_PER_FRAME` ms, plus one ms for each further call in a frame (a
+    reset, a second try), strictly increasing for each landmarker. MediaPipe's Tasks pose graph uses them only to
+    order its packets (it has no filter that depends on time: the same landmarks come back whatever the gap)."""
+
+    video = True
+
+    def __init__(self, detector):
+        self._detector = detector
+        self._landmarker = detector._create(1, video=True)
+        self._last_ms = -1
+        self.tracking = False
+
+    def _stamp(self, frame):
+        self._last_ms = max(int(frame) * MS_PER_FRAME, self._last_ms + 1)
+        return self._last_ms
+
+    def find(self, rgb, window, frame, box, fresh=False):
+        """The person in ``rgb[y0:y1, x0:x1]`` (``window`` ``(x0, y0, x1, y1)``) of frame ``frame``, in image
+        pixels: a :class:`Person`, or None (nobody, a score under ``min_score``, or cut off by an edge of the window
+        inside the image). ``box`` ``(x, y, w, h)``: where the person was last seen. ``fresh``: forget the region of
+        the previous pass first (a black image is passed, on which MediaPipe finds nobody: one landmark pass).
+
+        Without a region, MediaPipe's detector runs on the window, and keeps the one person it scores best: it is
+        shown the window black outside ``box`` (so that it picks this person, not another one in the window), then
+        the landmarks are found again on the whole window in the region that pass gives; a person so found whose box
+        overlaps ``box`` by less than :data:`MATCH_IOU` is someone else (None)."""
+        x0, y0, x1, y1 = window
+        h, w = rgb.shape[:2]
+        det = self._detector
+        if fresh and self.tracking:
+            self._landmarker.detect_for_video(det._image(_BLANK), self._stamp(frame))
+            self.tracking = False
+        crop = rgb[y0:y1, x0:x1]
+        searched = not self.tracking
+        if searched:
+            res = self._landmarker.detect_for_video(det._image(masked(crop, box, x0, y0)), self._stamp(frame))
+            self.tracking = bool(res.pose_landmarks)
+            if not self.tracking:
+                return None
+        res = self._landmarker.detect_for_video(det._image(crop), self._stamp(frame))
+        self.tracking = bool(res.pose_landmarks)
+        people = det._people(res, y1 - y0, x1 - x0, x0, y0, (x0 > 0, y0 > 0, x1 < w, y1 < h))
+        if not people or (searched and box_iou(people[0].box, box) < MATCH_IOU):
+            return None
+        return people[0]
+
+    def close(self):
+        self._landmarker.close()
+
+
+class WindowFollower:
+    """A person followed without a landmarker of its own (beyond :data:`MAX_FOLLOWERS`): on every frame, one
+    IMAGE-mode pass of the detector's landmarker on the window (MediaPipe's detector, then the landmarks of each person
+    it finds there), of which the person whose box overlaps the last one most (at least :data:`MATCH_IOU`). It holds
+    no region between frames (``tracking`` False) and costs no memory."""
+
+    video = False
+    tracking = False
+
+    def __init__(self, detector):
+        self._detector = detector
+
+    def find(self, rgb, window, frame, box, fresh=False):
+        """As :meth:`Follower.find` (``frame`` and ``fresh`` change nothing here)."""
+        x0, y0, x1, y1 = window
+        h, w = rgb.shape[:2]
+        det = self._detector
+        res = det._landmarker.detect(det._image(rgb[y0:y1, x0:x1]))
+        people = det._people(res, y1 - y0, x1 - x0, x0, y0, (x0 > 0, y0 > 0, x1 < w, y1 < h))
+        best = max(people, key=lambda p: box_iou(p.box, box), default=None)
+        return best if best is not None and box_iou(best.box, box) >= MATCH_IOU else None
+
+    def close(self):
+        pass
+
+
+def masked(crop, box, x0, y0):
+    """A copy of ``crop`` (whose corner is ``(x0, y0)`` in the image) black outside the box ``(x, y, w, h)`` (image
+    pixels)."""
+    bx, by, bw, bh = box
+    h, w = crop.shape[:2]
+    c0, r0 = max(0, int(np.floor(bx - x0))), max(0, int(np.floor(by - y0)))
+    c1, r1 = min(w, int(np.ceil(bx + bw - x0))), min(h, int(np.ceil(by + bh - y0)))
+    out = np.zeros_like(crop)
+    if c1 > c0 and r1 > r0:
+        out[r0:r1, c0:c1] = crop[r0:r1, c0:c1]
     return out
+
+
+def track_window(box, h, w, scale=NEAR_CROP):
+    """The window ``(x0, y0, x1, y1)`` a person of box ``(x, y, w, h)`` is followed in: a square of ``scale`` times
+    the box's larger side centred on the box, clipped to the ``h x w`` image; None when the clipped window is under
+    :data:`MIN_WINDOW` pixels on a side."""
+    bx, by, bw, bh = box
+    side = scale * max(bw, bh)
+    cx, cy = bx + bw / 2, by + bh / 2
+    x0, y0 = max(0, int(round(cx - side / 2))), max(0, int(round(cy - side / 2)))
+    x1, y1 = min(w, int(round(cx + side / 2))), min(h, int(round(cy + side / 2)))
+    if x1 - x0 < MIN_WINDOW or y1 - y0 < MIN_WINDOW:
+        return None
+    return x0, y0, x1, y1
+
+
+def keeps_window(window, placed_side, box, h, w, margin=KEEP_MARGIN, size_change=SIZE_CHANGE):
+    """Whether a window ``(x0, y0, x1, y1)``, placed for a box whose larger side was ``placed_side``, still suits the
+    person's box ``(x, y, w, h)`` now: the box's larger side within a factor ``size_change`` of ``placed_side``, and
+    every edge of the box (clipped to the ``h x w`` image) at least ``margin`` times that side inside the window's,
+    except the window's edges that lie on the image's border (a person cut off by the image stays so whatever the
+    window)."""
+    x0, y0, x1, y1 = window
+    bx, by, bw, bh = box
+    side = max(bw, bh)
+    if not placed_side / size_change <= side <= placed_side * size_change:
+        return False
+    m = margin * side
+    bx0, by0, bx1, by1 = max(bx, 0.0), max(by, 0.0), min(bx + bw, float(w)), min(by + bh, float(h))
+    return ((x0 <= 0 or bx0 >= x0 + m) and (y0 <= 0 or by0 >= y0 + m)
+            and (x1 >= w or bx1 <= x1 - m) and (y1 >= h or by1 <= y1 - m))
+
+
+@dataclass
+class _Slot:
+    follower: object
+    window: tuple
+    placed_side: float
+    person: Person
+    fresh: bool  # the window is new to the follower: its next pass forgets the previous region
+
+
+class TrackedSearch:
+    """Who is in each frame of a video (see the module doc): ``search(rgb, frame)`` -> list of :class:`Person`,
+    largest box first. The full search (``detector.detect``) every ``scan_every`` frames and after a gap in the
+    frame numbers; between, one :class:`Follower` pass for each person that ``people`` (:func:`select_people`) kept
+    at the last full search; a frame on which nobody is followed (they were all lost, or nobody was found) gets the
+    whole-image pass instead, and the people it finds are followed from there. ``detector``: a
+    :class:`MultiPoseDetector` (or anything with its ``detect(rgb, enough)`` and ``follower(video)``); at most
+    ``max_followers`` followers with a landmarker of their own, the people beyond get a :class:`WindowFollower`.
+    ``stats`` counts the work done (full searches, whole-image passes, follower passes, second tries, windows placed,
+    followers with a landmarker made)."""
+
+    def __init__(self, detector, people="all", scan_every=SCAN_EVERY, max_followers=MAX_FOLLOWERS):
+        if int(scan_every) < 1:
+            raise ValueError(f"scan_every must be >= 1, got {scan_every}")
+        self.detector = detector
+        self.people = people
+        self.scan_every = int(scan_every)
+        self.max_followers = int(max_followers)
+        # the whole-image pass is enough when it finds the people wanted and they are the largest ones
+        self.enough = 1 if people == "largest" else people if isinstance(people, int) else None
+        self.slots: list[_Slot] = []
+        self._idle = []  # followers kept for reuse
+        self._last = None  # the last frame searched
+        self.stats = dict.fromkeys(("full", "whole", "pass", "retry", "placed", "made"), 0)
+
+    def __call__(self, rgb, frame):
+        rgb = check_rgb(rgb)
+        frame = int(frame)
+        scan = self.scan_every == 1 or frame % self.scan_every == 0 or self._last != frame - 1
+        self._last = frame
+        if scan:
+            return self._scan(rgb, self.enough)
+        h, w = rgb.shape[:2]
+        found = []
+        for slot in list(self.slots):
+            self.stats["pass"] += 1
+            followed = slot.follower.tracking and not slot.fresh  # else this pass runs MediaPipe's detector anyway
+            p = slot.follower.find(rgb, slot.window, frame, slot.person.box, fresh=slot.fresh)
+            if p is None and followed:  # one more try: MediaPipe's detector around where the person was
+                self.stats["retry"] += 1
+                p = slot.follower.find(rgb, slot.window, frame, slot.person.box, fresh=True)
+            slot.fresh = False
+            if p is None:
+                self._free(slot)  # lost until the next full search
+                continue
+            slot.person = p
+            found.append(p)
+        if not self.slots:  # nobody to follow: the whole-image pass looks for someone (a cut, an empty scene)
+            return self._scan(rgb, 0)
+        kept = merge_duplicates(found)
+        for slot in list(self.slots):
+            if not any(slot.person is k for k in kept):
+                self._free(slot)  # two slots on one person: the better one stays
+            elif not keeps_window(slot.window, slot.placed_side, slot.person.box, h, w):
+                self._place(slot, slot.person, h, w)
+        return select_people(kept, "all", (h, w))
+
+    def _scan(self, rgb, enough):
+        """The full search (``enough`` 0: the whole-image pass alone); the people ``people`` keeps get slots."""
+        self.stats["whole" if enough == 0 else "full"] += 1
+        found = self.detector.detect(rgb, enough=enough)
+        h, w = rgb.shape[:2]
+        chosen = select_people(found, self.people, (h, w)) if self.scan_every > 1 else []
+        pairs = sorted(((box_iou(s.person.box, p.box), i, j) for i, s in enumerate(self.slots)
+                        for j, p in enumerate(chosen)), reverse=True)
+        slot_of, used = {}, set()
+        for iou, i, j in pairs:
+            if iou >= MATCH_IOU and i not in used and j not in slot_of:
+                slot_of[j] = self.slots[i]
+                used.add(i)
+        for i, s in enumerate(list(self.slots)):
+            if i not in used:
+                self._free(s)
+        for j, p in enumerate(chosen):
+            slot = slot_of.get(j)
+            if slot is None:
+                if track_window(p.box, h, w) is None:
+                    continue  # too small to follow: seen at the full searches only
+                slot = _Slot(self._follower(), (), 0.0, p, True)
+                self.slots.append(slot)
+                self._place(slot, p, h, w)
+            else:  # its follower skips this frame: its region, from the frame before, serves the next one
+                slot.person = p
+                if not keeps_window(slot.window, slot.placed_side, p.box, h, w):
+                    self._place(slot, p, h, w)
+        return found
+
+    def _place(self, slot, person, h, w):
+        window = track_window(person.box, h, w)
+        if window is None:
+            self._free(slot)
+            return
+        self.stats["placed"] += 1
+        slot.window, slot.placed_side, slot.fresh = window, float(max(person.box[2:])), True
+
+    def _follower(self):
+        if self._idle:
+            return self._idle.pop()
+        if self.stats["made"] < self.max_followers:
+            self.stats["made"] += 1
+            return self.detector.follower()
+        return self.detector.follower(video=False)
+
+    def _free(self, slot):
+        if slot in self.slots:
+            self.slots.remove(slot)
+            if slot.follower.video:
+                self._idle.append(slot.follower)
+
+    def close(self):
+        for f in [s.follower for s in self.slots] + self._idle:
+            f.close()
+        self.slots, self._idle = [], []
 
 
 # ---- people -> 2D joints with honest flags -> 3D, root position, ids and smoothing in video -----------------------
@@ -277,10 +557,15 @@ def person_status_name(code, observed=None):
 
 
 def _r(a, digits):
-    a = np.asarray(a, np.float64)
-    if a.ndim == 0:
-        return None if not np.isfinite(a) else round(float(a), digits)
-    return [_r(x, digits) for x in a]
+    """``a`` (a number or an array) as nested lists of Python floats rounded to ``digits``, None where not finite
+    (the array made a list once: 3 times faster than rounding its numpy elements one by one)."""
+    return _round(np.asarray(a, np.float64).tolist(), digits)
+
+
+def _round(x, digits):
+    if isinstance(x, list):
+        return [_round(v, digits) for v in x]
+    return round(x, digits) if math.isfinite(x) else None
 
 
 @dataclass
@@ -316,11 +601,11 @@ class PersonEstimate:
         from lifting import skeleton
 
         ok = self.has_3d
+        xy, conf, seen = _r(self.joints2d_px, 2), _r(self.confidence, 3), self.observed.tolist()
         return {"id": int(self.id), "box": _r(self.person.box, 1), "score": _r(self.person.score, 3),
                 "status": person_status_name(self.status, self.num_observed),
                 "observed_joints": self.num_observed,
-                "joints": [{"name": n, "x": _r(self.joints2d_px[j, 0], 2), "y": _r(self.joints2d_px[j, 1], 2),
-                            "confidence": _r(self.confidence[j], 3), "observed": bool(self.observed[j])}
+                "joints": [{"name": n, "x": xy[j][0], "y": xy[j][1], "confidence": conf[j], "observed": bool(seen[j])}
                            for j, n in enumerate(skeleton.JOINT_NAMES)],
                 "pose3d_mm": _r(self.pose3d_mm, 2) if ok else None,
                 "pose3d_camera_mm": _r(self.pose3d_camera_mm, 2) if ok else None,
@@ -338,8 +623,8 @@ class PeopleEstimator:
     assumption of :mod:`lifting.world`); ``video``: ids kept by a :class:`lifting.tracking.Tracker`, and with
     ``smooth`` the 2D joints of every track One-Euro filtered and its ground-plane angle held near the previous
     frame's (:mod:`lifting.smoothing`); ``scan_every``: in video, the detector's full search every this many frames
-    and :meth:`MultiPoseDetector.detect_near` of the previous frame's people in between (1: the full search on every
-    frame)."""
+    and the people it found (those ``people`` keeps) followed in between (:class:`TrackedSearch`; 1: the full
+    search on every frame)."""
 
     def __init__(self, lifter, min_confidence=0.5, people="all", focal_px=None, principal_px=None, video=False,
                  smooth=True, tiles=2, detector=None, angle_weight=None, one_euro=None, scan_every=SCAN_EVERY):
@@ -360,10 +645,8 @@ class PeopleEstimator:
         self._filters = {}
         self._angles = {}
         self._last_seen = {}
-        if int(scan_every) < 1:
-            raise ValueError(f"scan_every must be >= 1, got {scan_every}")
-        self.scan_every = int(scan_every)
-        self._previous = None  # (frame, boxes of the people found in it)
+        # video: who is in each frame (photos, and frames without an index: the full search)
+        self.search = TrackedSearch(self.detector, people, scan_every) if video else None
 
     def camera_label(self, image_size):
         from lifting.world import intrinsics
@@ -373,14 +656,10 @@ class PeopleEstimator:
     def __call__(self, rgb, t=None, frame=None):
         """All (selected) people of one image or frame -> list of :class:`PersonEstimate` (ids: 0, 1, ... in a
         photo, the track ids in video; ``t`` seconds and ``frame`` index in video)."""
-        prev = self._previous
-        if (self.video and self.scan_every > 1 and frame is not None and prev is not None and prev[0] == frame - 1
-                and frame % self.scan_every and hasattr(self.detector, "detect_near")):
-            found = self.detector.detect_near(rgb, prev[1])
+        if self.search is not None and frame is not None:
+            found = self.search(rgb, frame)
         else:
             found = self.detector.detect(rgb)
-        if self.video:
-            self._previous = (frame, [p.box for p in found])
         return self.estimate(found, rgb.shape[:2], t, frame)
 
     def estimate(self, found, image_size, t=None, frame=None):
@@ -442,6 +721,8 @@ class PeopleEstimator:
         return out
 
     def close(self):
+        if self.search is not None:
+            self.search.close()
         self.detector.close()
 
     def __enter__(self):

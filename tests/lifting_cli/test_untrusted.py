@@ -382,7 +382,7 @@ def test_a_video_whose_frame_size_changes_is_refused_and_replaces_none_of_its_ou
         def __init__(self, *a, **k):
             pass
 
-        def detect(self, rgb):
+        def detect(self, rgb, enough=None):
             return []
 
         def close(self):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from lifting.geometry import UPRIGHT_CAMERA
-from tools.overlay import HALF_RANGE_MM, MAX_HEIGHT, Overlay
+from tools.overlay import HALF_RANGE_MM, MAX_HEIGHT, Overlay, fit
 
 RED, BLUE = np.array([40, 40, 230]), np.array([255, 120, 40])  # BGR: right limbs, left limbs
 
@@ -79,6 +79,20 @@ def test_drawing_many_frames_keeps_memory_flat():
     grown = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
     assert c.shape == (400, 1200, 3) and grown < 4 * c.nbytes  # no per-frame leftovers
+
+
+def test_fit_shrinks_by_block_means_then_bilinear():
+    # 9 x 13 to 6 x 4: a whole factor of 2 (the last row and column dropped), the mean of each 2 x 2 block
+    img = np.arange(9 * 13, dtype=np.uint8).reshape(9, 13, 1).repeat(3, 2)
+    out = fit(img, 6, 4)
+    blocks = img[:8, :12, 0].reshape(4, 2, 6, 2).mean((1, 3))  # e.g. (0 + 1 + 13 + 14) / 4 = 7
+    assert out.shape == (4, 6, 3) and out[0, 0, 0] == 7
+    np.testing.assert_allclose(out[..., 0], blocks, atol=0.5)
+    # 3x: block means of 3 x 3 first (3 x 4), then bilinear up to 3 x 5
+    assert fit(img, 5, 3).shape == (3, 5, 3)
+    # no shrink: bilinear alone (a uniform image stays uniform); the same size: the image itself
+    flat = np.full((10, 20, 3), 77, np.uint8)
+    assert (fit(flat, 30, 15) == 77).all() and fit(flat, 20, 10) is flat
 
 
 def test_bad_frame_size_is_refused():

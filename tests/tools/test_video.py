@@ -16,7 +16,7 @@ from tests.helpers import shared_path
 from lifting.bvh import bvh_joints_mm, read_bvh, retarget
 from tools.media import InputError
 from lifting.files import NpzAppender
-from tools.video import OVERLAY_HEIGHT, estimate_video
+from tools.video import OVERLAY_HEIGHT, _Drawer, estimate_video
 
 SIZE = 320
 
@@ -212,3 +212,33 @@ def test_video_memory_does_not_grow_with_its_length(tmp_path, lifter):
             tracemalloc.stop()
         assert len(read_frames(out / f"v{n}.mp4")) == n
     assert peaks[1] < peaks[0] + (1 << 20), peaks
+
+
+def test_the_mp4_drawing_thread_writes_every_frame_in_order_and_raises_its_errors():
+    class Overlay:
+        def draw_people(self, rgb, people, title=None):
+            return title
+
+    class Writer:
+        def __init__(self, fail_at=None):
+            self.frames, self.fail_at = [], fail_at
+
+        def write(self, canvas):
+            if canvas == self.fail_at:
+                raise OSError(f"disk full at {canvas}")
+            self.frames.append(canvas)
+
+    w = Writer()
+    d = _Drawer(Overlay(), w)
+    for i in range(20):
+        d.put(None, [], f"frame {i}")
+    d.close()
+    assert w.frames == [f"frame {i}" for i in range(20)]
+    w = Writer(fail_at="frame 1")
+    d = _Drawer(Overlay(), w)
+    with pytest.raises(OSError, match="disk full at frame 1"):
+        for i in range(20):
+            d.put(None, [], f"frame {i}")  # raises once the thread has failed, or else close does
+        d.close()
+    assert w.frames == ["frame 0"]
+    d.stop()  # stopping again (as the clean-up does after an error) neither waits nor raises
