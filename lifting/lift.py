@@ -24,6 +24,7 @@ Mixtures: every component is solved; the most probable is kept, by the negative 
 """
 from __future__ import annotations
 
+import functools
 import os
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -1157,10 +1158,20 @@ def _subtract_outer(N, V):
     """``N -= sum_c V[:, c] V[:, c]'`` in place, for ``N`` packed column by column ``(P (P + 1) / 2, m)`` and ``V (P,
     C, m)``: column by column, no gathered copies."""
     P = len(V)
+    if N.shape[-1] <= _FEW:  # a few frames: one product and one gather (fewer Python-level steps)
+        N -= np.einsum("icm,jcm->ijm", V, V).reshape(P * P, -1)[_packed_index(P)]
+        return
     off = 0
     for j in range(P):
         N[off:off + P - j] -= np.einsum("icm,cm->im", V[j:], V[j])
         off += P - j
+
+
+@functools.lru_cache(maxsize=4)
+def _packed_index(P):
+    """Where the lower triangle packed column by column lies in a ``P x P`` matrix's row-major elements."""
+    tj, ti = np.triu_indices(P)  # column by column: (j, i >= j)
+    return ti * P + tj
 
 
 def _forward(L, b):
