@@ -72,7 +72,6 @@ def shipped(big):
     default.lift(y[:default.series_min_frames])  # builds the angle series of the all-visible row (about 0.3 s, once)
     print(f"2. shipped model (K={m.num_components}, J={m.num_basis}), 80-angle grid vs the default search "
           "(exact optimum); frames/s = best of 2")
-    print(f"   (continuous weights: the exact searches on {default.threads} threads; the grid's products on BLAS's)")
     print(f"{'batch':>8} {'grid, w=1':>10} {'default, w=1':>13} {'ratio':>6} {'default, w in [0.5,1]':>22} "
           f"{'ratio to grid w=1':>18} {'to default w=1':>15}")
     for batch in (5000, big):

@@ -25,9 +25,7 @@ Mixtures: every component is solved; the most probable is kept, by the negative 
 from __future__ import annotations
 
 import functools
-import os
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -184,13 +182,11 @@ class Lifter:
             the angle (:mod:`lifting.series`; about 0.3 s to build for the shipped model) for a weight row shared
             by at least this many frames of a call (or already built): no factorisation per frame.
         search: "optimum" (default), "grid" or "refine" (see :data:`SEARCHES`); ``refine=True`` is "refine".
-        threads: threads that share the default search's exact per-frame searches of a big batch (numpy releases
-            the GIL in its loops); None = the machine's cores (``os.cpu_count()``), 1 = the calling thread only.
     """
 
     def __init__(self, model: PoseModel, camera=None, num_angles=80, refine=False, noise_2d=DEFAULT_NOISE_2D,
                  scale_bounds=DEFAULT_SCALE_BOUNDS, limb_scale_range=(0.5, 2.0), min_visible=5, grid_dtype="auto",
-                 chunk_elements=1 << 20, cache_bytes=128 << 20, search=None, series_min_frames=4096, threads=None):
+                 chunk_elements=1 << 20, cache_bytes=128 << 20, search=None, series_min_frames=4096):
         if not isinstance(model, PoseModel):
             raise TypeError(f"model must be a PoseModel, got {type(model).__name__}")
         camera = UPRIGHT_CAMERA if camera is None else np.asarray(camera, np.float64)
@@ -217,9 +213,6 @@ class Lifter:
             grid_dtype = np.float32 if self.num_angles <= 720 else np.float64
         self.grid_dtype = np.dtype(grid_dtype)
         self.series_min_frames = int(series_min_frames)
-        self.threads = (os.cpu_count() or 1) if threads is None else int(threads)
-        if self.threads < 1:
-            raise ValueError(f"threads must be >= 1 (or None: the machine's cores), got {threads}")
         self.basins = 2  # local minima of the grid searched per component (see _rank)
         self.level_min_frames = 256  # continuous weights: the fewest frames ranked with levels (see _optimum)
         self.refine_chunk = 512  # frames per batch of exact 1D searches (per-frame normal-equation pieces: 13 KB each)
@@ -678,22 +671,13 @@ class Lifter:
         else:
             runs = [(np.arange(i, min(i + self.refine_chunk, len(kk))), False)
                     for i in range(0, len(kk), self.refine_chunk)]
-        def solve(run):
-            s, shared = run
-            pieces = self._pieces(w[nn[s]], ys[nn[s]], kk[s] // basins, shared=shared)
-            # the prior takes part in the minimisation, and the components compete with it too
-            th[s], x[s], cost[s] = self._exact_search(theta0[s], half, pieces,
-                                                      start=theta0[s] + step * vertex[kk[s], nn[s]],
-                                                      frames=sel[nn[s]])
-
-        runs = [r for r in runs if len(r[0])]
-        if self.threads > 1 and len(runs) > 1:
-            # numpy releases the GIL inside its loops: the runs (disjoint pairs) share the cores
-            with ThreadPoolExecutor(min(self.threads, len(runs))) as pool:
-                list(pool.map(solve, runs))
-        else:
-            for run in runs:
-                solve(run)
+        for s, shared in runs:
+            if len(s):
+                pieces = self._pieces(w[nn[s]], ys[nn[s]], kk[s] // basins, shared=shared)
+                # the prior takes part in the minimisation, and the components compete with it too
+                th[s], x[s], cost[s] = self._exact_search(theta0[s], half, pieces,
+                                                          start=theta0[s] + step * vertex[kk[s], nn[s]],
+                                                          frames=sel[nn[s]])
         return th, x, cost
 
     def _rank(self, sp, y, frames, w2, basins=1):

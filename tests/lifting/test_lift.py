@@ -210,17 +210,6 @@ def test_continuous_weights_in_a_big_batch_are_never_worse_than_the_grid_of_thei
     assert np.all(new.cost <= grid.cost * (1 + 1e-9))
 
 
-def test_threads_share_the_exact_searches_with_the_same_results(mixture):
-    model, y, w = mixture
-    one, two = Lifter(model, threads=1), Lifter(model, threads=2)
-    one.refine_chunk = two.refine_chunk = 16  # several runs of pairs: the threads have work to share
-    a, b = one.lift(y, w), two.lift(y, w)
-    for field in ("pose3d", "angle", "cost", "scale", "component", "status"):
-        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
-    with pytest.raises(ValueError, match="threads must be >= 1"):
-        Lifter(model, threads=0)
-
-
 def test_profile_derivatives_match_finite_differences(mixture):
     # f' and f'' of the profile cost from the closed forms in Lifter._eval against central differences
     model, y, w = mixture
