@@ -11,7 +11,8 @@ setup(
     package_data={"lifting": ["data/*.h5", "data/*.json"], "prototxt": ["*.prototxt"]},
     python_requires=">=3.11",
     install_requires=["numpy>=2.0", "scipy>=1.11", "h5py>=3.9", "opencv-python-headless>=4.8", "pyceres>=2.0",
-                      "tqdm>=4.60", "matplotlib>=3.7", "protobuf>=3.20", "scikit-image>=0.21", "six", "cdflib>=1.0"],
+                      "tqdm>=4.60", "matplotlib>=3.7", "protobuf>=3.20", "scikit-image>=0.21", "six", "cdflib>=1.0",
+                      "threadpoolctl>=3.1"],
     extras_require={"test": ["pytest>=7"]},
     entry_points={"console_scripts": ["lifting=lifting_cli.main:main"]},
 )

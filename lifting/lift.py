@@ -25,6 +25,8 @@ Mixtures: every component is solved; the most probable is kept, by the negative 
 from __future__ import annotations
 
 import functools
+import multiprocessing
+import os
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -182,11 +184,15 @@ class Lifter:
             the angle (:mod:`lifting.series`; about 0.3 s to build for the shipped model) for a weight row shared
             by at least this many frames of a call (or already built): no factorisation per frame.
         search: "optimum" (default), "grid" or "refine" (see :data:`SEARCHES`); ``refine=True`` is "refine".
+        workers: processes that share the default search's exact per-frame searches when a call has at least
+            ``parallel_min_pairs`` (16,384) of them (big batches with continuous weights): this one and workers - 1
+            forked ones (Linux; where fork is not available, this process alone). None = the machine's cores
+            (``os.cpu_count()``); 1 = never fork (e.g. inside a program whose other threads hold locks).
     """
 
     def __init__(self, model: PoseModel, camera=None, num_angles=80, refine=False, noise_2d=DEFAULT_NOISE_2D,
                  scale_bounds=DEFAULT_SCALE_BOUNDS, limb_scale_range=(0.5, 2.0), min_visible=5, grid_dtype="auto",
-                 chunk_elements=1 << 20, cache_bytes=128 << 20, search=None, series_min_frames=4096):
+                 chunk_elements=1 << 20, cache_bytes=128 << 20, search=None, series_min_frames=4096, workers=None):
         if not isinstance(model, PoseModel):
             raise TypeError(f"model must be a PoseModel, got {type(model).__name__}")
         camera = UPRIGHT_CAMERA if camera is None else np.asarray(camera, np.float64)
@@ -213,6 +219,10 @@ class Lifter:
             grid_dtype = np.float32 if self.num_angles <= 720 else np.float64
         self.grid_dtype = np.dtype(grid_dtype)
         self.series_min_frames = int(series_min_frames)
+        self.workers = (os.cpu_count() or 1) if workers is None else int(workers)
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1 (or None: the machine's cores), got {workers}")
+        self.parallel_min_pairs = 16384
         self.basins = 2  # local minima of the grid searched per component (see _rank)
         self.level_min_frames = 256  # continuous weights: the fewest frames ranked with levels (see _optimum)
         self.refine_chunk = 512  # frames per batch of exact 1D searches (per-frame normal-equation pieces: 13 KB each)
@@ -671,14 +681,41 @@ class Lifter:
         else:
             runs = [(np.arange(i, min(i + self.refine_chunk, len(kk))), False)
                     for i in range(0, len(kk), self.refine_chunk)]
-        for s, shared in runs:
-            if len(s):
-                pieces = self._pieces(w[nn[s]], ys[nn[s]], kk[s] // basins, shared=shared)
-                # the prior takes part in the minimisation, and the components compete with it too
-                th[s], x[s], cost[s] = self._exact_search(theta0[s], half, pieces,
-                                                          start=theta0[s] + step * vertex[kk[s], nn[s]],
-                                                          frames=sel[nn[s]])
+        runs = [r for r in runs if len(r[0])]
+        args = (kk, nn, w, ys, sel, theta0, step * vertex[kk, nn], half, basins)
+        groups = _share(runs, self.workers if len(kk) >= self.parallel_min_pairs else 1)
+        if len(groups) > 1:  # forked processes take all groups but the first, which this process solves meanwhile
+            from threadpoolctl import threadpool_limits
+
+            global _FORKED
+            _FORKED = (self, groups, args)
+            try:  # BLAS on one thread in every process (its threads would wait spinning for the cores)
+                with threadpool_limits(limits=1, user_api="blas"), \
+                        multiprocessing.get_context("fork").Pool(len(groups) - 1) as pool:
+                    pending = pool.map_async(_forked_runs, range(1, len(groups)))
+                    parts = [self._solve_runs(groups[0], *args)] + pending.get()
+            finally:
+                _FORKED = None
+        else:
+            parts = [self._solve_runs(runs, *args)]
+        for s, t_r, x_r, c_r in parts:
+            th[s], x[s], cost[s] = t_r, x_r, c_r
         return th, x, cost
+
+    def _solve_runs(self, runs, kk, nn, w, ys, sel, theta0, offset, half, basins):
+        """:meth:`_solve_pairs` of the pairs of ``runs`` (``(indices, shared)``): their indices, angles, solutions,
+        costs."""
+        s_all = np.concatenate([s for s, _ in runs]) if runs else np.zeros(0, np.int64)
+        th, cost, x = np.empty(len(s_all)), np.empty(len(s_all)), np.empty((len(s_all), self.P))
+        at = 0
+        for s, shared in runs:
+            pieces = self._pieces(w[nn[s]], ys[nn[s]], kk[s] // basins, shared=shared)
+            # the prior takes part in the minimisation, and the components compete with it too
+            r = slice(at, at + len(s))
+            th[r], x[r], cost[r] = self._exact_search(theta0[s], half, pieces, start=theta0[s] + offset[s],
+                                                      frames=sel[nn[s]])
+            at += len(s)
+        return s_all, th, x, cost
 
     def _rank(self, sp, y, frames, w2, basins=1):
         """The grid search through packed outer products (:class:`lifting.series.SeriesPattern`) of ``y (m, 2L)``
@@ -1106,6 +1143,28 @@ def _basins(cost, basins):
             out[..., b] = np.where(ok, nxt, -1)
             np.put_along_axis(minima, nxt[..., None], np.inf, axis=-1)
     return out
+
+
+#: what a forked worker of :meth:`Lifter._solve_pairs` reads: (lifter, groups of runs, arguments), set just before
+#: the fork (the arrays are shared copy-on-write, not pickled)
+_FORKED = None
+
+
+def _forked_runs(i):
+    lifter, groups, args = _FORKED
+    return lifter._solve_runs(groups[i], *args)
+
+
+def _share(runs, workers):
+    """``runs`` (``(indices, shared)``) in at most ``workers`` groups of consecutive runs with about as many pairs
+    each; one group when fork is not available."""
+    if (workers <= 1 or len(runs) < 2 or "fork" not in multiprocessing.get_all_start_methods()
+            or multiprocessing.current_process().daemon):  # a daemonic process may not have children
+        return [runs]
+    sizes = np.cumsum([len(s) for s, _ in runs])
+    cuts = np.minimum(np.searchsorted(sizes, sizes[-1] * np.arange(1, workers) / workers) + 1, len(runs))
+    groups = [runs[a:b] for a, b in zip([0, *cuts], [*cuts, len(runs)])]
+    return [g for g in groups if g]
 
 
 #: up to this many frames the small factorisations go to LAPACK one matrix at a time (fewer Python-level steps)

@@ -210,6 +210,30 @@ def test_continuous_weights_in_a_big_batch_are_never_worse_than_the_grid_of_thei
     assert np.all(new.cost <= grid.cost * (1 + 1e-9))
 
 
+def test_forked_workers_give_the_same_results(mixture):
+    model, y, w = mixture
+    one, two = Lifter(model, workers=1), Lifter(model, workers=2)
+    for lifter in (one, two):
+        lifter.refine_chunk, lifter.parallel_min_pairs = 16, 0  # several runs of pairs, shared from the first pair
+    a, b = one.lift(y, w, angle_prior=(np.linspace(0, 6, 60), 0.3)), two.lift(y, w,
+                                                                            angle_prior=(np.linspace(0, 6, 60), 0.3))
+    for field in ("pose3d", "angle", "cost", "scale", "component", "status"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        Lifter(model, workers=0)
+
+
+def test_runs_shared_among_workers_hand_worked():
+    from lifting.lift import _share
+
+    runs = [(np.arange(n), False) for n in (3, 3, 3, 3)]
+    assert [[len(s) for s, _ in g] for g in _share(runs, 2)] == [[3, 3], [3, 3]]
+    assert [[len(s) for s, _ in g] for g in _share(runs, 3)] == [[3, 3], [3], [3]]
+    uneven = [(np.arange(n), False) for n in (10, 1, 1)]
+    assert [[len(s) for s, _ in g] for g in _share(uneven, 2)] == [[10], [1, 1]]
+    assert _share(runs, 1) == [runs] and _share(runs[:1], 4) == [runs[:1]]
+
+
 def test_profile_derivatives_match_finite_differences(mixture):
     # f' and f'' of the profile cost from the closed forms in Lifter._eval against central differences
     model, y, w = mixture
