@@ -1130,11 +1130,11 @@ class Lifter:
 def _basins(cost, basins):
     """The ``basins`` lowest local minima of ``cost (..., A)`` over the circle of its last axis, lowest first: their
     indices ``(..., basins)``, -1 where there are fewer (basin 0 is always the lowest angle)."""
-    left, right = np.roll(cost, 1, axis=-1), np.roll(cost, -1, axis=-1)
     lowest = np.argmin(cost, axis=-1)
     out = np.full(cost.shape[:-1] + (basins,), -1)
     out[..., 0] = lowest
     if basins > 1:
+        left, right = np.roll(cost, 1, axis=-1), np.roll(cost, -1, axis=-1)
         minima = np.where((cost < left) & (cost <= right), cost, np.inf)
         np.put_along_axis(minima, lowest[..., None], np.inf, axis=-1)
         for b in range(1, basins):
