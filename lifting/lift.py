@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
+import sys
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -186,8 +187,8 @@ class Lifter:
         search: "optimum" (default), "grid" or "refine" (see :data:`SEARCHES`); ``refine=True`` is "refine".
         workers: processes that share the default search's exact per-frame searches when a call has at least
             ``parallel_min_pairs`` (16,384) of them (big batches with continuous weights): this one and workers - 1
-            forked ones (Linux; where fork is not available, this process alone). None = the machine's cores
-            (``os.cpu_count()``); 1 = never fork (e.g. inside a program whose other threads hold locks).
+            forked ones (Linux only, with threadpoolctl; elsewhere this process alone). None = the cores this process
+            may run on; 1 = never fork (e.g. inside a program whose other threads hold locks).
     """
 
     def __init__(self, model: PoseModel, camera=None, num_angles=80, refine=False, noise_2d=DEFAULT_NOISE_2D,
@@ -219,7 +220,8 @@ class Lifter:
             grid_dtype = np.float32 if self.num_angles <= 720 else np.float64
         self.grid_dtype = np.dtype(grid_dtype)
         self.series_min_frames = int(series_min_frames)
-        self.workers = (os.cpu_count() or 1) if workers is None else int(workers)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        self.workers = cores if workers is None else int(workers)
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1 (or None: the machine's cores), got {workers}")
         self.parallel_min_pairs = 16384
@@ -566,14 +568,19 @@ class Lifter:
         if exact_rows:
             rank_w = w
         else:
-            # continuous weights are ranked with their visibility times q, the level 2^(i/4) nearest their mean: a
-            # few cached patterns whose costs approximate (and bound, see below) the frame's own; small batches with
-            # q = 1 (every level is a grid to build)
+            # continuous weights are ranked with their visibility times q, a level 2^(i/4) (within 2^-16..2^16: the
+            # float32 grid stays finite) whose costs approximate (and bound, see below) the frame's own: in a batch of
+            # level_min_frames frames or more, for the frames of one visibility the level nearest the median of their
+            # mean weights (one grid per visibility, as with q = 1, which smaller batches keep: their grids are
+            # cached for the next call, a video's frame)
             vis = w > 0
             wmin, wmax = np.where(vis, w, np.inf).min(1), w.max(1)
+            bits = vis @ (1 << np.arange(vis.shape[1], dtype=np.int64))
             level = np.zeros(n, np.int64)
             if n >= self.level_min_frames:
-                level = np.round(4 * np.log2(np.where(vis, w, 0).sum(1) / vis.sum(1))).astype(np.int64)
+                near = 4 * np.log2(np.where(vis, w, 0).sum(1) / vis.sum(1))
+                for g in group_codes(bits):
+                    level[g] = np.clip(np.round(np.median(near[g])), -64, 64)
             q = 2.0 ** (level / 4)
             rank_w = q[:, None] * vis
         logdet = (self.log_prior_det[:, None]
@@ -589,8 +596,7 @@ class Lifter:
         if exact_rows:
             groups = group_rows(rank_w)
         else:  # the rows q vis: their visibility bits and level
-            codes = vis @ (1 << np.arange(vis.shape[1], dtype=np.int64)) + ((level - level.min()) << vis.shape[1])
-            groups = ((rank_w[g[0]], g) for g in group_codes(codes))
+            groups = ((rank_w[g[0]], g) for g in group_codes(bits + ((level + 64) << vis.shape[1])))
         for pattern, g in groups:
             if exact_rows and self._series_fits and (len(g) >= self.series_min_frames
                                                      or self._cached(b"series" + pattern.tobytes())):
@@ -625,6 +631,8 @@ class Lifter:
             lower = 0.5 * np.minimum(wmin / q, 1.0) * np.maximum(c - gain, 0) + logdet
             cand = lower <= upper.min(0)
             half = 2 * step
+        none = ~cand.any(0)  # bounds that are not numbers (weights beyond float64's range): every basin is searched
+        cand[:, none] = np.isfinite(score[:, none])
         cand &= todo
         table = np.full((K * B, n), np.inf)  # the exact solutions' scores
         row = np.full((K * B, n), -1)
@@ -635,7 +643,7 @@ class Lifter:
             # first each frame's component of the best upper bound; then only those whose lower bound reaches the
             # best exact score found (never above the best upper bound)
             first = np.zeros_like(cand)
-            first[np.argmin(np.where(cand, upper, np.inf), axis=0), np.arange(n)] = True
+            first[np.argmin(np.where(cand, np.nan_to_num(upper, nan=np.inf), np.inf), axis=0), np.arange(n)] = True
             rounds = [first & cand, None]
         for cand_r in rounds:
             if cand_r is None:
@@ -643,11 +651,13 @@ class Lifter:
             kk, nn = np.nonzero(cand_r)
             t_r, x_r, c_r = self._solve_pairs(kk, nn, w, ys, sel, best_a, vertex, half, exact_rows, B)
             row[kk, nn] = len(th) + np.arange(len(kk))
-            table[kk, nn] = 0.5 * c_r + logdet[kk, nn]
+            table[kk, nn] = np.nan_to_num(0.5 * c_r + logdet[kk, nn], nan=np.inf)
             th, x, cost = np.concatenate([th, t_r]), np.concatenate([x, x_r]), np.concatenate([cost, c_r])
         v = np.argmin(table, axis=0)
         r = row[v, np.arange(n)]
-        r, k, out = r[todo], v[todo] // B, sel[todo]
+        # a frame none of whose exact searches gave a number is left unsolved (NaN: STATUS_NO_SOLUTION)
+        keep = todo & np.isfinite(table[v, np.arange(n)])
+        r, k, out = r[keep], v[keep] // B, sel[keep]
         res["angle"][out] = np.mod(th[r], 2 * np.pi)
         res["sn"][out] = x[r, 0]
         res["b"][out] = x[r, 1:]
@@ -685,17 +695,23 @@ class Lifter:
         args = (kk, nn, w, ys, sel, theta0, step * vertex[kk, nn], half, basins)
         groups = _share(runs, self.workers if len(kk) >= self.parallel_min_pairs else 1)
         if len(groups) > 1:  # forked processes take all groups but the first, which this process solves meanwhile
+            from concurrent.futures import ProcessPoolExecutor
+            from concurrent.futures.process import BrokenProcessPool
+
             from threadpoolctl import threadpool_limits
 
-            global _FORKED
-            _FORKED = (self, groups, args)
-            try:  # BLAS on one thread in every process (its threads would wait spinning for the cores)
-                with threadpool_limits(limits=1, user_api="blas"), \
-                        multiprocessing.get_context("fork").Pool(len(groups) - 1) as pool:
-                    pending = pool.map_async(_forked_runs, range(1, len(groups)))
-                    parts = [self._solve_runs(groups[0], *args)] + pending.get()
-            finally:
-                _FORKED = None
+            # the workers find (lifter, groups, arguments) in their forked memory (set by the initializer: nothing
+            # pickled, nothing shared with another thread's call); BLAS on one thread in every process meanwhile (its
+            # waiting threads would spin for the cores)
+            try:
+                with threadpool_limits(limits=1, user_api="blas"), ProcessPoolExecutor(
+                        len(groups) - 1, mp_context=multiprocessing.get_context("fork"), initializer=_set_forked,
+                        initargs=((self, groups, args),)) as pool:
+                    pending = [pool.submit(_forked_runs, i) for i in range(1, len(groups))]
+                    parts = [self._solve_runs(groups[0], *args)] + [f.result() for f in pending]
+            except BrokenProcessPool as e:
+                raise RuntimeError(f"a worker process of the lift died ({e}); out of memory? Lifter(workers=1) "
+                                   "solves every frame in this process") from None
         else:
             parts = [self._solve_runs(runs, *args)]
         for s, t_r, x_r, c_r in parts:
@@ -1024,7 +1040,7 @@ class Lifter:
             r = np.flatnonzero(redo)
             t[r], x[r], cost[r] = self._golden(lo[r], hi[r], self._take(pieces, r), t[r], x[r], cost[r],
                                                None if frames is None else frames[r])
-        edge = np.flatnonzero(~redo & ((t - lo < 1e-9) | (hi - t < 1e-9)))
+        edge = np.flatnonzero((t - lo < 1e-9) | (hi - t < 1e-9))  # Newton's or golden section's
         if moves and edge.size:
             te, xe, ce = self._exact_search(t[edge], half, self._take(pieces, edge), start=t[edge],
                                             frames=None if frames is None else frames[edge], iters=iters, tol=tol,
@@ -1145,9 +1161,14 @@ def _basins(cost, basins):
     return out
 
 
-#: what a forked worker of :meth:`Lifter._solve_pairs` reads: (lifter, groups of runs, arguments), set just before
-#: the fork (the arrays are shared copy-on-write, not pickled)
+#: what a forked worker of :meth:`Lifter._solve_pairs` reads: (lifter, groups of runs, arguments), set in the worker by
+#: its initializer (the arrays are the parent's, copy-on-write, not pickled)
 _FORKED = None
+
+
+def _set_forked(state):
+    global _FORKED
+    _FORKED = state
 
 
 def _forked_runs(i):
@@ -1155,11 +1176,21 @@ def _forked_runs(i):
     return lifter._solve_runs(groups[i], *args)
 
 
+def _can_fork():
+    """Linux with fork, threadpoolctl, and not a daemonic process (which may not have children). Elsewhere (macOS's
+    fork is unsafe with its system libraries) the lift runs in its own process."""
+    try:
+        import threadpoolctl  # noqa: F401 (without it OpenBLAS's waiting threads make the workers slower than none)
+    except ImportError:
+        return False
+    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon)
+
+
 def _share(runs, workers):
     """``runs`` (``(indices, shared)``) in at most ``workers`` groups of consecutive runs with about as many pairs
     each; one group when fork is not available."""
-    if (workers <= 1 or len(runs) < 2 or "fork" not in multiprocessing.get_all_start_methods()
-            or multiprocessing.current_process().daemon):  # a daemonic process may not have children
+    if workers <= 1 or len(runs) < 2 or not _can_fork():
         return [runs]
     sizes = np.cumsum([len(s) for s, _ in runs])
     cuts = np.minimum(np.searchsorted(sizes, sizes[-1] * np.arange(1, workers) / workers) + 1, len(runs))

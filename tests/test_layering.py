@@ -25,7 +25,8 @@ ALLOWED = {
 }
 #: what the core may import besides the standard library and itself
 CORE_THIRD_PARTY = {"numpy", "scipy", "h5py"}
-CORE_EXTRA = {"lifting/plot.py": {"matplotlib"}, "lifting/window.py": {"cv2"}}
+#: threadpoolctl: the lifter holds BLAS to one thread while it forks workers (without it, it does not fork)
+CORE_EXTRA = {"lifting/plot.py": {"matplotlib"}, "lifting/window.py": {"cv2"}, "lifting/lift.py": {"threadpoolctl"}}
 
 
 def imported_modules(source, package):

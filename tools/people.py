@@ -645,8 +645,10 @@ class PeopleEstimator:
         self._filters = {}
         self._angles = {}
         self._last_seen = {}
-        # video: who is in each frame (photos, and frames without an index: the full search)
-        self.search = TrackedSearch(self.detector, people, scan_every) if video else None
+        # video: who is in each frame (photos, frames without an index, and a detector that cannot follow people,
+        # one with only detect(rgb): the full search on every frame)
+        follows = hasattr(self.detector, "follower")
+        self.search = TrackedSearch(self.detector, people, scan_every) if video and follows else None
 
     def camera_label(self, image_size):
         from lifting.world import intrinsics
@@ -721,9 +723,11 @@ class PeopleEstimator:
         return out
 
     def close(self):
-        if self.search is not None:
-            self.search.close()
-        self.detector.close()
+        try:
+            if self.search is not None:
+                self.search.close()
+        finally:
+            self.detector.close()
 
     def __enter__(self):
         return self

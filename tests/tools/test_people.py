@@ -138,6 +138,26 @@ def _frame(i):
     return rgb
 
 
+def test_a_detector_that_cannot_follow_people_searches_every_frame_and_is_closed_once():
+    # a detector with only detect(rgb) and close(): video runs its search on every frame (no follower, no `enough`)
+    class Plain:
+        def __init__(self):
+            self.frames, self.closed = [], 0
+
+        def detect(self, rgb):
+            self.frames.append(int(rgb[0, 0, 0]))
+            return [_person(100.0, 100.0)]
+
+        def close(self):
+            self.closed += 1
+
+    det = Plain()
+    with PeopleEstimator(Lifter(load_model(None)), video=True, detector=det, scan_every=5) as est:
+        found = [len(est(_frame(i), t=i / 25, frame=i)) for i in range(4)]
+        assert est.search is None
+    assert det.frames == [0, 1, 2, 3] and found == [1, 1, 1, 1] and det.closed == 1
+
+
 def test_video_runs_the_full_search_every_scan_every_frames_and_follows_people_between():
     # A walks right 2 px a frame; B is there in frames 0-1 only; C comes in at frame 3 (found at the next full
     # search, frame 5). Windows: A (100, 100, 50, 150) -> a 300 px square around it, clipped (0, 25, 275, 325);
