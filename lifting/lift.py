@@ -546,8 +546,9 @@ class Lifter:
 
         1. Grid: each component's ``basins`` lowest local minima over ``num_angles`` angles (:meth:`_rank`). Frames
            are grouped by weight rows when those are 0/1 (or all equal); continuous weights (every row its own) are
-           ranked with their visibility times a level near their mean weight (q vis, q one of 2^(i/4); q = 1 below
-           ``level_min_frames`` frames), so the grid always runs on a few cached patterns. A row shared by enough
+           ranked with their visibility times a level (q vis, q one of 2^(i/4): for a batch of ``level_min_frames``
+           or more the one nearest the median mean weight of its frames of that visibility; else q = 1), so the grid
+           runs on one cached pattern a visibility. A row shared by enough
            frames is solved through its angle series instead (:meth:`_series_search`).
         2. Exact: for every (component, basin) that can still win (bounds below), a safeguarded Newton iteration on
            the exact profile cost of the frame's own weights, within a grid step of the grid's angle (two for
