@@ -28,6 +28,7 @@ import functools
 import multiprocessing
 import os
 import sys
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -187,8 +188,9 @@ class Lifter:
         search: "optimum" (default), "grid" or "refine" (see :data:`SEARCHES`); ``refine=True`` is "refine".
         workers: processes that share the default search's exact per-frame searches when a call has at least
             ``parallel_min_pairs`` (16,384) of them (big batches with continuous weights): this one and workers - 1
-            forked ones (Linux only, with threadpoolctl; elsewhere this process alone). None = the cores this process
-            may run on; 1 = never fork (e.g. inside a program whose other threads hold locks).
+            forked ones (Linux only, with threadpoolctl, and only while the process has no other thread: a fork
+            copies the locks other threads hold; otherwise this process alone). None = the cores this process may run
+            on; 1 = never fork.
     """
 
     def __init__(self, model: PoseModel, camera=None, num_angles=80, refine=False, noise_2d=DEFAULT_NOISE_2D,
@@ -694,7 +696,7 @@ class Lifter:
                     for i in range(0, len(kk), self.refine_chunk)]
         runs = [r for r in runs if len(r[0])]
         args = (kk, nn, w, ys, sel, theta0, step * vertex[kk, nn], half, basins)
-        groups = _share(runs, self.workers if len(kk) >= self.parallel_min_pairs else 1)
+        groups = _share(runs, self.workers if len(kk) >= self.parallel_min_pairs and _can_fork() else 1)
         if len(groups) > 1:  # forked processes take all groups but the first, which this process solves meanwhile
             from concurrent.futures import ProcessPoolExecutor
             from concurrent.futures.process import BrokenProcessPool
@@ -1178,20 +1180,22 @@ def _forked_runs(i):
 
 
 def _can_fork():
-    """Linux with fork, threadpoolctl, and not a daemonic process (which may not have children). Elsewhere (macOS's
-    fork is unsafe with its system libraries) the lift runs in its own process."""
+    """Linux with fork, threadpoolctl, a process with no other thread, and not a daemonic process (which may not have
+    children). A fork copies the locks other threads hold, and a child waiting on one never finishes (two lifts in
+    two threads hung that way); macOS's fork is unsafe with its system libraries. Otherwise the lift runs in its own
+    process."""
     try:
         import threadpoolctl  # noqa: F401 (without it OpenBLAS's waiting threads make the workers slower than none)
     except ImportError:
         return False
     return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
-            and not multiprocessing.current_process().daemon)
+            and threading.active_count() == 1 and not multiprocessing.current_process().daemon)
 
 
 def _share(runs, workers):
     """``runs`` (``(indices, shared)``) in at most ``workers`` groups of consecutive runs with about as many pairs
-    each; one group when fork is not available."""
-    if workers <= 1 or len(runs) < 2 or not _can_fork():
+    each."""
+    if workers <= 1 or len(runs) < 2:
         return [runs]
     sizes = np.cumsum([len(s) for s, _ in runs])
     cuts = np.minimum(np.searchsorted(sizes, sizes[-1] * np.arange(1, workers) / workers) + 1, len(runs))

@@ -152,6 +152,9 @@ def _lift_chunks(lifter, points, weights, strict=False):
     from lifting.lift import STATUS_NAMES
 
     n = len(points)
+    # no monitor thread (it only refreshes a stalled bar): the lifter forks its workers only from a process with no
+    # other thread (Lifter's ``workers``)
+    tqdm.monitor_interval = 0
     with tqdm(total=n, unit="frame", disable=n <= LIFT_CHUNK, desc="lift") as bar:
         for start in range(0, n, LIFT_CHUNK):
             res = lifter.lift(points[start:start + LIFT_CHUNK], weights[start:start + LIFT_CHUNK])
