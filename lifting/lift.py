@@ -279,15 +279,13 @@ class Lifter:
         tp = self.trig_parts  # (3, K, P, L, 2)
         # the products are symmetric: their lower triangles, packed column by column (column j's rows j..P-1 are
         # contiguous: see _cholesky)
-        ti, tj = np.tril_indices(self.P)
-        order = np.lexsort((ti, tj))
-        self._tril = (ti[order], tj[order])
+        self._tril = _packed_pairs(self.P)
         self._diag = np.flatnonzero(self._tril[0] == self._tril[1])
         self._tril_twice = np.where(self._tril[0] == self._tril[1], 1.0, 2.0)
         # packed -> full (P * P) positions, and, for the centring, each pair's entries in the (3P, 3P) outer
         # product of the weighted sums of the three parts (both orders for the symmetrised pairs)
         full = np.empty((self.P, self.P), np.int64)
-        full[self._tril] = full[self._tril[::-1]] = np.arange(len(ti))
+        full[self._tril] = full[self._tril[::-1]] = np.arange(len(self._tril[0]))
         self._unpack = full.reshape(-1)
         P3 = 3 * self.P
         self._centre_idx = np.stack([(t1 * self.P + self._tril[0]) * P3 + t2 * self.P + self._tril[1]
@@ -578,7 +576,7 @@ class Lifter:
             # cached for the next call, a video's frame)
             vis = w > 0
             wmin, wmax = np.where(vis, w, np.inf).min(1), w.max(1)
-            bits = vis @ (1 << np.arange(vis.shape[1], dtype=np.int64))
+            bits = visibility_codes(vis)
             level = np.zeros(n, np.int64)
             if n >= self.level_min_frames:
                 near = 4 * np.log2(np.where(vis, w, 0).sum(1) / vis.sum(1))
@@ -1213,7 +1211,7 @@ def _cholesky(N):
     m = N.shape[-1]
     P = int(round((np.sqrt(8 * N.shape[0] + 1) - 1) / 2))
     if m <= _FEW:
-        tj, ti = np.triu_indices(P)  # column by column: (j, i >= j) in the order the columns are packed
+        ti, tj = _packed_pairs(P)
         full = np.zeros((m, P, P))
         full[:, ti, tj] = N.T
         full[:, tj, ti] = N.T
@@ -1238,7 +1236,7 @@ def _subtract_outer(N, V):
     C, m)``: column by column, no gathered copies."""
     P = len(V)
     if N.shape[-1] <= _FEW:  # a few frames: one product and one gather (fewer Python-level steps)
-        N -= np.einsum("icm,jcm->ijm", V, V).reshape(P * P, -1)[_packed_index(P)]
+        N -= np.einsum("icm,jcm->ijm", V, V)[_packed_pairs(P)]
         return
     off = 0
     for j in range(P):
@@ -1247,10 +1245,11 @@ def _subtract_outer(N, V):
 
 
 @functools.lru_cache(maxsize=4)
-def _packed_index(P):
-    """Where the lower triangle packed column by column lies in a ``P x P`` matrix's row-major elements."""
-    tj, ti = np.triu_indices(P)  # column by column: (j, i >= j)
-    return ti * P + tj
+def _packed_pairs(P):
+    """Rows and columns ``(i, j)`` of a ``P x P`` lower triangle in the order it is packed: column by column (column
+    j's rows j..P-1 contiguous), the layout of every packed matrix here."""
+    tj, ti = np.triu_indices(P)  # (j, i >= j), row-major over j
+    return ti, tj
 
 
 def _forward(L, b):
@@ -1283,9 +1282,7 @@ _NO_SERIES = _NoSeries()
 
 def _blocks(k, a, A):
     """The pairs of each (component, angle): yields ``(indices into k, component, angle)``."""
-    code = k * A + a
-    order = np.argsort(code, kind="stable")
-    for g in np.split(order, np.flatnonzero(np.diff(code[order])) + 1):
+    for g in group_codes(k * A + a):
         if len(g):
             yield g, k[g[0]], a[g[0]]
 
@@ -1296,12 +1293,17 @@ def group_rows(w):
         yield w[0], np.arange(len(w))
         return
     if np.all((w == 0) | (w == 1)):
-        codes = (w > 0) @ (1 << np.arange(w.shape[1], dtype=np.int64))
+        codes = visibility_codes(w > 0)
     else:
         _, codes = np.unique(w, axis=0, return_inverse=True)
         codes = codes.reshape(-1)
     for group in group_codes(codes):
         yield w[group[0]], group
+
+
+def visibility_codes(vis):
+    """One integer a row of the boolean ``vis (N, L)`` (its bits; L <= 62)."""
+    return vis @ (1 << np.arange(vis.shape[1], dtype=np.int64))
 
 
 def group_codes(codes):

@@ -254,6 +254,13 @@ class MultiPoseDetector:
                 out.append(Person(Detection(True, lm[:, :2], vis, wm), score, landmark_box(lm[:, :2])))
         return out
 
+    def _window_people(self, res, rgb, window):
+        """:meth:`_people` of a result on the ``window`` ``(x0, y0, x1, y1)`` of the image ``rgb``: cut off only by
+        the window's edges inside the image."""
+        x0, y0, x1, y1 = window
+        h, w = rgb.shape[:2]
+        return self._people(res, y1 - y0, x1 - x0, x0, y0, (x0 > 0, y0 > 0, x1 < w, y1 < h))
+
     def _pass(self, rgb, x0, y0, whole):
         """One IMAGE-mode pass on ``rgb`` (the whole image, or a crop at ``(x0, y0)`` that keeps only the people it
         holds whole)."""
@@ -320,7 +327,6 @@ class Follower:
         the landmarks are found again on the whole window in the region that pass gives; a person so found whose box
         overlaps ``box`` by less than :data:`MATCH_IOU` is someone else (None)."""
         x0, y0, x1, y1 = window
-        h, w = rgb.shape[:2]
         det = self._detector
         if fresh and self.tracking:
             self._landmarker.detect_for_video(det._image(_BLANK), self._stamp(frame))
@@ -334,7 +340,7 @@ class Follower:
                 return None
         res = self._landmarker.detect_for_video(det._image(crop), self._stamp(frame))
         self.tracking = bool(res.pose_landmarks)
-        people = det._people(res, y1 - y0, x1 - x0, x0, y0, (x0 > 0, y0 > 0, x1 < w, y1 < h))
+        people = det._window_people(res, rgb, window)
         if not people or (searched and box_iou(people[0].box, box) < MATCH_IOU):
             return None
         return people[0]
@@ -358,10 +364,8 @@ class WindowFollower:
     def find(self, rgb, window, frame, box, fresh=False):
         """As :meth:`Follower.find` (``frame`` and ``fresh`` change nothing here)."""
         x0, y0, x1, y1 = window
-        h, w = rgb.shape[:2]
         det = self._detector
-        res = det._landmarker.detect(det._image(rgb[y0:y1, x0:x1]))
-        people = det._people(res, y1 - y0, x1 - x0, x0, y0, (x0 > 0, y0 > 0, x1 < w, y1 < h))
+        people = det._window_people(det._landmarker.detect(det._image(rgb[y0:y1, x0:x1])), rgb, window)
         best = max(people, key=lambda p: box_iou(p.box, box), default=None)
         return best if best is not None and box_iou(best.box, box) >= MATCH_IOU else None
 
