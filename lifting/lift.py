@@ -154,6 +154,25 @@ class WeightPattern(NamedTuple):
     nbytes: int  # the arrays' size (the cache is bounded in bytes)
 
 
+class _Hat(NamedTuple):
+    """The ranking grid's hat matrices of a row of equal weights ``q`` on every joint, from which the ranking of the
+    same row with a few joints missing follows by a low-rank downdate (:meth:`Lifter._downdates`)."""
+    H: np.ndarray  # (2L, K * A, 2L): the hat of the design with its free translation (row, component and angle,
+    # column), cost = q (y'y - y'Hy) / nu
+    scale: np.ndarray  # (K * A, 2L): the scale s = scale @ y
+    v0: np.ndarray  # (K * A,): (N^-1)_00
+    gain: np.ndarray  # (K * A,): q / nu, what the downdate's term is multiplied by in the cost
+    nbytes: int
+
+
+class _Drop(NamedTuple):
+    """A row's downdate of :class:`_Hat` (its missing joints' coordinates ``c``, 2m of them)."""
+    c: np.ndarray  # (2m,): the missing coordinates (the hat's rows that the downdate takes)
+    M: np.ndarray  # (K * A, 2m, 2m): (I - H[c, c])^-1
+    fJ: np.ndarray  # (K * A, 2m): the scale's columns of the missing coordinates
+    v0: np.ndarray  # (K, A): (N^-1)_00 of the row
+
+
 class Lifter:
     """Vectorised lifting with a :class:`PoseModel`.
 
@@ -191,11 +210,17 @@ class Lifter:
             forked ones (Linux only, with threadpoolctl, and only while the process has no other thread: a fork
             copies the locks other threads hold; otherwise this process alone). None = the cores this process may run
             on; 1 = never fork.
+        drop_max_joints: the default search ranks a weight row with this many joints missing or fewer (the rest of
+            equal weight), shared by fewer than ``drop_max_frames`` (1,024) frames of a call, by a downdate of the
+            grid of the row with every joint (:meth:`_downdates`: a few products a frame) instead of a grid of its
+            own (about 6 ms to build); 0 = always its own grid. The same ranking either way (to float32's
+            rounding).
     """
 
     def __init__(self, model: PoseModel, camera=None, num_angles=80, refine=False, noise_2d=DEFAULT_NOISE_2D,
                  scale_bounds=DEFAULT_SCALE_BOUNDS, limb_scale_range=(0.5, 2.0), min_visible=5, grid_dtype="auto",
-                 chunk_elements=1 << 20, cache_bytes=128 << 20, search=None, series_min_frames=4096, workers=None):
+                 chunk_elements=1 << 20, cache_bytes=128 << 20, search=None, series_min_frames=4096, workers=None,
+                 drop_max_joints=4):
         if not isinstance(model, PoseModel):
             raise TypeError(f"model must be a PoseModel, got {type(model).__name__}")
         camera = UPRIGHT_CAMERA if camera is None else np.asarray(camera, np.float64)
@@ -230,6 +255,10 @@ class Lifter:
         self.basins = 2  # local minima of the grid searched per component (see _rank)
         self.level_min_frames = 256  # continuous weights: the fewest frames ranked with levels (see _optimum)
         self.refine_chunk = 512  # frames per batch of exact 1D searches (per-frame normal-equation pieces: 13 KB each)
+        # a weight row with this many joints missing or fewer, shared by fewer frames than drop_max_frames of a call,
+        # is ranked by a downdate of its all-visible row's grid instead of a grid of its own (see _downdates)
+        self.drop_max_joints = int(drop_max_joints)
+        self.drop_max_frames = 1024
         self.angles = 2 * np.pi * np.arange(self.num_angles) / self.num_angles
         K, Jb = model.num_components, model.num_basis
         L = skeleton.NUM_JOINTS
@@ -355,6 +384,53 @@ class Lifter:
             entry = _NO_SERIES  # a high order: it would crowd out everything else
         self._store(key, entry)
         return entry if entry.nbytes else None
+
+    def _hat(self, q):
+        """The hat matrices of the ranking grid of weight ``q`` on every joint (:class:`_Hat`), cached."""
+        L = skeleton.NUM_JOINTS
+        base = np.full(L, float(q))
+        key = b"hat" + base.tobytes()
+        hit = self._cached(key)
+        if hit is not None:
+            return hit
+        sp = self._series(base, order=0)
+        K, A = self.model.num_components, self.num_angles
+        i, j, twice = series.packed_index(2 * L)
+        g = sp.G[..., 0].reshape(K * A, -1) / twice
+        gain = np.repeat(q / self.nu, A)
+        H = np.empty((K * A, 2 * L, 2 * L))
+        H[:, i, j] = g / gain[:, None]  # G = (q / nu) times the hat of the weighted-centred design
+        H[:, j, i] = H[:, i, j]
+        H[:, 0::2, 0::2] += 1.0 / L  # the translation's hat (centring is the free translation solved out)
+        H[:, 1::2, 1::2] += 1.0 / L
+        arrays = (np.ascontiguousarray(H.transpose(1, 0, 2)), sp.scale.reshape(K * A, -1).copy(),
+                  sp.v0.reshape(-1).copy(), gain)
+        return self._store(key, _Hat(*arrays, nbytes=sum(a.nbytes for a in arrays)))
+
+    def _downdates(self, hat, missing):
+        """The ranking of rows that are ``hat``'s with joints missing (``missing``: a list of index arrays), as
+        downdates (:class:`_Drop` each):
+
+        With the translation as two unpenalised unknowns, removing joints subtracts their rows from the normal
+        equations, ``N_w = N - (q / nu) D_c' D_c`` (``c`` the missing coordinates), and Woodbury's identity gives,
+        for 2D ``y`` that is 0 at ``c``, the cost ``q / nu (y'y - y'Hy - (Hy)_c' (I - H_cc)^-1 (Hy)_c)``, the scale
+        ``s + scale_c (I - H_cc)^-1 (Hy)_c`` and ``(N_w^-1)_00 = v0 + (nu / q) scale_c (I - H_cc)^-1 scale_c'``: a few
+        products a frame instead of a grid of the row's own (a factorisation a component and angle). None where
+        ``I - H_cc`` is near singular (a row whose scale the remaining joints hardly determine): that row gets its
+        own grid."""
+        out = [None] * len(missing)
+        sizes = np.array([len(m) for m in missing])
+        for size in np.unique(sizes):  # the rows with as many joints missing: their small inverses in one batch
+            rows = np.flatnonzero(sizes == size)
+            c = (2 * np.stack([missing[r] for r in rows])[..., None] + np.arange(2)).reshape(len(rows), -1)  # (G, 2m)
+            M = _small_inverses(np.eye(c.shape[1]) - hat.H[c[:, :, None], :, c[:, None, :]].transpose(0, 3, 1, 2), 1e8)
+            fJ = hat.scale[:, c].transpose(1, 0, 2)  # (G, K A, 2m)
+            v0 = hat.v0 + np.einsum("grj,grjl,grl->gr", fJ, M, fJ) / hat.gain
+            for i, r in enumerate(rows):
+                if np.isfinite(M[i]).all():
+                    out[r] = _Drop(c[i], M[i], fJ[i],
+                                   v0[i].reshape(-1, self.num_angles))
+        return out
 
     def _cached(self, key):
         hit = self._cache.get(key)
@@ -598,6 +674,9 @@ class Lifter:
             groups = group_rows(rank_w)
         else:  # the rows q vis: their visibility bits and level
             groups = ((rank_w[g[0]], g) for g in group_codes(bits + ((level + 64) << vis.shape[1])))
+        # each group's ranking: its own grid, or (a few joints missing, few frames) a downdate of the grid of its
+        # weight on every joint; frames that share a ranking grid are ranked together
+        ranked = {}
         for pattern, g in groups:
             if exact_rows and self._series_fits and (len(g) >= self.series_min_frames
                                                      or self._cached(b"series" + pattern.tobytes())):
@@ -606,15 +685,42 @@ class Lifter:
                 g = g[~solved]
                 if not len(g):
                     continue
-            sp = self._series(pattern, order=0)  # the grid of packed outer products (ranking only)
+            base, missing = pattern, None
+            gone = np.flatnonzero(pattern == 0)
+            if (0 < len(gone) <= self.drop_max_joints and len(g) < self.drop_max_frames
+                    and np.all(pattern[pattern > 0] == pattern.max())
+                    and self._cached(b"order0" + pattern.tobytes()) is None):
+                base, missing = np.full_like(pattern, pattern.max()), gone
+            ranked.setdefault(base.tobytes(), (base, []))[1].append((g, missing))
+        for key in list(ranked):  # the downdates; a row whose downdate is near singular gets its own grid
+            base, parts = ranked[key]
+            asked = [i for i, (_, gone) in enumerate(parts) if gone is not None]
+            if not asked:
+                continue
+            drops = dict(zip(asked, self._downdates(self._hat(base[0]), [parts[i][1] for i in asked])))
+            kept = []
+            for i, (g, gone) in enumerate(parts):
+                if gone is None or drops[i] is not None:
+                    kept.append((g, drops.get(i)))
+                else:
+                    own = rank_w[g[0]]
+                    ranked.setdefault(own.tobytes(), (own, []))[1].append((g, None))
+            ranked[key] = (base, kept)
+        for base, parts in ranked.values():
+            sp = self._series(base, order=0)  # the grid of packed outer products (ranking only)
+            hat = self._hat(base[0]) if any(d is not None for _, d in parts) else None
+            g = np.concatenate([p for p, _ in parts])
+            part = np.repeat(np.arange(len(parts)), [len(p) for p, _ in parts])
             for start in range(0, len(g), rank_chunk):
-                gi = g[start:start + rank_chunk]
+                gi, pi = g[start:start + rank_chunk], part[start:start + rank_chunk]
                 # centred with the ranking row's weights, as the grid's design is (for continuous weights ranked
                 # by visibility the two centroids differ, and the grid's cost would include their offset)
+                rw = rank_w[gi]
                 yv = ys[gi].reshape(len(gi), -1, 2)
-                yv = (yv - np.einsum("l,nlc->nc", pattern, yv)[:, None] / pattern.sum()) * (pattern > 0)[:, None]
+                yv = (yv - np.einsum("nl,nlc->nc", rw, yv)[:, None] / rw.sum(1)[:, None, None]) * (rw > 0)[..., None]
+                drops = [(r, parts[pi[r[0]]][1]) for r in group_codes(pi) if parts[pi[r[0]]][1] is not None]
                 b, c, ga, ve = (v.reshape(len(gi), K * B).T for v in self._rank(
-                    sp, yv.reshape(len(gi), -1), sel[gi], np.repeat(pattern, 2), basins=B)[2:])
+                    sp, yv.reshape(len(gi), -1), sel[gi], np.repeat(base, 2), basins=B, drops=drops, hat=hat)[2:])
                 best_a[:, gi], score[:, gi], gain[:, gi], vertex[:, gi] = b, 0.5 * c + logdet[:, gi], ga, ve
         step = 2 * np.pi / self.num_angles
         if exact_rows:
@@ -734,7 +840,7 @@ class Lifter:
             at += len(s)
         return s_all, th, x, cost
 
-    def _rank(self, sp, y, frames, w2, basins=1):
+    def _rank(self, sp, y, frames, w2, basins=1, drops=(), hat=None):
         """The grid search through packed outer products (:class:`lifting.series.SeriesPattern`) of ``y (m, 2L)``
         centred with the pattern's weights (``w2 (2L,)`` per coordinate), in float32 (it only ranks angles), the
         scale bound's penalty and the angle prior included: the packed outer products ``(m, T2)``, ``y'Wy (m,)``, and
@@ -742,7 +848,11 @@ class Lifter:
         neighbour's excess (with float32's resolution of the sums: what the continuous minimum can gain) and the vertex
         of the parabola through the angle and its neighbours, in grid steps. Basin 0 is the best angle; basin 1 the
         best other local minimum over the circle of angles (the profile often has two: a pose and its mirror seen
-        from behind), whose continuous minimum may be the lower one."""
+        from behind), whose continuous minimum may be the lower one.
+
+        ``drops``: ``(rows, drop)`` pairs: those rows of ``y`` (centred with their own weights, 0 at their missing
+        joints) are ranked with the pattern's row less their missing joints, a :class:`_Drop` of ``hat``, the
+        pattern's :class:`_Hat` (the pattern is then one weight on every joint)."""
         K, A = self.model.num_components, self.num_angles
         nu = self.nu
         lo, hi = self.scale_bounds
@@ -751,16 +861,30 @@ class Lifter:
         yy = np.einsum("nr,nr,r->n", y, y, w2)
         cost = (q.astype(np.float32) @ sp.grid).reshape(m, K, A)
         np.subtract((yy[:, None] / nu).astype(np.float32)[..., None], cost, out=cost)
+        fix, v0 = None, np.broadcast_to(sp.v0, (m, K, A))
+        if len(drops):
+            fix, v0 = np.zeros((m, K, A)), v0.copy()  # the downdates' scale terms and (N^-1)_00
+            for rows, d in drops:
+                hy = (y[rows] @ hat.H[d.c].reshape(-1, y.shape[1]).T).reshape(len(rows), -1, K * A)  # (H y)_c
+                t = np.einsum("njr,rjl->nlr", hy, d.M)
+                cost[rows] -= (np.einsum("nlr,nlr->nr", t, hy) * hat.gain).astype(np.float32).reshape(-1, K, A)
+                fix[rows] = np.einsum("nlr,rl->nr", t, d.fJ).reshape(-1, K, A)
+                v0[rows] = d.v0
         if self._prior_angle is not None:
             cost += self._angle_cost(self.angles[None, :], frames[:, None])[:, None].astype(np.float32)
         best = _basins(cost, basins)  # (m, K, B)
         found = best >= 0
         s_best = np.einsum("mkbr,mr->mkb", sp.scale[np.arange(K)[:, None], np.maximum(best, 0)], y)
+        if fix is not None:
+            s_best += np.take_along_axis(fix, np.maximum(best, 0), 2)
         nb, kb = np.nonzero(np.any(found & ((s_best < lo) | (s_best > hi)), axis=2))
         if kb.size:  # the bound's penalty (0 inside) can move these pairs' angles: added at every angle
             for k in np.unique(kb):
                 i = nb[kb == k]
-                cost[i, k] += self._bound_penalty(y[i] @ sp.scale[k].T, sp.v0[k]).astype(np.float32)
+                s = y[i] @ sp.scale[k].T
+                if fix is not None:
+                    s += fix[i, k]
+                cost[i, k] += self._bound_penalty(s, v0[i, k]).astype(np.float32)
             best[nb, kb] = _basins(cost[nb, kb], basins)
             found = best >= 0
         b = np.maximum(best, 0)
@@ -1229,6 +1353,24 @@ def _cholesky(N):
         L[j:, j] = col
         off += P - j
     return L
+
+
+def _small_inverses(S, largest):
+    """The inverses of the symmetric positive semi-definite ``S (..., n, n)``; NaN for a matrix that is singular or
+    whose inverse has a diagonal entry that is not positive or an entry beyond ``largest`` (near singular)."""
+    try:
+        inv = np.linalg.inv(S)
+    except np.linalg.LinAlgError:  # one at a time (rare: a row that leaves the scale undetermined)
+        inv = np.full(S.shape, np.nan)
+        for i in np.ndindex(S.shape[:-2]):
+            try:
+                inv[i] = np.linalg.inv(S[i])
+            except np.linalg.LinAlgError:
+                pass
+    with np.errstate(invalid="ignore"):
+        ok = (np.diagonal(inv, axis1=-2, axis2=-1) > 0).all(-1) & (np.abs(inv).max(axis=(-2, -1)) <= largest)
+    inv[~ok] = np.nan
+    return inv
 
 
 def _subtract_outer(N, V):

@@ -399,3 +399,119 @@ def test_frame_record_is_the_result_of_that_frame_and_null_where_not_lifted():
     assert bad["status"] == "all visible points identical"
     assert bad["pose3d_mm"] is None and bad["angle_rad"] is None and bad["coefficients"] is None
     json.dumps([good, bad], allow_nan=False)  # valid JSON
+
+
+@pytest.fixture(scope="module")
+def real_missing():
+    """The real Human3.6M fixture frames with their own (tilted) cameras, 5 px of 2D noise, and 8% of the joints
+    missing at random (most frames a visibility row of their own), 0/1 and continuous weights."""
+    from lifting.cameras import read_h36m_cameras_json
+    from lifting.model import load_model
+    from tests.helpers import shared_path
+
+    z = np.load(shared_path("data", "h36m_fixture", "labels.npz"))
+    cams = read_h36m_cameras_json(shared_path("data", "h36m_fixture", "cameras.json"))
+    rng = np.random.default_rng(11)
+    out = []
+    for i in range(len(z["image"])):
+        y = z["joints2d_px"][i] + rng.normal(scale=5.0, size=(150, 17, 2))
+        vis = rng.random((150, 17)) >= 0.08
+        out.append((cams[(str(z["subject"][i]), str(z["camera"][i]))].E, y, vis, rng.uniform(0.5, 1.0, (150, 17))))
+    return load_model(), out
+
+
+def test_rows_with_a_few_joints_missing_lift_as_with_grids_of_their_own(real_missing):
+    # The downdate of the all-visible ranking grid (Woodbury) must rank exactly as the row's own grid: the same
+    # frames, the same components, costs and poses, on real cameras with noisy 2D; and it must have been used.
+    model, frames = real_missing
+    for E, y, vis, conf in frames:
+        for w in (vis.astype(float), conf * vis):
+            fast, own = Lifter(model, camera=E), Lifter(model, camera=E, drop_max_joints=0)
+            a, b = fast.lift(y, w), own.lift(y, w)
+            np.testing.assert_array_equal(a.status, b.status)
+            ok = a.status == STATUS_OK
+            assert ok.mean() > 0.6  # S5 lying on the floor: often implausible (outside the model)
+            np.testing.assert_array_equal(a.component[ok], b.component[ok])
+            np.testing.assert_allclose(a.cost[ok], b.cost[ok], rtol=1e-8)
+            np.testing.assert_allclose(a.pose3d[ok], b.pose3d[ok], atol=1e-5 * np.abs(b.pose3d[ok]).max())
+            # grids built: the row with every joint (the downdates' base), and each row with more than 4 joints
+            # missing; the other way, one a visibility row (as many as the cache keeps)
+            many = np.unique(vis[((~vis).sum(1) > 4) & (vis.sum(1) >= fast.min_visible)], axis=0)
+            assert sum(k.startswith(b"order0") for k in fast._cache) == 1 + len(many)
+            assert sum(k.startswith(b"order0") for k in own._cache) > 10 + len(many)
+            assert any(k.startswith(b"hat") for k in fast._cache)
+
+
+def test_downdated_ranking_equals_the_rows_own_grid_hand_checked(real_missing):
+    # _rank with a downdate against _rank with the row's own grid: angles, costs (float32), neighbours' excess,
+    # vertices; 1 to 4 joints missing, weight levels 1 and 2^(1/4), and scale bounds tight enough that the bound's
+    # penalty (which needs the downdated scale and (N^-1)_00) moves angles
+    from lifting import series
+
+    model, frames = real_missing
+    E, y, _, _ = frames[2]
+    lifter = Lifter(model, camera=E, scale_bounds=(0.97, 1.03))
+    for q in (1.0, 2 ** 0.25):
+        hat = lifter._hat(q)
+        base_sp = lifter._series(np.full(17, q), order=0)
+        for missing in ([4], [0, 16], [3, 6, 13], [1, 2, 11, 15]):
+            w = np.full(17, q)
+            w[missing] = 0
+            yv = y[:40] - np.einsum("l,nlc->nc", w, y[:40])[:, None] / w.sum()
+            yv = (yv * (w > 0)[:, None]).reshape(40, -1)
+            yv *= lifter.target_spread / np.sqrt((yv ** 2).sum(1) / (w > 0).sum())[:, None]
+            (drop,) = lifter._downdates(hat, [np.array(missing)])
+            frames_ = np.arange(40)
+            got = lifter._rank(base_sp, yv, frames_, np.repeat(np.full(17, q), 2), basins=2,
+                               drops=[(np.arange(40), drop)], hat=hat)
+            ref = lifter._rank(lifter._series(w, order=0), yv, frames_, np.repeat(w, 2), basins=2)
+            np.testing.assert_allclose(got[1], ref[1])  # y'Wy: the same with the row's weights as with q everywhere
+            # float32 sums: within the resolution the ranking allows for (1e-5 y'Wy / nu, see Lifter._rank); an angle
+            # may differ from the row's own grid only by a step where the two tie to that resolution
+            res = np.broadcast_to(1e-5 * (got[1][:, None] / lifter.nu)[..., None], got[3].shape)
+            found = np.isfinite(ref[3])
+            np.testing.assert_array_equal(np.isfinite(got[3]), found)
+            assert np.all(np.abs(got[3][found] - ref[3][found]) <= res[found])
+            same = got[2] == ref[2]
+            assert same.mean() > 0.98 and np.all(np.abs(wrap(2 * np.pi * (got[2] - ref[2])[~same] / 80)) < 0.08)
+            assert np.all(np.abs(got[4] - ref[4])[same] <= 3 * res[same])
+            np.testing.assert_allclose(got[5][same], ref[5][same], atol=0.1)  # a start: float32 noise, flat bottoms
+            # and the pieces: the downdated (N^-1)_00 and scale at every grid angle
+            np.testing.assert_allclose(drop.v0, lifter._series(w, order=0).v0, rtol=1e-9)
+            s_own = yv @ lifter._series(w, order=0).scale.reshape(-1, 34).T
+            hy = (yv @ hat.H[drop.c].reshape(-1, 34).T).reshape(40, len(drop.c), -1)
+            s_fast = yv @ hat.scale.T + np.einsum("njr,rjl,rl->nr", hy, drop.M, drop.fJ)
+            np.testing.assert_allclose(s_fast, s_own, rtol=1e-9, atol=1e-12)
+        assert series.packed_index(34)[0].size == 595
+
+
+def test_small_inverses_hand_worked():
+    from lifting.lift import _small_inverses
+
+    S = np.array([[[2.0, 0.0], [0.0, 4.0]],
+                  [[2.0, 1.0], [1.0, 2.0]],       # inverse [[2, -1], [-1, 2]] / 3
+                  [[1.0, 1.0], [1.0, 1.0]],       # singular
+                  [[1.0, 0.0], [0.0, 1e-10]]])    # near singular: an entry of 1e10 > 1e8
+    inv = _small_inverses(S, 1e8)
+    np.testing.assert_allclose(inv[0], [[0.5, 0.0], [0.0, 0.25]])
+    np.testing.assert_allclose(inv[1], np.array([[2.0, -1.0], [-1.0, 2.0]]) / 3)
+    assert np.isnan(inv[2]).all() and np.isnan(inv[3]).all()
+    np.testing.assert_allclose(_small_inverses(S[:2], 1e8), inv[:2])  # no singular one: one batched call
+
+
+def test_a_row_whose_downdate_is_refused_gets_its_own_grid(real_missing, monkeypatch):
+    import lifting.lift as lift_module
+
+    model, frames = real_missing
+    E, y, vis, _ = frames[0]
+    y, vis = y[:60], vis[:60]
+    w = vis.astype(float)
+    ref = Lifter(model, camera=E, drop_max_joints=0).lift(y, w)
+    monkeypatch.setattr(lift_module, "_small_inverses", lambda S, largest: np.full(S.shape, np.nan))
+    lifter = Lifter(model, camera=E, cache_bytes=256 << 20)
+    got = lifter.lift(y, w)
+    np.testing.assert_array_equal(got.component, ref.component)
+    np.testing.assert_allclose(got.cost, ref.cost, rtol=1e-8)
+    # a grid for every visibility row, and the all-visible one (the refused downdates' base) if no frame has it
+    rows = sum(k.startswith(b"order0") for k in lifter._cache)
+    assert rows == len(np.unique(vis[vis.sum(1) >= lifter.min_visible], axis=0)) + (not vis.all(1).any())
