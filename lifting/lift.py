@@ -756,6 +756,8 @@ class Lifter:
             if cand_r is None:
                 cand_r = cand & ~first & (lower <= table.min(0))
             kk, nn = np.nonzero(cand_r)
+            if not len(kk):
+                continue
             t_r, x_r, c_r = self._solve_pairs(kk, nn, w, ys, sel, best_a, vertex, half, exact_rows, B)
             row[kk, nn] = len(th) + np.arange(len(kk))
             table[kk, nn] = np.nan_to_num(0.5 * c_r + logdet[kk, nn], nan=np.inf)
@@ -801,26 +803,7 @@ class Lifter:
         runs = [r for r in runs if len(r[0])]
         args = (kk, nn, w, ys, sel, theta0, step * vertex[kk, nn], half, basins)
         groups = _share(runs, self.workers if len(kk) >= self.parallel_min_pairs and _can_fork() else 1)
-        if len(groups) > 1:  # forked processes take all groups but the first, which this process solves meanwhile
-            from concurrent.futures import ProcessPoolExecutor
-            from concurrent.futures.process import BrokenProcessPool
-
-            from threadpoolctl import threadpool_limits
-
-            # the workers find (lifter, groups, arguments) in their forked memory (set by the initializer: nothing
-            # pickled, nothing shared with another thread's call); BLAS on one thread in every process meanwhile (its
-            # waiting threads would spin for the cores)
-            try:
-                with threadpool_limits(limits=1, user_api="blas"), ProcessPoolExecutor(
-                        len(groups) - 1, mp_context=multiprocessing.get_context("fork"), initializer=_set_forked,
-                        initargs=((self, groups, args),)) as pool:
-                    pending = [pool.submit(_forked_runs, i) for i in range(1, len(groups))]
-                    parts = [self._solve_runs(groups[0], *args)] + [f.result() for f in pending]
-            except BrokenProcessPool as e:
-                raise RuntimeError(f"a worker process of the lift died ({e}); out of memory? Lifter(workers=1) "
-                                   "solves every frame in this process") from None
-        else:
-            parts = [self._solve_runs(runs, *args)]
+        parts = _fork_map(lambda g: self._solve_runs(g, *args), groups)
         for s, t_r, x_r, c_r in parts:
             th[s], x[s], cost[s] = t_r, x_r, c_r
         return th, x, cost
@@ -896,95 +879,116 @@ class Lifter:
         vertex = np.clip(0.5 * (cm - cp) / np.where(curv > 0, curv, np.inf), -0.5, 0.5)
         return q, yy, b, c_at, gain, vertex
 
-    def _series_search(self, w, ys, frames, res, chunk=8192):
+    def _series_search(self, w, ys, frames, res, chunk=2048):
         """The exact minimum over the continuous angle for frames ``frames`` sharing the weight row ``w``, ``ys (n,
         2L)`` centred with it, through the angle series (:mod:`lifting.series`):
 
-        1. the grid: one product of the packed outer products ``y y'`` per chunk; each component's best angle;
+        1. the grid: one product of the packed outer products ``y y'`` per chunk (small enough that they stay in the
+           cache); each component's best angle;
         2. for each component that can still win (as in :meth:`_optimum`), the minimum of its series within half a
            grid step of that angle; a minimum on the half step's edge moves on to the neighbouring angle's series
            (twice at most), so the search is not confined to the grid's neighbourhood;
         3. the most probable component and its solution.
 
+        Steps 2 and 3 run over parts of at most 65,536 frames, (component, angle) by (component, angle), each block's
+        packed outer products made anew (cheaper than keeping them all: their memory, and a block a chunk); a call of
+        ``parallel_min_pairs`` frames or more shares its parts among ``workers`` processes (:func:`_fork_map`).
+
         Writes the solved frames into ``res`` and returns which they are ``(n,)``: a frame is left to the factorising
         search when a component whose scale ends outside its bounds could still win (the bounded profile is not a
         polynomial)."""
         sp = self._series(w)
+        solved = np.zeros(len(ys), bool)
         if sp is None:  # no series for this row: every frame to the factorising search
-            return np.zeros(len(ys), bool)
+            return solved
+        # parts: one a worker process for a big call (see Lifter.workers), each at most 65,536 frames (memory)
+        workers = self.workers if len(ys) >= self.parallel_min_pairs and _can_fork() else 1
+        count = max(workers, -(-len(ys) // 65536))
+        count = -(-count // workers) * workers
+        parts = np.array_split(np.arange(len(ys)), count)
+        if workers > 1:
+            per = [parts[i::workers] for i in range(workers)]
+            outs = sum(_fork_map(lambda ps: [self._series_part(sp, w, ys[p], frames[p], chunk) for p in ps], per), [])
+            parts = sum(per, [])
+        else:
+            outs = [self._series_part(sp, w, ys[p], frames[p], chunk) for p in parts]
+        for p, (cols, angle, sn, b, comp, cost) in zip(parts, outs):
+            out = frames[p[cols]]
+            res["angle"][out], res["sn"][out], res["b"][out], res["comp"][out], res["cost"][out] = (
+                angle, sn, b, comp, cost)
+            solved[p[cols]] = True
+        return solved
+
+    def _series_part(self, sp, w, ys, frames, chunk):
+        """:meth:`_series_search` of frames ``frames`` with the series ``sp``: the frames it solves (indices into
+        ``ys``) and their angles, scales, coefficients b, components and costs."""
         K, A, P = self.model.num_components, self.num_angles, self.P
         nu = self.nu
         lo, hi = self.scale_bounds
         h = np.pi / A  # half a grid step
         w2 = np.repeat(w, 2)
         logdet = self.log_prior_det + np.count_nonzero(w > 0) * np.log(nu)  # (K,)
-        solved = np.zeros(len(ys), bool)
-        for start in range(0, len(ys), chunk):
-            y = ys[start:start + chunk]
-            fr = frames[start:start + chunk]
-            m = len(y)
-            q, yy, best, c_at, gain, _ = self._rank(sp, y, fr, w2)
-            best, c_at, gain = best[..., 0], c_at[..., 0], gain[..., 0]
-            # candidates: what the continuous minimum can gain over the best grid angle is bounded by the larger
-            # neighbour's excess (and float32's resolution of the grid's sums)
-            grid_score = 0.5 * c_at + logdet
-            pn, pk = np.nonzero(grid_score - 0.5 * gain <= grid_score.min(1, keepdims=True))
-            pa = best[pn, pk]
-            d = np.empty(len(pk))
-            f = np.empty(len(pk))
-            scoef = np.empty((len(pk), sp.order + 1))
-            redo = np.arange(len(pk))
-            for move in range(3):
-                coef = np.empty((len(redo), sp.order + 1))
-                for g, k, a in _blocks(pk[redo], pa[redo], A):
-                    rows = pn[redo[g]]
-                    coef[g] = q[rows] @ sp.G[k, a]
-                    scoef[redo[g]] = y[rows] @ sp.S[k, a]
-                prior = None
-                if self._prior_angle is not None:
-                    prior = (self.angles[pa[redo]], self._prior_angle[0][fr[pn[redo]]], self._prior_angle[1])
-                dr, fr_, edge = series.minimise(coef, yy[pn[redo]] / nu[pk[redo]], h, prior)
-                if move:  # keep a moved pair's result only where it is better
-                    better = fr_ < f[redo]
-                    dr, fr_, edge = (np.where(better, dr, d[redo]), np.where(better, fr_, f[redo]),
-                                     np.where(better, edge, 0))
-                d[redo], f[redo] = dr, fr_
-                if move == 2 or not np.any(edge):
-                    break
-                # on the edge: the neighbouring angle's series covers the next half step; its own best sample
-                # brackets the minimum there
-                e = edge != 0
-                pa[redo[e]] = (pa[redo[e]] + edge[e]) % A
-                d[redo[e]] -= edge[e] * 2 * h
-                redo = redo[e]
-            s = series.evaluate(scoef, d)
-            inside = (s >= lo) & (s <= hi) & np.isfinite(f)
-            score = np.full((K, m), np.inf)
-            score[pk, pn] = 0.5 * f + logdet[pk]
-            score_in = np.full((K, m), np.inf)
-            score_in[pk[inside], pn[inside]] = score[pk[inside], pn[inside]]
-            best_in = score_in.min(0)
-            # a pair outside the bounds has a bounded profile >= its unbounded one: it cannot win where that is
-            # already worse than the best pair inside; elsewhere the frame goes to the factorising search
-            out_ok = np.ones((K, m), bool)
-            out_ok[pk[~inside], pn[~inside]] = score[pk[~inside], pn[~inside]] >= best_in[pn[~inside]]
-            cols = np.flatnonzero(out_ok.all(0) & np.isfinite(best_in))
-            kw = np.argmin(score_in, axis=0)[cols]
-            pair = np.full((K, m), -1)
-            pair[pk, pn] = np.arange(len(pk))
-            pw = pair[kw, cols]  # the winning pairs
-            terms = np.empty((len(cols), P * (sp.order + 1)))
-            for g, k, a in _blocks(pk[pw], pa[pw], A):
-                terms[g] = y[cols[g]] @ sp.F[k, a]
-            x = np.einsum("npj,nj->np", terms.reshape(-1, P, sp.order + 1), series.powers(d[pw], sp.order))
-            out = fr[cols]
-            res["angle"][out] = np.mod(self.angles[pa[pw]] + d[pw], 2 * np.pi)
-            res["sn"][out] = x[:, 0]
-            res["b"][out] = x[:, 1:]
-            res["comp"][out] = kw
-            res["cost"][out] = f[pw]
-            solved[start + cols] = True
-        return solved
+        m = len(ys)
+        y, fr = ys, frames
+        best, c_at, gain, yy = np.empty((m, K), np.int64), np.empty((m, K)), np.empty((m, K)), np.empty(m)
+        for start in range(0, m, chunk):
+            c = slice(start, start + chunk)
+            _, yy[c], b, ca, ga, _ = self._rank(sp, y[c], fr[c], w2)
+            best[c], c_at[c], gain[c] = b[..., 0], ca[..., 0], ga[..., 0]
+        index = series.packed_index(2 * skeleton.NUM_JOINTS)
+        # candidates: what the continuous minimum can gain over the best grid angle is bounded by the larger
+        # neighbour's excess (and float32's resolution of the grid's sums)
+        grid_score = 0.5 * c_at + logdet
+        pn, pk = np.nonzero(grid_score - 0.5 * gain <= grid_score.min(1, keepdims=True))
+        pa = best[pn, pk]
+        d = np.empty(len(pk))
+        f = np.empty(len(pk))
+        scoef = np.empty((len(pk), sp.order + 1))
+        redo = np.arange(len(pk))
+        for move in range(3):
+            coef = np.empty((len(redo), sp.order + 1))
+            for g, k, a in _blocks(pk[redo], pa[redo], A):
+                yr = y[pn[redo[g]]]
+                coef[g] = series.packed_outer(yr, index) @ sp.G[k, a]
+                scoef[redo[g]] = yr @ sp.S[k, a]
+            prior = None
+            if self._prior_angle is not None:
+                prior = (self.angles[pa[redo]], self._prior_angle[0][fr[pn[redo]]], self._prior_angle[1])
+            dr, fr_, edge = series.minimise(coef, yy[pn[redo]] / nu[pk[redo]], h, prior)
+            if move:  # keep a moved pair's result only where it is better
+                better = fr_ < f[redo]
+                dr, fr_, edge = (np.where(better, dr, d[redo]), np.where(better, fr_, f[redo]),
+                                 np.where(better, edge, 0))
+            d[redo], f[redo] = dr, fr_
+            if move == 2 or not np.any(edge):
+                break
+            # on the edge: the neighbouring angle's series covers the next half step; its own best sample
+            # brackets the minimum there
+            e = edge != 0
+            pa[redo[e]] = (pa[redo[e]] + edge[e]) % A
+            d[redo[e]] -= edge[e] * 2 * h
+            redo = redo[e]
+        s = series.evaluate(scoef, d)
+        inside = (s >= lo) & (s <= hi) & np.isfinite(f)
+        score = np.full((K, m), np.inf)
+        score[pk, pn] = 0.5 * f + logdet[pk]
+        score_in = np.full((K, m), np.inf)
+        score_in[pk[inside], pn[inside]] = score[pk[inside], pn[inside]]
+        best_in = score_in.min(0)
+        # a pair outside the bounds has a bounded profile >= its unbounded one: it cannot win where that is
+        # already worse than the best pair inside; elsewhere the frame goes to the factorising search
+        out_ok = np.ones((K, m), bool)
+        out_ok[pk[~inside], pn[~inside]] = score[pk[~inside], pn[~inside]] >= best_in[pn[~inside]]
+        cols = np.flatnonzero(out_ok.all(0) & np.isfinite(best_in))
+        kw = np.argmin(score_in, axis=0)[cols]
+        pair = np.full((K, m), -1)
+        pair[pk, pn] = np.arange(len(pk))
+        pw = pair[kw, cols]  # the winning pairs
+        x = np.empty((len(cols), P))
+        for g, k, a in _blocks(pk[pw], pa[pw], A):
+            terms = (y[cols[g]] @ sp.F[k, a]).reshape(len(g), P, sp.order + 1)
+            x[g] = np.einsum("npj,nj->np", terms, series.powers(d[pw[g]], sp.order))
+        return cols, np.mod(self.angles[pa[pw]] + d[pw], 2 * np.pi), x[:, 0], x[:, 1:], kw, f[pw]
 
     # ---- the exact profile over the angle ------------------------------------------------------------------------
     # Per-frame arrays here keep the frame last (``(..., m)``): the small factorisations below then run as a few
@@ -1286,8 +1290,8 @@ def _basins(cost, basins):
     return out
 
 
-#: what a forked worker of :meth:`Lifter._solve_pairs` reads: (lifter, groups of runs, arguments), set in the worker by
-#: its initializer (the arrays are the parent's, copy-on-write, not pickled)
+#: what a forked worker of :func:`_fork_map` reads: (function, items), set in the worker by its initializer (the arrays
+#: are the parent's, copy-on-write, not pickled)
 _FORKED = None
 
 
@@ -1296,9 +1300,31 @@ def _set_forked(state):
     _FORKED = state
 
 
-def _forked_runs(i):
-    lifter, groups, args = _FORKED
-    return lifter._solve_runs(groups[i], *args)
+def _forked_call(i):
+    fn, items = _FORKED
+    return fn(items[i])
+
+
+def _fork_map(fn, items):
+    """``[fn(item) for item in items]``: the first item in this process, the others meanwhile in as many forked
+    processes (the caller checks :func:`_can_fork`), BLAS on one thread in every process (its waiting threads would
+    spin for the cores); only the results are pickled. A worker that dies is a RuntimeError, not a hang."""
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from threadpoolctl import threadpool_limits
+
+    try:
+        with threadpool_limits(limits=1, user_api="blas"), ProcessPoolExecutor(
+                len(items) - 1, mp_context=multiprocessing.get_context("fork"), initializer=_set_forked,
+                initargs=((fn, items),)) as pool:
+            pending = [pool.submit(_forked_call, i) for i in range(1, len(items))]
+            return [fn(items[0])] + [f.result() for f in pending]
+    except BrokenProcessPool as e:
+        raise RuntimeError(f"a worker process of the lift died ({e}); out of memory? Lifter(workers=1) solves every "
+                           "frame in this process") from None
 
 
 def _can_fork():

@@ -290,6 +290,18 @@ def test_forked_workers_give_the_same_results():
 a, b = lifter(1).lift(y, w, angle_prior=prior), lifter(2).lift(y, w, angle_prior=prior)
 for field in ("pose3d", "angle", "cost", "scale", "component", "status"):
     np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+# the angle series' path (every weight 1): its parts in two processes
+one, two = lifter(1), lifter(2)
+one.series_min_frames = two.series_min_frames = 1
+calls = []
+fork_map = lift_module._fork_map
+lift_module._fork_map = lambda fn, items: calls.append(len(items)) or fork_map(fn, items)
+a, b = one.lift(y, angle_prior=prior), two.lift(y, angle_prior=prior)
+assert calls == [2], calls  # one call, two parts (workers=1 never calls it)
+for field in ("component", "status"):
+    np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+for field in ("pose3d", "angle", "cost", "scale"):  # products of other sizes: rounding
+    np.testing.assert_allclose(getattr(a, field), getattr(b, field), rtol=1e-9, atol=1e-12)
 print("same")
 """)
     assert out.returncode == 0 and out.stdout.strip() == "same", out.stderr[-2000:]
@@ -302,7 +314,7 @@ def test_a_worker_that_dies_is_an_error_not_a_hang():
 def _die(i):
     os._exit(3)  # a worker killed (out of memory, a crash): no exception, no result
 
-lift_module._forked_runs = _die
+lift_module._forked_call = _die
 try:
     lifter(2).lift(y, w)
 except RuntimeError as e:
@@ -328,7 +340,7 @@ def test_a_process_with_other_threads_does_not_fork(mixture, monkeypatch):
     lifter.refine_chunk, lifter.parallel_min_pairs = 16, 0
     alone = Lifter(model, workers=1)
     alone.refine_chunk = 16
-    monkeypatch.setattr(lift_module, "_forked_runs", _fail)  # a fork would fail the call
+    monkeypatch.setattr(lift_module, "_forked_call", _fail)  # a fork would fail the call
     stop = threading.Event()
     with ThreadPoolExecutor(1) as other:
         other.submit(stop.wait, 30)
