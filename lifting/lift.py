@@ -454,9 +454,11 @@ class Lifter:
                 the default camera). NaN marks a missing joint.
             weights: ``(N, 17)`` (or ``(17,)``) non-negative per-joint weights; 0 = missing. Default: 1 where
                 the coordinates are finite. A weight row shared by ``series_min_frames`` frames is solved through
-                its angle series (the fastest path); other 0/1 rows through their cached grid and per-frame Newton;
-                continuous weights frame by frame, batched (about a fifth of the speed of all-1 weights at large
-                batches); ``search="grid"`` computes the grid's matrices once per distinct row (a few ms each).
+                its angle series (the fastest path); other 0/1 rows through their cached ranking grid and per-frame
+                Newton (a row with at most ``drop_max_joints`` joints missing and few frames ranked by a downdate of
+                the grid with every joint: no grid of its own); continuous weights frame by frame, batched (about
+                0.3-0.4 of the speed of all-1 weights at large batches); ``search="grid"`` computes the grid's
+                matrices once per distinct row (a few ms each).
             strict: raise ValueError on the first bad frame instead of reporting it in ``status``.
             angle_prior: ``(previous (N,), weight)``: adds ``weight (1 - cos(theta - previous))`` (normalised cost
                 units) to every frame's cost, so that a video's ground-plane angle stays near the previous frame's
