@@ -252,6 +252,7 @@ class Lifter:
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1 (or None: the machine's cores), got {workers}")
         self.parallel_min_pairs = 16384
+        self.series_part_frames = 65536  # the angle series' path: frames a part (see _series_search)
         self.basins = 2  # local minima of the grid searched per component (see _rank)
         self.level_min_frames = 256  # continuous weights: the fewest frames ranked with levels (see _optimum)
         self.refine_chunk = 512  # frames per batch of exact 1D searches (per-frame normal-equation pieces: 13 KB each)
@@ -670,7 +671,8 @@ class Lifter:
         score = np.empty((K * B, n))
         gain = np.empty((K * B, n))
         vertex = np.empty((K * B, n))
-        rank_chunk = max(64, min(8192, (16 << 20) // (K * self.num_angles)))  # the grid's costs: <= 64 MB float32
+        # the grid's costs: <= 64 MB float32 (with downdates, the scale's terms and (N^-1)_00 in float64: twice that)
+        rank_chunk = max(64, min(8192, (16 << 20) // (K * self.num_angles)))
         todo = np.ones(n, bool)  # frames not yet solved by the angle series
         if exact_rows:
             groups = group_rows(rank_w)
@@ -707,7 +709,10 @@ class Lifter:
                 else:
                     own = rank_w[g[0]]
                     ranked.setdefault(own.tobytes(), (own, []))[1].append((g, None))
-            ranked[key] = (base, kept)
+            if kept:
+                ranked[key] = (base, kept)
+            else:  # every downdate refused and no frame of the row itself
+                del ranked[key]
         for base, parts in ranked.values():
             sp = self._series(base, order=0)  # the grid of packed outer products (ranking only)
             hat = self._hat(base[0]) if any(d is not None for _, d in parts) else None
@@ -892,9 +897,10 @@ class Lifter:
            (twice at most), so the search is not confined to the grid's neighbourhood;
         3. the most probable component and its solution.
 
-        Steps 2 and 3 run over parts of at most 65,536 frames, (component, angle) by (component, angle), each block's
-        packed outer products made anew (cheaper than keeping them all: their memory, and a block a chunk); a call of
-        ``parallel_min_pairs`` frames or more shares its parts among ``workers`` processes (:func:`_fork_map`).
+        Steps 2 and 3 run over parts of at most ``series_part_frames`` (65,536) frames, (component, angle) by
+        (component, angle), each block's packed outer products made anew (cheaper than keeping them all: their
+        memory, and a block a chunk); a call of ``parallel_min_pairs`` frames or more shares its parts among
+        ``workers`` processes (:func:`_fork_map`).
 
         Writes the solved frames into ``res`` and returns which they are ``(n,)``: a frame is left to the factorising
         search when a component whose scale ends outside its bounds could still win (the bounded profile is not a
@@ -903,9 +909,9 @@ class Lifter:
         solved = np.zeros(len(ys), bool)
         if sp is None:  # no series for this row: every frame to the factorising search
             return solved
-        # parts: one a worker process for a big call (see Lifter.workers), each at most 65,536 frames (memory)
+        # parts: each at most series_part_frames (memory), as many as a multiple of the workers for a big call
         workers = self.workers if len(ys) >= self.parallel_min_pairs and _can_fork() else 1
-        count = max(workers, -(-len(ys) // 65536))
+        count = max(workers, -(-len(ys) // self.series_part_frames))
         count = -(-count // workers) * workers
         parts = np.array_split(np.arange(len(ys)), count)
         if workers > 1:
