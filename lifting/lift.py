@@ -1145,6 +1145,8 @@ class Lifter:
         t = (theta0 if start is None else np.clip(start, lo, hi)).copy()
         cost, x, s_free = np.empty(m), np.empty((m, self.P)), np.empty(m)
         done = np.zeros(m, bool)
+        predicted = np.zeros(m, bool)  # the last step taken without an evaluation
+        lb, ub = self.scale_bounds
         E, sub = np.arange(m), pieces  # the frames evaluated (a superset of those not done)
         for _ in range(iters):
             c, xe, se, f1, f2, dx = self._eval(t[E], sub, derivs=True)
@@ -1158,8 +1160,10 @@ class Lifter:
             tn = np.clip(t[E] + step, lo[E], hi[E])
             conv = np.abs(tn - t[E]) <= tol
             last = upd & ~conv & newton & (tn == t[E] + step) & (np.abs(step) <= last_step)
+            last &= (se >= lb) & (se <= ub)  # f' and f'' are the free profile's: at a bound golden section decides
             if last.any():
                 i, st = E[last], step[last]
+                predicted[i] = True
                 cost[i] += f1[last] * st + 0.5 * f2[last] * st * st
                 x[i] += st[:, None] * dx[last]
                 s_free[i] += st * dx[last, 0]
@@ -1171,10 +1175,14 @@ class Lifter:
             if (~done[E]).mean() < 0.5:  # gather only when most frames are done
                 E = np.flatnonzero(~done)
                 sub = self._take(pieces, E)
-        lb, ub = self.scale_bounds
         redo = ~done | (s_free < lb) | (s_free > ub) | ~np.isfinite(cost)
         if np.any(redo):
             r = np.flatnonzero(redo)
+            p = r[predicted[r]]  # the scale crossed a bound in the last step: golden section starts from the truth
+            if p.size:
+                c, x[p], _ = self._eval(t[p], self._take(pieces, p))
+                cost[p] = c + (self._angle_terms(t[p], frames[p])[0]
+                               if frames is not None and self._prior_angle is not None else 0)
             t[r], x[r], cost[r] = self._golden(lo[r], hi[r], self._take(pieces, r), t[r], x[r], cost[r],
                                                None if frames is None else frames[r])
         edge = np.flatnonzero((t - lo < 1e-9) | (hi - t < 1e-9))  # Newton's or golden section's
