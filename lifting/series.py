@@ -60,7 +60,9 @@ def packed_index(n):
 
 def packed_outer(y, index):
     """``y_i y_j`` for the upper triangle: ``(m, T2)`` from ``y (m, n)``."""
-    i, _, _ = index
+    i, j, _ = index
+    if len(y) <= 48:  # a few rows: two gathers (a row of the triangle a step costs more)
+        return np.take(y, i, axis=1) * np.take(y, j, axis=1)
     n = y.shape[1]
     out = np.empty((len(y), len(i)), y.dtype)  # C order: rows are gathered later
     off = 0

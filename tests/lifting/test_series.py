@@ -67,9 +67,14 @@ def test_packed_outer_gives_the_quadratic_form():
     rng = np.random.default_rng(2)
     M = rng.normal(size=(5, 5))
     M = M + M.T
-    y = rng.normal(size=(3, 5))
     i, j, twice = index = series.packed_index(5)
-    assert series.packed_outer(y, index) @ (M[i, j] * twice) == pytest.approx(np.einsum("ni,ij,nj->n", y, M, y))
+    for m in (3, 100):  # a few rows (gathers) and many (a row of the triangle a step)
+        y = rng.normal(size=(m, 5))
+        assert series.packed_outer(y, index) @ (M[i, j] * twice) == pytest.approx(np.einsum("ni,ij,nj->n", y, M, y))
+    np.testing.assert_array_equal(series.packed_outer(np.array([[1.0, 2.0, 3.0]]), series.packed_index(3)),
+                                  [[1, 2, 3, 4, 6, 9]])
+    np.testing.assert_array_equal(series.packed_outer(np.tile([[1.0, 2.0, 3.0]], (60, 1)), series.packed_index(3)),
+                                  np.tile([[1, 2, 3, 4, 6, 9]], (60, 1)))
 
 
 def test_minimise_hand_worked_polynomials():
