@@ -324,8 +324,10 @@ class Follower:
 
         Without a region, MediaPipe's detector runs on the window, and keeps the one person it scores best: it is
         shown the window black outside ``box`` (so that it picks this person, not another one in the window), then
-        the landmarks are found again on the whole window in the region that pass gives; a person so found whose box
-        overlaps ``box`` by less than :data:`MATCH_IOU` is someone else (None)."""
+        the landmarks are found again on the whole window in the region that pass gives (or, when the masked window
+        showed nobody, MediaPipe's detector runs on the whole window: a tight box can hide what it needs, such as a
+        seated person's legs and surroundings); a person so found whose box overlaps ``box`` by less than
+        :data:`MATCH_IOU` is someone else (None)."""
         x0, y0, x1, y1 = window
         det = self._detector
         if fresh and self.tracking:
@@ -336,8 +338,8 @@ class Follower:
         if searched:
             res = self._landmarker.detect_for_video(det._image(masked(crop, box, x0, y0)), self._stamp(frame))
             self.tracking = bool(res.pose_landmarks)
-            if not self.tracking:
-                return None
+            # nobody in the masked window: MediaPipe's detector may need what lies around a tight box (a seated
+            # person, a head at the box's edge); the window as it is, where the person found must overlap ``box``
         res = self._landmarker.detect_for_video(det._image(crop), self._stamp(frame))
         self.tracking = bool(res.pose_landmarks)
         people = det._window_people(res, rgb, window)
