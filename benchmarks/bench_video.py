@@ -8,8 +8,10 @@ with OpenCV and makes them RGB with cvtColor, as the tool does):
 * (a) MediaPipe alone, the issue's reference: its legacy single-person graph in video mode
   (``tools.detect.PoseDetector(video=True)``, made before the clock starts), nothing else;
 * (b) MediaPipe alone doing exactly the detection the tool does for all people: the same schedule
-  (``tools.people.TrackedSearch``: the full search every 10 frames, each person followed between), its detector
-  made inside the clock as the tool's is, no lift, no output; and (b') the same for ``--people largest``;
+  (``tools.people.TrackedSearch``: the full search every 10 frames, its tiles where they are likely to find someone
+  and at least every third time, each person followed between), its detector made inside the clock as the tool's
+  is, no lift, no output; and (b') the same for ``--people largest``; the work of the last run of each is printed
+  (full searches, of which with the tiles, follower passes);
 * (c) the whole tool, all people, without the MP4 (detector + lift + npz + JSON) and with it;
 * (d) the whole tool with ``people="largest"``, without and with the MP4;
 * once, "before": the whole tool with the MP4 as it was before issue 20 (a matplotlib figure per frame, the
@@ -100,7 +102,13 @@ def detection_alone(path, people):
                 n += 1
         finally:
             search.close()
-    return n / (time.perf_counter() - t)
+    fps = n / (time.perf_counter() - t)
+    WORK[people] = dict(search.stats)
+    return fps
+
+
+#: the last detection_alone run's TrackedSearch.stats, by people
+WORK = {}
 
 
 def whole_tool(path, lifter, plot, people="all"):
@@ -283,6 +291,10 @@ def main():
                 extra = f", to {label} {fps / fps_b:.2f}"
             print(f"  {name:<40} {fps:6.1f} frames/s {1000 / fps:6.1f} ms a frame   ratio to (a) {fps / ref:.2f}"
                   + extra)
+        for people, work in WORK.items():
+            print(f"  detection alone, people={people}: {work['full']} full searches ({work['tiles']} with the tiles), "
+                  f"{work['pass']} follower passes ({work['retry']} second tries), {work['whole']} whole-image passes "
+                  "on frames with nobody followed")
         for people in ("all", "largest"):
             n, spent = profile(clip, lifter, people)
             whole = spent.pop("whole run")

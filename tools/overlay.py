@@ -72,7 +72,10 @@ class Overlay:
         """A white canvas (BGR) with the frame ``rgb`` drawn at its place (:func:`fit`)."""
         canvas = np.full((self.height, self.width, 3), 255, np.uint8)
         small = fit(np.asarray(rgb), self.frame_w, self.frame_h)
-        canvas[self.y0:self.y0 + self.frame_h, self.x0:self.x0 + self.frame_w] = small[:, :, ::-1]  # RGB -> BGR
+        # RGB -> BGR by OpenCV, then a plain copy: numpy's copy of the reversed view took 1.5 ms of a 960 x 540
+        # video's 400-high frame holding the GIL (the drawing thread's; the estimating thread waited)
+        canvas[self.y0:self.y0 + self.frame_h, self.x0:self.x0 + self.frame_w] = self._cv2.cvtColor(
+            np.ascontiguousarray(small), self._cv2.COLOR_RGB2BGR)
         return canvas
 
     def _to_canvas(self, pts):

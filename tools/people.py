@@ -15,7 +15,11 @@ landmarks come from one landmark pass on one crop around that person, so a skele
 people's joints.
 
 In video (:class:`TrackedSearch`) the full search runs every ``SCAN_EVERY`` frames (and after a gap in the frame
-numbers); every person the ``people`` selection keeps is then followed, until the next full search, by a landmarker
+numbers), with the tiles only where they are likely to find someone: when the last search with them found people the
+whole image did not, when the whole image finds fewer people than that search did, and otherwise every
+``TILE_EVERY``-th full search (a small person who comes into a scene where everyone is large is found up to
+``TILE_EVERY * SCAN_EVERY`` - 1 frames late); every person the ``people`` selection keeps is then followed, until the
+next full search, by a landmarker
 of its own (a "slot": MediaPipe's ``PoseLandmarker`` in VIDEO mode with ``num_poses`` 1, :class:`Follower`) fed a
 window of the frame around that person (:func:`track_window`). In VIDEO mode MediaPipe finds the person in the
 region the previous frame's landmarks give and runs its pose detector only when it has lost them, so a followed
@@ -29,7 +33,8 @@ while its person's box stays well inside it (:func:`keeps_window`), so that Medi
 the window, stays valid; it is placed again around the person (and the landmarker's region forgotten) when the box
 nears its edge or changes size. At a full search the people found are matched to the slots by box overlap (a slot
 keeps its window and landmarker when its person is still in it), new people get slots (idle landmarkers are kept for
-reuse: making one costs about 0.1-0.15 s) and slots whose person is gone are freed. A landmarker holds 60-170 MB, so
+reuse: making one costs about 0.1-0.15 s) and a followed person the search did not find is followed on that frame
+(a slot whose follower loses them too is freed). A landmarker holds 60-170 MB, so
 at most :data:`MAX_FOLLOWERS` are made; the people beyond are followed by the detector's own IMAGE-mode landmarker
 on their window (:class:`WindowFollower`: its detector and landmarks every frame, about 1.7 times the cost). Two
 slots on one person keep one (:func:`merge_duplicates`). With ``people`` ``largest`` or a number N, the full search
@@ -61,6 +66,10 @@ MIN_SCORE = 0.3
 PEOPLE_CHOICES = "all, largest, center or a number N (the N largest)"
 #: video: the full search (whole image + tiles) every this many frames, the people it found followed in between
 SCAN_EVERY = 10
+#: video, all people: the full search searches the tiles at least every this many times; at the others only when the
+#: last tile search found someone the whole image did not, or the whole image finds fewer people than it did (see
+#: :class:`TrackedSearch`)
+TILE_EVERY = 3
 #: video: the window a followed person is searched in is a square of this many times the larger side of its box
 NEAR_CROP = 2.0
 #: video: a window is kept while every edge of its person's box is at least this fraction of the box's larger side
@@ -267,16 +276,22 @@ class MultiPoseDetector:
         h, w = rgb.shape[:2]
         return self._people(self._landmarker.detect(self._image(rgb)), h, w, x0, y0, (not whole,) * 4)
 
-    def detect(self, rgb, enough=None):
+    def detect(self, rgb, enough=None, counts=None):
         """All people, largest box first: a list of :class:`Person` (empty when nobody is found). The whole image,
-        then the tiles, unless the whole image gave at least ``enough`` people (None: always the tiles; 0: never)."""
+        then the tiles, unless the whole image gave at least ``enough`` people (None: always the tiles; 0: never).
+        ``counts``: a dict that gets ``whole`` (the people of the whole-image pass) and ``tiles`` (whether the tiles
+        were searched)."""
         img = check_rgb(rgb)
         h, w = img.shape[:2]
         found = self._pass(img, 0, 0, True)
-        if enough is None or len(found) < enough:
+        whole = len(found)
+        tiles = enough is None or whole < enough
+        if tiles:
             for x0, y0, x1, y1 in tile_windows(h, w, self.tiles):
                 if x1 - x0 >= MIN_WINDOW and y1 - y0 >= MIN_WINDOW:
                     found += self._pass(img[y0:y1, x0:x1], x0, y0, False)
+        if counts is not None:
+            counts.update(whole=whole, tiles=tiles and self.tiles > 0)
         return select_people(merge_duplicates(found), "all", (h, w))
 
     def follower(self, video=True):
@@ -324,8 +339,10 @@ class Follower:
 
         Without a region, MediaPipe's detector runs on the window, and keeps the one person it scores best: it is
         shown the window black outside ``box`` (so that it picks this person, not another one in the window), then
-        the landmarks are found again on the whole window in the region that pass gives; a person so found whose box
-        overlaps ``box`` by less than :data:`MATCH_IOU` is someone else (None)."""
+        the landmarks are found again on the whole window in the region that pass gives (or, when the masked window
+        showed nobody, MediaPipe's detector runs on the whole window: a tight box can hide what it needs, such as a
+        seated person's legs and surroundings); a person so found whose box overlaps ``box`` by less than
+        :data:`MATCH_IOU` is someone else (None)."""
         x0, y0, x1, y1 = window
         det = self._detector
         if fresh and self.tracking:
@@ -336,8 +353,8 @@ class Follower:
         if searched:
             res = self._landmarker.detect_for_video(det._image(masked(crop, box, x0, y0)), self._stamp(frame))
             self.tracking = bool(res.pose_landmarks)
-            if not self.tracking:
-                return None
+            # nobody in the masked window: MediaPipe's detector may need what lies around a tight box (a seated
+            # person, a head at the box's edge); the window as it is, where the person found must overlap ``box``
         res = self._landmarker.detect_for_video(det._image(crop), self._stamp(frame))
         self.tracking = bool(res.pose_landmarks)
         people = det._window_people(res, rgb, window)
@@ -431,50 +448,52 @@ class TrackedSearch:
     largest box first. The full search (``detector.detect``) every ``scan_every`` frames and after a gap in the
     frame numbers; between, one :class:`Follower` pass for each person that ``people`` (:func:`select_people`) kept
     at the last full search; a frame on which nobody is followed (they were all lost, or nobody was found) gets the
-    whole-image pass instead, and the people it finds are followed from there. ``detector``: a
-    :class:`MultiPoseDetector` (or anything with its ``detect(rgb, enough)`` and ``follower(video)``); at most
-    ``max_followers`` followers with a landmarker of their own, the people beyond get a :class:`WindowFollower`.
-    ``stats`` counts the work done (full searches, whole-image passes, follower passes, second tries, windows placed,
-    followers with a landmarker made)."""
+    whole-image pass instead, and the people it finds are followed from there. With ``people`` ``all`` a full search
+    searches the tiles (small people) when the last one that did found people the whole image did not, when the
+    whole image now finds fewer people than that one found, and otherwise every ``tile_every``-th time (1: at every
+    full search); a scene whose people are all seen by the whole-image pass spends the tiles' passes only every
+    ``tile_every`` full searches, at the price of a small person who comes into such a scene being found up to
+    ``tile_every * scan_every - 1`` frames late. A followed person that a full search does not find is followed on
+    that frame too (the tiles may not have been searched), and kept if the follower still finds them. ``detector``:
+    a :class:`MultiPoseDetector` (or anything with its ``detect(rgb, enough, counts)`` and ``follower(video)``); at
+    most ``max_followers`` followers with a landmarker of their own, the people beyond get a
+    :class:`WindowFollower`. ``stats`` counts the work done (full searches, of which with the tiles, whole-image
+    passes, follower passes, second tries, windows placed, followers with a landmarker made)."""
 
-    def __init__(self, detector, people="all", scan_every=SCAN_EVERY, max_followers=MAX_FOLLOWERS):
+    def __init__(self, detector, people="all", scan_every=SCAN_EVERY, max_followers=MAX_FOLLOWERS,
+                 tile_every=TILE_EVERY):
         if int(scan_every) < 1:
             raise ValueError(f"scan_every must be >= 1, got {scan_every}")
+        if int(tile_every) < 1:
+            raise ValueError(f"tile_every must be >= 1, got {tile_every}")
         self.detector = detector
         self.people = people
         self.scan_every = int(scan_every)
         self.max_followers = int(max_followers)
+        # without followers (scan_every 1) nobody found by the tiles would be kept: the tiles at every search
+        self.tile_every = int(tile_every) if self.scan_every > 1 else 1
         # the whole-image pass is enough when it finds the people wanted and they are the largest ones
         self.enough = 1 if people == "largest" else people if isinstance(people, int) else None
         self.slots: list[_Slot] = []
         self._idle = []  # followers kept for reuse
         self._last = None  # the last frame searched
-        self.stats = dict.fromkeys(("full", "whole", "pass", "retry", "placed", "made"), 0)
+        # the last full search with the tiles: how many people it found, whether the tiles found more than the whole
+        # image, and the full searches since
+        self._tiled = {"found": 0, "more": True, "since": 0}
+        self.stats = dict.fromkeys(("full", "tiles", "whole", "pass", "retry", "placed", "made"), 0)
 
     def __call__(self, rgb, frame):
         rgb = check_rgb(rgb)
         frame = int(frame)
-        scan = self.scan_every == 1 or frame % self.scan_every == 0 or self._last != frame - 1
+        gap = self._last != frame - 1
+        scan = self.scan_every == 1 or frame % self.scan_every == 0 or gap
         self._last = frame
         if scan:
-            return self._scan(rgb, self.enough)
+            return self._scan(rgb, frame, self.enough, gap)
         h, w = rgb.shape[:2]
-        found = []
-        for slot in list(self.slots):
-            self.stats["pass"] += 1
-            followed = slot.follower.tracking and not slot.fresh  # else this pass runs MediaPipe's detector anyway
-            p = slot.follower.find(rgb, slot.window, frame, slot.person.box, fresh=slot.fresh)
-            if p is None and followed:  # one more try: MediaPipe's detector around where the person was
-                self.stats["retry"] += 1
-                p = slot.follower.find(rgb, slot.window, frame, slot.person.box, fresh=True)
-            slot.fresh = False
-            if p is None:
-                self._free(slot)  # lost until the next full search
-                continue
-            slot.person = p
-            found.append(p)
+        found = [p for p in (self._follow(slot, rgb, frame) for slot in list(self.slots)) if p is not None]
         if not self.slots:  # nobody to follow: the whole-image pass looks for someone (a cut, an empty scene)
-            return self._scan(rgb, 0)
+            return self._scan(rgb, frame, 0, False)
         kept = merge_duplicates(found)
         for slot in list(self.slots):
             if not any(slot.person is k for k in kept):
@@ -483,12 +502,44 @@ class TrackedSearch:
                 self._place(slot, slot.person, h, w)
         return select_people(kept, "all", (h, w))
 
-    def _scan(self, rgb, enough):
-        """The full search (``enough`` 0: the whole-image pass alone); the people ``people`` keeps get slots."""
-        self.stats["whole" if enough == 0 else "full"] += 1
-        found = self.detector.detect(rgb, enough=enough)
+    def _follow(self, slot, rgb, frame):
+        """One follower pass (and a second, fresh try when a followed person is lost) -> the person, or None (the
+        slot freed: lost until the next full search)."""
+        self.stats["pass"] += 1
+        followed = slot.follower.tracking and not slot.fresh  # else this pass runs MediaPipe's detector anyway
+        p = slot.follower.find(rgb, slot.window, frame, slot.person.box, fresh=slot.fresh)
+        if p is None and followed:  # one more try: MediaPipe's detector around where the person was
+            self.stats["retry"] += 1
+            p = slot.follower.find(rgb, slot.window, frame, slot.person.box, fresh=True)
+        slot.fresh = False
+        if p is None:
+            self._free(slot)
+        else:
+            slot.person = p
+        return p
+
+    def _scan(self, rgb, frame, enough, gap):
+        """The full search (``enough`` 0: the whole-image pass alone); the people ``people`` keeps get slots, and
+        the followed people it did not find are followed on this frame (``gap``: their followers start afresh)."""
         h, w = rgb.shape[:2]
-        chosen = select_people(found, self.people, (h, w)) if self.scan_every > 1 else []
+        if enough == 0:
+            self.stats["whole"] += 1
+            found = self.detector.detect(rgb, enough=0)
+        else:
+            self.stats["full"] += 1
+            tiled = self._tiled
+            if enough is None and not (tiled["more"] or tiled["since"] + 1 >= self.tile_every):
+                enough = max(tiled["found"], 1)  # the tiles only if the whole image finds fewer than they did
+            counts = {}
+            found = self.detector.detect(rgb, enough=enough, counts=counts)
+            if counts.get("tiles", True):
+                self.stats["tiles"] += 1
+                tiled.update(found=len(found), more=len(found) > counts.get("whole", 0), since=0)
+            else:
+                tiled["since"] += 1
+        if self.scan_every == 1:
+            return found
+        chosen = select_people(found, self.people, (h, w))
         pairs = sorted(((box_iou(s.person.box, p.box), i, j) for i, s in enumerate(self.slots)
                         for j, p in enumerate(chosen)), reverse=True)
         slot_of, used = {}, set()
@@ -496,12 +547,30 @@ class TrackedSearch:
             if iou >= MATCH_IOU and i not in used and j not in slot_of:
                 slot_of[j] = self.slots[i]
                 used.add(i)
+        extra = []  # followed people the search did not find, found by their followers
         for i, s in enumerate(list(self.slots)):
-            if i not in used:
+            if i in used:
+                continue
+            s.fresh = s.fresh or gap
+            p = self._follow(s, rgb, frame)
+            if p is None:
+                continue
+            if any(same_person(p.detection, q.detection, p.box, q.box) for q in found + [e for e, _ in extra]):
+                self._free(s)  # someone the search (or another follower) has: one slot each
+            else:
+                extra.append((p, s))
+        # who is followed from here: those ``people`` keeps of the people found and the extra ones
+        everyone = found + [p for p, _ in extra]
+        keep = select_people(everyone, self.people, (h, w))
+        for p, s in extra:
+            if not any(p is k for k in keep):
                 self._free(s)
         for j, p in enumerate(chosen):
             slot = slot_of.get(j)
-            if slot is None:
+            if not any(p is k for k in keep):
+                if slot is not None:
+                    self._free(slot)
+            elif slot is None:
                 if track_window(p.box, h, w) is None:
                     continue  # too small to follow: seen at the full searches only
                 slot = _Slot(self._follower(), (), 0.0, p, True)
@@ -511,7 +580,10 @@ class TrackedSearch:
                 slot.person = p
                 if not keeps_window(slot.window, slot.placed_side, p.box, h, w):
                     self._place(slot, p, h, w)
-        return found
+        for p, s in extra:
+            if s in self.slots and not keeps_window(s.window, s.placed_side, p.box, h, w):
+                self._place(s, p, h, w)
+        return select_people(everyone, "all", (h, w))
 
     def _place(self, slot, person, h, w):
         window = track_window(person.box, h, w)
