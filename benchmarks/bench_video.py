@@ -60,28 +60,15 @@ def looped(path, n, out):
     return out
 
 
-def frames_of(path):
-    """Every frame of ``path`` as RGB, read one at a time (OpenCV decoding + cvtColor, as the tool)."""
-    import cv2
-
-    cap = cv2.VideoCapture(path)
-    try:
-        ok, bgr = cap.read()
-        while ok:
-            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            ok, bgr = cap.read()
-    finally:
-        cap.release()
-
-
 def mediapipe_alone(path):
     """(a): frames/s of the legacy single-person graph in video mode (made before the clock starts)."""
     from tools.detect import PoseDetector
+    from tools.media import video_frames
 
     with PoseDetector(video=True) as det:
         n = 0
         t = time.perf_counter()
-        for rgb in frames_of(path):
+        for rgb in video_frames(path):
             det.detect(rgb)
             n += 1
         dt = time.perf_counter() - t
@@ -90,6 +77,7 @@ def mediapipe_alone(path):
 
 def detection_alone(path, people):
     """(b): frames/s of the tool's detection schedule alone (its detector made inside the clock, as the tool's)."""
+    from tools.media import video_frames
     from tools.people import MultiPoseDetector, TrackedSearch
 
     t = time.perf_counter()
@@ -97,7 +85,7 @@ def detection_alone(path, people):
         search = TrackedSearch(det, people)
         try:
             n = 0
-            for i, rgb in enumerate(frames_of(path)):
+            for i, rgb in enumerate(video_frames(path)):
                 search(rgb, i)
                 n += 1
         finally:

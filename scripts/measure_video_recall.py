@@ -128,15 +128,9 @@ def main(argv=None):
                 per_video.append({"video": f"{kind} {os.path.relpath(path, args.people)}", **cells})
                 print(per_video[-1], flush=True)
         # the street clip against the full search on each of its frames
-        import cv2
+        from tools.media import video_frames
 
-        cap = cv2.VideoCapture(os.path.join(args.people, "video", "street_5frames.mp4"))
-        clip = []
-        ok, bgr = cap.read()
-        while ok:
-            clip.append(np.ascontiguousarray(bgr[:, :, ::-1]))
-            ok, bgr = cap.read()
-        cap.release()
+        clip = list(video_frames(os.path.join(args.people, "video", "street_5frames.mp4")))
         reference = [det.detect(f) for f in clip]
         street = {}
         for key, kwargs in names.items():

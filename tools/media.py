@@ -216,3 +216,18 @@ def open_video(path):
     fps = cap.get(cv2.CAP_PROP_FPS)
     count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
     return cap, (fps if np.isfinite(fps) and 0 < fps < 1000 else None), max(count, 0)
+
+
+def video_frames(path):
+    """Every frame of the video (or animated GIF) ``path`` as RGB ``uint8``, one at a time (:func:`open_video`'s
+    decoding and ``cv2.cvtColor``, as the video path reads them)."""
+    import cv2
+
+    cap, _, _ = open_video(path)
+    try:
+        ok, bgr = cap.read()
+        while ok:
+            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            ok, bgr = cap.read()
+    finally:
+        cap.release()

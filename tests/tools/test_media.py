@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tools.media import InputError, collect_inputs, is_video, open_video
+from tools.media import InputError, collect_inputs, is_video, open_video, video_frames
 
 
 def _img(path, n=1, size=(40, 30)):
@@ -50,6 +50,27 @@ def test_an_animated_gif_is_a_video_read_frame_by_frame(tmp_path):
         ok, bgr = cap.read()
     cap.release()
     assert [f[0, 0, 0] for f in frames] == [0, 40, 80] and frames[0].shape == (30, 40, 3)
+
+
+def test_video_frames_are_rgb_in_order(tmp_path):
+    # a GIF of red, green, blue frames and an MP4 of the same: RGB out, in order; a missing file is named
+    import cv2
+
+    colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    frames = [Image.fromarray(np.tile(np.array(c, np.uint8), (32, 48, 1))) for c in colours]
+    frames[0].save(tmp_path / "rgb.gif", save_all=True, append_images=frames[1:], duration=50, loop=0)
+    out = list(video_frames(str(tmp_path / "rgb.gif")))
+    assert [tuple(f[5, 5]) for f in out] == colours and out[0].shape == (32, 48, 3)
+    w = cv2.VideoWriter(str(tmp_path / "rgb.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 10, (48, 32))
+    for f in frames:
+        w.write(np.ascontiguousarray(np.asarray(f)[:, :, ::-1]))
+    w.release()
+    out = list(video_frames(str(tmp_path / "rgb.mp4")))
+    assert len(out) == 3
+    for f, c in zip(out, colours):  # lossy: within a few levels of the colour
+        assert np.abs(f[16, 24].astype(int) - c).max() < 30
+    with pytest.raises(InputError, match="no such video file"):
+        list(video_frames(str(tmp_path / "none.mp4")))
 
 
 def test_output_paths_name_every_file_estimate_writes(tmp_path):

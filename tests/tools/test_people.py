@@ -379,15 +379,9 @@ def test_several_people_and_no_mixed_skeleton_on_overlapping_skiers(detector):
 
 
 def _street(frames, start=0):
-    import cv2
+    from tools.media import video_frames
 
-    cap = cv2.VideoCapture(shared_path("data", "people", "video", "street_5frames.mp4"))
-    clip = []
-    ok, bgr = cap.read()
-    while ok:
-        clip.append(np.ascontiguousarray(bgr[:, :, ::-1]))
-        ok, bgr = cap.read()
-    cap.release()
+    clip = list(video_frames(shared_path("data", "people", "video", "street_5frames.mp4")))
     assert len(clip) == 5
     return [clip[(start + i) % 5] for i in range(frames)]
 
