@@ -927,17 +927,16 @@ class Lifter:
             solved[p[cols]] = True
         return solved
 
-    def _series_part(self, sp, w, ys, frames, chunk):
-        """:meth:`_series_search` of frames ``frames`` with the series ``sp``: the frames it solves (indices into
-        ``ys``) and their angles, scales, coefficients b, components and costs."""
+    def _series_part(self, sp, w, y, fr, chunk):
+        """:meth:`_series_search` of frames ``fr`` (2D ``y``) with the series ``sp``: the frames it solves (indices
+        into ``y``) and their angles, scales, coefficients b, components and costs."""
         K, A, P = self.model.num_components, self.num_angles, self.P
         nu = self.nu
         lo, hi = self.scale_bounds
         h = np.pi / A  # half a grid step
         w2 = np.repeat(w, 2)
         logdet = self.log_prior_det + np.count_nonzero(w > 0) * np.log(nu)  # (K,)
-        m = len(ys)
-        y, fr = ys, frames
+        m = len(y)
         best, c_at, gain, yy = np.empty((m, K), np.int64), np.empty((m, K)), np.empty((m, K)), np.empty(m)
         for start in range(0, m, chunk):
             c = slice(start, start + chunk)
@@ -1181,8 +1180,7 @@ class Lifter:
             p = r[predicted[r]]  # the scale crossed a bound in the last step: golden section starts from the truth
             if p.size:
                 c, x[p], _ = self._eval(t[p], self._take(pieces, p))
-                cost[p] = c + (self._angle_terms(t[p], frames[p])[0]
-                               if frames is not None and self._prior_angle is not None else 0)
+                cost[p] = c + self._angle_cost(t[p], None if frames is None else frames[p])
             t[r], x[r], cost[r] = self._golden(lo[r], hi[r], self._take(pieces, r), t[r], x[r], cost[r],
                                                None if frames is None else frames[r])
         edge = np.flatnonzero((t - lo < 1e-9) | (hi - t < 1e-9))  # Newton's or golden section's
